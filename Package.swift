@@ -1,0 +1,70 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "momd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "momd", targets: ["momd"]),
+        .library(name: "MoMCore", targets: ["MoMCore"]),
+        .library(name: "MoMStore", targets: ["MoMStore"]),
+        .library(name: "MoMServer", targets: ["MoMServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]
+        ),
+        .target(name: "MoMCore"),
+        .target(
+            name: "MoMStore",
+            dependencies: [
+                "MoMCore",
+                "CLZ4",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "MoMServer",
+            dependencies: [
+                "MoMCore",
+                "MoMStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "momd",
+            dependencies: [
+                "MoMCore",
+                "MoMStore",
+                "MoMServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MoMCoreTests", dependencies: ["MoMCore"]),
+        .testTarget(name: "MoMStoreTests", dependencies: ["MoMStore"]),
+        .testTarget(
+            name: "MoMServerTests",
+            dependencies: [
+                "MoMServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "momdTests", dependencies: ["momd"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,98 @@
+/// Appends little-endian fields to a growing byte buffer.
+public struct ByteWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    public mutating func append<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func append(bytes other: some Collection<UInt8>) { bytes.append(contentsOf: other) }
+
+    /// A length-prefixed (UInt32) byte string.
+    public mutating func appendBlob(_ other: [UInt8]) {
+        append(UInt32(other.count))
+        bytes.append(contentsOf: other)
+    }
+
+    /// Float32 values as four byte planes (all first bytes, then all second bytes, ...), which
+    /// lets LZ4 find the runs that sign and exponent bytes form.
+    public mutating func appendShuffled(_ values: [Float]) {
+        let count = values.count
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count * 4))
+        bytes.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { source in
+                for index in 0..<count {
+                    let bits = source[index].bitPattern
+                    out[start + index] = UInt8(truncatingIfNeeded: bits)
+                    out[start + count + index] = UInt8(truncatingIfNeeded: bits >> 8)
+                    out[start + 2 * count + index] = UInt8(truncatingIfNeeded: bits >> 16)
+                    out[start + 3 * count + index] = UInt8(truncatingIfNeeded: bits >> 24)
+                }
+            }
+        }
+    }
+}
+
+/// Reads little-endian fields with bounds checks; running past the end throws, never traps.
+public struct ByteReader {
+    let bytes: [UInt8]
+    public private(set) var offset: Int
+    let end: Int
+
+    public init(_ bytes: [UInt8], end: Int? = nil) {
+        self.bytes = bytes
+        self.offset = 0
+        self.end = end ?? bytes.count
+    }
+
+    public var remaining: Int { end - offset }
+
+    func truncated(_ what: String) -> MoMError {
+        MoMError(.corruptState, "state is truncated: \(what) runs past the end (\(remaining) bytes left at offset \(offset))")
+    }
+
+    public mutating func read<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+        let size = MemoryLayout<T>.size
+        guard remaining >= size else { throw truncated("a \(size)-byte field") }
+        var value: T = 0
+        for index in 0..<size {
+            value |= T(truncatingIfNeeded: bytes[offset + index]) << (8 * index)
+        }
+        offset += size
+        return value
+    }
+
+    public mutating func readBytes(_ count: Int) throws -> ArraySlice<UInt8> {
+        guard count >= 0, remaining >= count else { throw truncated("a \(count)-byte field") }
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
+    public mutating func readBlob(limit: Int) throws -> [UInt8] {
+        let count = Int(try read(UInt32.self))
+        guard count <= limit else { throw MoMError(.corruptState, "state holds a \(count)-byte field where at most \(limit) fit") }
+        return Array(try readBytes(count))
+    }
+
+    /// Reads `count` Float32 values stored as byte planes by `ByteWriter.appendShuffled`.
+    public mutating func readShuffled(count: Int) throws -> [Float] {
+        guard count >= 0, remaining / 4 >= count else { throw truncated("a plane of \(count) floats") }
+        let start = offset
+        offset += count * 4
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            bytes.withUnsafeBufferPointer { source in
+                for index in 0..<count {
+                    let b0 = UInt32(source[start + index])
+                    let b1 = UInt32(source[start + count + index]) << 8
+                    let b2 = UInt32(source[start + 2 * count + index]) << 16
+                    let b3 = UInt32(source[start + 3 * count + index]) << 24
+                    out[index] = Float(bitPattern: b0 | b1 | b2 | b3)
+                }
+            }
+            initialized = count
+        }
+    }
+}

@@ -1,0 +1,150 @@
+/// Every parameter that shapes a document's state. The state is a pure function of
+/// (configuration, input bytes), so two states are only comparable under equal fingerprints.
+public struct MoMConfiguration: Codable, Sendable, Hashable {
+    /// N: routed memories.
+    public var memories: Int
+    /// Memories each token writes and each query reads.
+    public var topK: Int
+    /// Key dimension: rows of each memory matrix.
+    public var dk: Int
+    /// Value dimension: columns of each memory matrix.
+    public var dv: Int
+    /// w: the n-gram orders 1...w of preceding tokens that make a key.
+    public var window: Int
+    /// s: signed hashed positions per n-gram order.
+    public var hashesPerOrder: Int
+    /// c_n: the weight of each n-gram order, `window` entries.
+    public var orderWeights: [Float]
+    /// Per-token decay of every written memory (α = exp(g) in the gated delta rule).
+    public var alpha: Float
+    /// Write strength of the delta rule.
+    public var beta: Float
+    /// Adds one memory that every token writes and every read adds.
+    public var sharedMemory: Bool
+    /// Seeds the router vectors and every hash that shapes the state.
+    public var seed: UInt64
+    /// Letter runs longer than this many scalars are split, so memory stays bounded on any input.
+    public var maxTokenLength: Int
+    /// Tokens per routing-history chunk.
+    public var routingChunkTokens: Int
+
+    public init(
+        memories: Int = 16,
+        topK: Int = 2,
+        dk: Int = 1024,
+        dv: Int = 64,
+        window: Int = 4,
+        hashesPerOrder: Int = 8,
+        orderWeights: [Float] = [0.25, 0.5, 1, 1],
+        alpha: Float = 1,
+        beta: Float = 1,
+        sharedMemory: Bool = false,
+        seed: UInt64 = 0x6D6F_6D64,
+        maxTokenLength: Int = 64,
+        routingChunkTokens: Int = 4096
+    ) {
+        self.memories = memories
+        self.topK = topK
+        self.dk = dk
+        self.dv = dv
+        self.window = window
+        self.hashesPerOrder = hashesPerOrder
+        self.orderWeights = orderWeights
+        self.alpha = alpha
+        self.beta = beta
+        self.sharedMemory = sharedMemory
+        self.seed = seed
+        self.maxTokenLength = maxTokenLength
+        self.routingChunkTokens = routingChunkTokens
+    }
+
+    /// The defaults the README documents and the benchmarks measure.
+    public static let `default` = MoMConfiguration()
+
+    /// Memory matrices in the state: the routed ones plus the shared one if enabled.
+    public var memoryCount: Int { memories + (sharedMemory ? 1 : 0) }
+
+    /// Bytes of the memory matrices alone.
+    public var memoryBytes: Int { memoryCount * dk * dv * MemoryLayout<Float>.size }
+
+    /// Checks every field, naming the first one that is out of range.
+    public func validate() throws {
+        func fail(_ message: String) -> MoMError { MoMError(.invalidConfiguration, "invalid configuration: \(message)") }
+        guard (1...1024).contains(memories) else { throw fail("memories must be in 1...1024, got \(memories)") }
+        guard (1...memories).contains(topK) else { throw fail("topK must be in 1...memories (\(memories)), got \(topK)") }
+        guard (1...(1 << 20)).contains(dk) else { throw fail("dk must be in 1...1048576, got \(dk)") }
+        guard (1...4096).contains(dv) else { throw fail("dv must be in 1...4096, got \(dv)") }
+        guard (1...16).contains(window) else { throw fail("window must be in 1...16, got \(window)") }
+        guard (1...64).contains(hashesPerOrder) else { throw fail("hashesPerOrder must be in 1...64, got \(hashesPerOrder)") }
+        guard orderWeights.count == window else {
+            throw fail("orderWeights needs one weight per order (window = \(window)), got \(orderWeights.count)")
+        }
+        guard orderWeights.allSatisfy({ $0.isFinite && $0 >= 0 }), orderWeights.contains(where: { $0 > 0 }) else {
+            throw fail("orderWeights must be finite, non-negative and not all zero, got \(orderWeights)")
+        }
+        guard alpha.isFinite, alpha > 0, alpha <= 1 else { throw fail("alpha must be in (0, 1], got \(alpha)") }
+        guard beta.isFinite, beta > 0, beta < 2 else { throw fail("beta must be in (0, 2), got \(beta)") }
+        guard (1...1024).contains(maxTokenLength) else { throw fail("maxTokenLength must be in 1...1024, got \(maxTokenLength)") }
+        guard routingChunkTokens >= 1 else { throw fail("routingChunkTokens must be positive, got \(routingChunkTokens)") }
+        let limit = 1 << 31
+        guard memoryCount * dk <= limit / max(dv, 1) / 4 else {
+            throw fail("the memories would take \(memoryCount) × \(dk) × \(dv) floats, over the 2 GiB limit")
+        }
+    }
+
+    /// A 64-bit digest of every field; any change to any field changes it.
+    public var fingerprint: UInt64 {
+        var writer = ByteWriter()
+        writeCanonical(to: &writer)
+        return StableHash.hash(writer.bytes)
+    }
+
+    /// The fingerprint as 16 hex digits.
+    public var fingerprintHex: String {
+        let hex = String(fingerprint, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The canonical binary form: fixed field order, little-endian.
+    func writeCanonical(to writer: inout ByteWriter) {
+        writer.append(UInt32(1))  // canonical form version
+        for value in [memories, topK, dk, dv, window, hashesPerOrder, maxTokenLength, routingChunkTokens] {
+            writer.append(UInt64(value))
+        }
+        writer.append(UInt32(orderWeights.count))
+        for weight in orderWeights { writer.append(weight.bitPattern) }
+        writer.append(alpha.bitPattern)
+        writer.append(beta.bitPattern)
+        writer.append(UInt8(sharedMemory ? 1 : 0))
+        writer.append(seed)
+    }
+
+    static func readCanonical(from reader: inout ByteReader) throws -> MoMConfiguration {
+        guard try reader.read(UInt32.self) == 1 else {
+            throw MoMError(.unsupportedStateVersion, "state stores its configuration in an unknown form")
+        }
+        var values: [Int] = []
+        for _ in 0..<8 {
+            let raw = try reader.read(UInt64.self)
+            guard raw <= UInt64(Int32.max) else { throw MoMError(.corruptState, "state configuration holds an out-of-range field") }
+            values.append(Int(raw))
+        }
+        let weightCount = Int(try reader.read(UInt32.self))
+        guard weightCount <= 16 else { throw MoMError(.corruptState, "state configuration holds \(weightCount) order weights") }
+        var weights: [Float] = []
+        for _ in 0..<weightCount { weights.append(Float(bitPattern: try reader.read(UInt32.self))) }
+        let alpha = Float(bitPattern: try reader.read(UInt32.self))
+        let beta = Float(bitPattern: try reader.read(UInt32.self))
+        let shared = try reader.read(UInt8.self) != 0
+        let seed = try reader.read(UInt64.self)
+        let configuration = MoMConfiguration(
+            memories: values[0], topK: values[1], dk: values[2], dv: values[3], window: values[4],
+            hashesPerOrder: values[5], orderWeights: weights, alpha: alpha, beta: beta,
+            sharedMemory: shared, seed: seed, maxTokenLength: values[6], routingChunkTokens: values[7]
+        )
+        do { try configuration.validate() } catch let error as MoMError {
+            throw MoMError(.corruptState, "state holds an invalid configuration: \(error.message)")
+        }
+        return configuration
+    }
+}

@@ -1,0 +1,144 @@
+/// The state's byte form, version 1 (little-endian; laid out byte by byte in schemas/snapshot.md):
+///
+/// ```
+/// magic "MOMSTATE" · format version u32 · configuration fingerprint u64
+/// memory count u32 · dk u32 · dv u32 · dtype u8 (1 = float32) · layout u8 (1 = [memory][dk][dv])
+/// reserved u16 · tokens u64 · bytes u64
+/// configuration (canonical, length-prefixed)
+/// scales f32 × memories · matrices as 4 byte planes · writes u64 × memories
+/// routing tally · context · tokenizer carry · vocabulary
+/// checksum u64: StableHash of every byte before it, seed "checksum"
+/// ```
+extension MoMState {
+    public static let magic: [UInt8] = Array("MOMSTATE".utf8)
+    public static let formatVersion: UInt32 = 1
+    static let checksumSeed: UInt64 = 0x6368_6563_6B73_756D  // "checksum"
+    static let headerByteCount = 8 + 4 + 8 + 4 * 3 + 4 + 8 + 8
+
+    /// The whole state as bytes.
+    public func encoded() -> [UInt8] {
+        let bank = engine.bank
+        var writer = ByteWriter(capacity: configuration.memoryBytes + engine.vocabulary.encodedByteCount + 4096)
+        writer.append(bytes: Self.magic)
+        writer.append(Self.formatVersion)
+        writer.append(configuration.fingerprint)
+        writer.append(UInt32(bank.count))
+        writer.append(UInt32(bank.dk))
+        writer.append(UInt32(bank.dv))
+        writer.append(UInt8(1))  // dtype: float32
+        writer.append(UInt8(1))  // layout: row-major [memory][dk][dv], byte planes
+        writer.append(UInt16(0))
+        writer.append(engine.tokens)
+        writer.append(byteCount)
+        var canonical = ByteWriter()
+        configuration.writeCanonical(to: &canonical)
+        writer.appendBlob(canonical.bytes)
+        for scale in bank.scales { writer.append(scale.bitPattern) }
+        writer.appendShuffled(bank.storedValues)
+        for count in engine.writes { writer.append(count) }
+        engine.tally.write(to: &writer)
+        writer.append(UInt32(engine.context.count))
+        for hash in engine.context.hashes { writer.append(hash) }
+        tokenizer.write(to: &writer)
+        engine.vocabulary.write(to: &writer)
+        var bytes = writer.bytes
+        let checksum = StableHash.hash(bytes, seed: Self.checksumSeed)
+        withUnsafeBytes(of: checksum.littleEndian) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// A digest of the encoded state: equal digests mean equal states, bit for bit.
+    public var digest: String { StableHash.hexDigest(encoded()) }
+
+    /// Restores a state from `encoded()` bytes, all or nothing.
+    ///
+    /// - Parameter expected: if given, the state's configuration must have its fingerprint.
+    /// - Throws: `MoMError` naming what is wrong: truncation, a failed checksum, an unknown
+    ///   version, a configuration that is not the expected one, or inconsistent fields.
+    public init(decoding bytes: [UInt8], expecting expected: MoMConfiguration? = nil) throws {
+        guard bytes.count >= Self.headerByteCount + 8 else {
+            throw MoMError(.corruptState, "state is truncated: \(bytes.count) bytes, shorter than any state")
+        }
+        guard Array(bytes[0..<8]) == Self.magic else {
+            throw MoMError(.corruptState, "not a momd state: the magic bytes are wrong")
+        }
+        let body = bytes.count - 8
+        var trailer = ByteReader(bytes)
+        _ = try trailer.readBytes(body)
+        let storedChecksum = try trailer.read(UInt64.self)
+        let actualChecksum = bytes.withUnsafeBytes {
+            StableHash.hash(UnsafeRawBufferPointer(rebasing: $0[0..<body]), seed: Self.checksumSeed)
+        }
+        var reader = ByteReader(bytes, end: body)
+        _ = try reader.readBytes(8)
+        let version = try reader.read(UInt32.self)
+        guard version == Self.formatVersion else {
+            throw MoMError(
+                .unsupportedStateVersion,
+                "state format version \(version) is not supported (this momd reads version \(Self.formatVersion))")
+        }
+        guard storedChecksum == actualChecksum else {
+            throw MoMError(.corruptState, "state checksum mismatch: the bytes were altered or cut")
+        }
+        let fingerprint = try reader.read(UInt64.self)
+        if let expected, expected.fingerprint != fingerprint {
+            throw MoMError(
+                .configurationMismatch,
+                "state was made with configuration \(Self.hex(fingerprint)), not the expected \(expected.fingerprintHex)")
+        }
+        let memoryCount = Int(try reader.read(UInt32.self))
+        let dk = Int(try reader.read(UInt32.self))
+        let dv = Int(try reader.read(UInt32.self))
+        let dtype = try reader.read(UInt8.self)
+        let layout = try reader.read(UInt8.self)
+        _ = try reader.read(UInt16.self)
+        let tokens = try reader.read(UInt64.self)
+        let byteCount = try reader.read(UInt64.self)
+        var configurationReader = ByteReader(try reader.readBlob(limit: 1024))
+        let configuration = try MoMConfiguration.readCanonical(from: &configurationReader)
+        guard configuration.fingerprint == fingerprint else {
+            throw MoMError(.corruptState, "state configuration does not match its fingerprint")
+        }
+        guard dtype == 1, layout == 1, memoryCount == configuration.memoryCount, dk == configuration.dk,
+            dv == configuration.dv
+        else {
+            throw MoMError(.corruptState, "state dimensions or layout disagree with its configuration")
+        }
+        var scales: [Float] = []
+        for _ in 0..<memoryCount { scales.append(Float(bitPattern: try reader.read(UInt32.self))) }
+        let storage = try reader.readShuffled(count: memoryCount * dk * dv)
+        var engine = MemoryEngine(configuration: configuration)
+        engine.bank = MemoryBank(count: memoryCount, dk: dk, dv: dv, storage: storage, scales: scales)
+        for memory in 0..<memoryCount { engine.writes[memory] = try reader.read(UInt64.self) }
+        engine.tally = try RoutingTally.read(
+            from: &reader, chunkTokens: configuration.routingChunkTokens, memories: configuration.memories)
+        let contextCount = Int(try reader.read(UInt32.self))
+        guard contextCount <= configuration.window else {
+            throw MoMError(.corruptState, "state context holds \(contextCount) tokens, more than the window")
+        }
+        var hashes: [UInt64] = []
+        for _ in 0..<contextCount { hashes.append(try reader.read(UInt64.self)) }
+        engine.context = ContextWindow(capacity: configuration.window, hashes: hashes)
+        let tokenizer = try Tokenizer.read(from: &reader, maxTokenLength: configuration.maxTokenLength)
+        engine.vocabulary = try Vocabulary.read(from: &reader, featurizer: engine.featurizer)
+        engine.tokens = tokens
+        guard reader.remaining == 0 else {
+            throw MoMError(.corruptState, "state has \(reader.remaining) unexpected bytes before its checksum")
+        }
+        guard engine.bank.isFinite else {
+            throw MoMError(.corruptState, "state memories hold non-finite values")
+        }
+        self.init(configuration: configuration, tokenizer: tokenizer, engine: engine, byteCount: byteCount)
+    }
+
+    static func hex(_ value: UInt64) -> String {
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Bytes of the encoded state (before compression).
+    public var encodedByteCount: Int {
+        Self.headerByteCount + 8 + configuration.memoryCount * (4 + 8) + configuration.memoryBytes
+            + engine.vocabulary.encodedByteCount + 256
+    }
+}

@@ -1,0 +1,142 @@
+/// The fixed-size Mixture-of-Memories state of one document, and the fold that grows it.
+///
+/// A state is a pure function of its configuration and the bytes folded into it: any split of
+/// the same bytes into `fold` calls, with any number of encode/decode round trips between them,
+/// gives the same encoded bytes.
+public struct MoMState: Sendable {
+    public let configuration: MoMConfiguration
+    var tokenizer: Tokenizer
+    var engine: MemoryEngine
+    public private(set) var byteCount: UInt64 = 0
+
+    public init(configuration: MoMConfiguration = .default) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        tokenizer = Tokenizer(maxTokenLength: configuration.maxTokenLength)
+        engine = MemoryEngine(configuration: configuration)
+    }
+
+    init(configuration: MoMConfiguration, tokenizer: Tokenizer, engine: MemoryEngine, byteCount: UInt64) {
+        self.configuration = configuration
+        self.tokenizer = tokenizer
+        self.engine = engine
+        self.byteCount = byteCount
+    }
+
+    // MARK: Folding
+
+    /// Folds the next bytes of the document's stream.
+    public mutating func fold(_ bytes: UnsafeRawBufferPointer) {
+        tokenizer.feed(bytes, into: &engine)
+        byteCount += UInt64(bytes.count)
+    }
+
+    /// Folds the next bytes of the document's stream.
+    public mutating func fold(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { fold($0) }
+    }
+
+    /// Folds the UTF-8 bytes of a string.
+    public mutating func fold(_ text: String) {
+        fold(Array(text.utf8))
+    }
+
+    // MARK: Inspection
+
+    /// Tokens folded so far (a token still open in the carry is not counted yet).
+    public var tokenCount: UInt64 { engine.tokens }
+
+    /// Distinct surface forms seen.
+    public var vocabulary: Vocabulary { engine.vocabulary }
+
+    /// The memory matrices.
+    public var memoryBank: MemoryBank { engine.bank }
+
+    /// Writes per memory since the document began (the shared memory last, if enabled).
+    public var memoryLoad: [UInt64] { engine.writes }
+
+    /// Routing history of the chunk still open.
+    public var openRoutingChunk: RoutingChunk { engine.tally.openChunk }
+
+    /// Hands over the routing chunks completed since the last call (not part of the state).
+    public mutating func drainRoutingChunks() -> [RoutingChunk] { engine.tally.drain() }
+
+    /// Whether the tokenizer holds no partial UTF-8 sequence or open letter run.
+    public var isCarryEmpty: Bool { tokenizer.isCarryEmpty }
+
+    /// Whether every memory float is finite.
+    public var isFinite: Bool { engine.bank.isFinite }
+}
+
+/// The part of the state behind the tokenizer: features, router, memories, vocabulary, counters.
+struct MemoryEngine: TokenSink, Sendable, Equatable {
+    let featurizer: Featurizer
+    let router: Router
+    let alpha: Float
+    let beta: Float
+    let sharedMemory: Int?
+    var bank: MemoryBank
+    var vocabulary = Vocabulary()
+    var context: ContextWindow
+    var tally: RoutingTally
+    var writes: [UInt64]
+    var tokens: UInt64 = 0
+
+    // Scratch, allocated once.
+    var key = SparseVector()
+    var logits: [Float] = []
+    var selection = RouteSelection()
+    var value: [Float]
+
+    init(configuration: MoMConfiguration) {
+        featurizer = Featurizer(configuration: configuration)
+        router = Router(configuration: configuration)
+        alpha = configuration.alpha
+        beta = configuration.beta
+        sharedMemory = configuration.sharedMemory ? configuration.memories : nil
+        bank = MemoryBank(count: configuration.memoryCount, dk: configuration.dk, dv: configuration.dv)
+        context = ContextWindow(capacity: configuration.window)
+        tally = RoutingTally(chunkTokens: configuration.routingChunkTokens, memories: configuration.memories)
+        writes = [UInt64](repeating: 0, count: configuration.memoryCount)
+        value = [Float](repeating: 0, count: configuration.dv)
+        key.indices.reserveCapacity(configuration.window * configuration.hashesPerOrder)
+        key.values.reserveCapacity(configuration.window * configuration.hashesPerOrder)
+    }
+
+    static func == (lhs: MemoryEngine, rhs: MemoryEngine) -> Bool {
+        lhs.bank == rhs.bank && lhs.vocabulary == rhs.vocabulary && lhs.context == rhs.context
+            && lhs.tally == rhs.tally && lhs.writes == rhs.writes && lhs.tokens == rhs.tokens
+    }
+
+    mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
+        let foldedHash = featurizer.foldedHash(folded)
+        let valueHash = featurizer.valueHash(surface, leadingSpace: leadingSpace)
+        vocabulary.intern(valueHash: valueHash, surface: surface, leadingSpace: leadingSpace, foldedHash: foldedHash)
+        var routed = false
+        if context.count > 0 {
+            featurizer.key(for: context, into: &key)
+            if !key.isEmpty {
+                write(valueHash: valueHash)
+                routed = true
+            }
+        }
+        tally.record(routed ? selection : nil)
+        context.push(foldedHash)
+        tokens += 1
+    }
+
+    /// Routes the current key and writes the token's value code into the selected memories.
+    mutating func write(valueHash: UInt64) {
+        value.withUnsafeMutableBufferPointer { featurizer.valueCode(valueHash, into: $0) }
+        router.logits(of: key, into: &logits)
+        router.select(logits: logits, into: &selection)
+        for memory in selection.memories {
+            bank.update(memory: memory, key: key, value: value, alpha: alpha, beta: beta)
+            writes[memory] += 1
+        }
+        if let sharedMemory {
+            bank.update(memory: sharedMemory, key: key, value: value, alpha: alpha, beta: beta)
+            writes[sharedMemory] += 1
+        }
+    }
+}

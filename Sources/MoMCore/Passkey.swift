@@ -1,0 +1,64 @@
+/// The classic pass-key retrieval task (Landmark attention, InfiniteBench): a needle holding a
+/// five-digit key hidden at some depth of a haystack, then a question whose answer is the key.
+public enum Passkey {
+    public static let header =
+        "There is an important info hidden inside a lot of irrelevant text. Find it and memorize them. I will quiz you about the important information there."
+    public static let filler = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
+    public static let question = "What is the pass key? The pass key is"
+
+    public static func needle(key: String) -> String { "The pass key is \(key). Remember it. \(key) is the pass key." }
+
+    /// Tokens `text` makes under momd's tokenizer.
+    public static func tokenCount(_ text: String, maxTokenLength: Int = MoMConfiguration.default.maxTokenLength) -> Int {
+        var counter = TokenCounter()
+        var tokenizer = Tokenizer(maxTokenLength: maxTokenLength)
+        tokenizer.feed(Array(text.utf8), into: &counter)
+        tokenizer.finish(into: &counter)
+        return counter.count
+    }
+
+    /// A haystack of about `tokens` tokens: the header, then `sentences` cycled, with the needle
+    /// placed between two sentences at `depth` (0 = first, 1 = last) of the sentences.
+    ///
+    /// - Parameter sentences: the haystack's units; the needle only ever goes between two of them.
+    public static func haystack(tokens: Int, depth: Double, key: String, sentences: [String] = [filler]) -> String {
+        precondition(!sentences.isEmpty, "a haystack needs at least one sentence")
+        precondition((0...1).contains(depth), "depth must be in 0...1")
+        let needle = needle(key: key)
+        let sentenceTokens = sentences.map { tokenCount($0) }
+        let fixed = tokenCount(header) + tokenCount(needle)
+        var units: [Int] = []
+        var total = fixed
+        var next = 0
+        while total < tokens {
+            units.append(next)
+            total += max(sentenceTokens[next], 1)
+            next = (next + 1) % sentences.count
+        }
+        let position = Int((depth * Double(units.count)).rounded())
+        var parts = [header]
+        parts.reserveCapacity(units.count + 2)
+        for (index, unit) in units.enumerated() {
+            if index == position { parts.append(needle) }
+            parts.append(sentences[unit])
+        }
+        if position >= units.count { parts.append(needle) }
+        return parts.joined(separator: " ") + "\n"
+    }
+
+    /// The first run of ASCII digits in an answer, which is what the task scores.
+    public static func firstDigits(_ answer: String) -> String {
+        let scalars = answer.unicodeScalars
+        guard let start = scalars.firstIndex(where: { ("0"..."9").contains($0) }) else { return "" }
+        let digits = scalars[start...].prefix(while: { ("0"..."9").contains($0) })
+        return String(String.UnicodeScalarView(digits))
+    }
+}
+
+/// Counts tokens.
+struct TokenCounter: TokenSink {
+    var count = 0
+    mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
+        count += 1
+    }
+}

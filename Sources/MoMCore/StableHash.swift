@@ -1,0 +1,100 @@
+/// A documented, seed-stable 64-bit hash: the same bytes and seed give the same value on every
+/// machine and in every process.
+///
+/// Swift's `Hasher` is seeded per process, so nothing that reaches the state may use it. This hash
+/// is specified in `schemas/hash.md`:
+///
+/// 1. `h = seed ^ (length &* 0x9E3779B97F4A7C15)`.
+/// 2. For each 8-byte little-endian word `w` of the input (the last one zero-padded):
+///    `h = rotl(h ^ mix64(w), 29) &* 0xBF58476D1CE4E5B9 &+ 0x94D049BB133111EB`.
+/// 3. The result is `mix64(h)`.
+///
+/// `mix64` is the finaliser of SplitMix64 (Steele, Lea, Flood 2014):
+/// `x ^= x >> 30; x &*= 0xBF58476D1CE4E5B9; x ^= x >> 27; x &*= 0x94D049BB133111EB; x ^= x >> 31`.
+public enum StableHash {
+    /// The seed of every hash in momd that the configuration does not re-seed.
+    public static let defaultSeed: UInt64 = 0x6D6F_6D64_5F68_6173  // "momd_has"
+
+    /// The SplitMix64 finaliser: a bijective 64-bit mixer.
+    @inlinable
+    public static func mix64(_ value: UInt64) -> UInt64 {
+        var x = value
+        x ^= x >> 30
+        x &*= 0xBF58_476D_1CE4_E5B9  // wrapping: modular arithmetic is the point of a mixer
+        x ^= x >> 27
+        x &*= 0x94D0_49BB_1331_11EB
+        x ^= x >> 31
+        return x
+    }
+
+    /// Combines an accumulated hash with one more 64-bit word (step 2 above).
+    @inlinable
+    public static func combine(_ hash: UInt64, _ word: UInt64) -> UInt64 {
+        let rotated = (hash ^ mix64(word)).rotatedLeft(by: 29)
+        return rotated &* 0xBF58_476D_1CE4_E5B9 &+ 0x94D0_49BB_1331_11EB  // wrapping by design
+    }
+
+    /// Hashes raw bytes.
+    @inlinable
+    public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = defaultSeed) -> UInt64 {
+        let count = bytes.count
+        var h = seed ^ (UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15)
+        var offset = 0
+        while offset + 8 <= count {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            h = combine(h, word)
+            offset += 8
+        }
+        if offset < count {
+            var word: UInt64 = 0
+            var shift: UInt64 = 0
+            while offset < count {
+                word |= UInt64(bytes[offset]) << shift
+                shift += 8
+                offset += 1
+            }
+            h = combine(h, word)
+        }
+        return mix64(h)
+    }
+
+    /// Hashes a byte array.
+    @inlinable
+    public static func hash(_ bytes: [UInt8], seed: UInt64 = defaultSeed) -> UInt64 {
+        bytes.withUnsafeBytes { hash($0, seed: seed) }
+    }
+
+    /// Hashes the UTF-8 bytes of a string.
+    @inlinable
+    public static func hash(_ string: String, seed: UInt64 = defaultSeed) -> UInt64 {
+        var copy = string
+        return copy.withUTF8 { hash(UnsafeRawBufferPointer($0), seed: seed) }
+    }
+
+    /// The digest of a byte buffer as 16 lowercase hex digits.
+    public static func hexDigest(_ bytes: [UInt8], seed: UInt64 = defaultSeed) -> String {
+        let value = hash(bytes, seed: seed)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// SplitMix64: the small seeded generator behind every fixed pseudo-random array in momd.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    @usableFromInline var _state: UInt64
+
+    public init(seed: UInt64) { _state = seed }
+
+    @inlinable
+    public mutating func next() -> UInt64 {
+        _state &+= 0x9E37_79B9_7F4A_7C15  // wrapping: the Weyl sequence of SplitMix64
+        return StableHash.mix64(_state)
+    }
+}
+
+extension UInt64 {
+    @inlinable
+    func rotatedLeft(by amount: UInt64) -> UInt64 {
+        (self << amount) | (self >> (64 - amount))
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Momd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "momd",
+        abstract: "A streaming long-document memory: fold text into a fixed-size Mixture-of-Memories state and ask it.",
+        subcommands: [BenchCommand.self]
+    )
+}
