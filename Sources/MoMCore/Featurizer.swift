@@ -61,6 +61,8 @@ public struct Featurizer: Sendable {
     let keySeed: UInt64
     let valueSeed: UInt64
     let foldSeed: UInt64
+    /// Eight ±1/√dv lanes for each byte of sign bits (bit j set → lane j negative).
+    let signLanes: [SIMD8<Float>]
 
     public init(configuration: MoMConfiguration) {
         dk = configuration.dk
@@ -71,6 +73,12 @@ public struct Featurizer: Sendable {
         keySeed = StableHash.mix64(configuration.seed ^ 0x6B65_7973)  // "keys"
         valueSeed = StableHash.mix64(configuration.seed ^ 0x7661_6C75_6573)  // "values"
         foldSeed = StableHash.mix64(configuration.seed ^ 0x666F_6C64)  // "fold"
+        let magnitude = 1 / Float(configuration.dv).squareRoot()
+        signLanes = (0..<256).map { byte in
+            var lanes = SIMD8<Float>(repeating: magnitude)
+            for lane in 0..<8 where (byte >> lane) & 1 == 1 { lanes[lane] = -magnitude }
+            return lanes
+        }
     }
 
     // MARK: Token hashes
@@ -89,88 +97,108 @@ public struct Featurizer: Sendable {
 
     /// Writes the key of `context` into `key`, reusing its storage.
     public func key(for context: ContextWindow, into key: inout SparseVector) {
-        key.indices.removeAll(keepingCapacity: true)
-        key.values.removeAll(keepingCapacity: true)
-        var gram = keySeed
-        let orders = min(context.count, window)
-        let dkWide = UInt64(dk)
-        for order in 0..<orders {
-            gram = StableHash.combine(gram, context.hashes[order])
-            let weight = orderWeights[order]
-            if weight == 0 { continue }
-            var generator = SplitMix64(seed: gram)
-            for _ in 0..<hashesPerOrder {
-                let bits = generator.next()
-                // Multiply-shift maps the high 32 bits onto 0..<dk without modulo bias worth noting.
-                let index = Int32(truncatingIfNeeded: ((bits >> 32) &* dkWide) >> 32)
-                key.indices.append(index)
-                key.values.append(bits & 1 == 0 ? weight : -weight)
+        var scratch = KeyScratch(dk: dk)
+        self.key(for: context, into: &key, scratch: &scratch)
+    }
+
+    /// Writes the key of `context` into `key`; `scratch` (for this dk) is left as it was found.
+    public func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch) {
+        let capacity = window * hashesPerOrder
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { indices in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { values in
+                var count = 0
+                var gram = keySeed
+                let orders = min(context.count, window)
+                let dkWide = UInt64(dk)
+                for order in 0..<orders {
+                    gram = StableHash.combine(gram, context.hashes[order])
+                    let weight = orderWeights[order]
+                    if weight == 0 { continue }
+                    var generator = SplitMix64(seed: gram)
+                    for _ in 0..<hashesPerOrder {
+                        let bits = generator.next()
+                        // Multiply-shift maps the high 32 bits onto 0..<dk (the product is < 2⁶⁴).
+                        indices[count] = Int32(truncatingIfNeeded: ((bits >> 32) &* dkWide) >> 32)
+                        values[count] = bits & 1 == 0 ? weight : -weight
+                        count &+= 1
+                    }
+                }
+                if scratch.isUsable {
+                    count = scratch.canonicalize(indices: indices.baseAddress!, values: values.baseAddress!, count: count)
+                } else {
+                    count = Self.canonicalize(indices: indices.baseAddress!, values: values.baseAddress!, count: count)
+                }
+                key.indices.removeAll(keepingCapacity: true)
+                key.values.removeAll(keepingCapacity: true)
+                key.indices.append(contentsOf: UnsafeBufferPointer(start: indices.baseAddress, count: count))
+                key.values.append(contentsOf: UnsafeBufferPointer(start: values.baseAddress, count: count))
             }
         }
-        Self.canonicalize(&key)
     }
 
     /// Sorts by index (stable), sums duplicates in generation order, drops exact zeros, and
-    /// normalises to unit length. Leaves the vector empty if nothing remains.
-    static func canonicalize(_ key: inout SparseVector) {
-        let count = key.indices.count
-        guard count > 0 else { return }
+    /// normalises to unit length. Returns the entries left: none if nothing remains.
+    static func canonicalize(indices: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>, count: Int) -> Int {
+        guard count > 0 else { return 0 }
         // Insertion sort: at most window × s (≤ 1024) entries, usually 32, and stable.
-        key.indices.withUnsafeMutableBufferPointer { indices in
-            key.values.withUnsafeMutableBufferPointer { values in
-                for position in 1..<count {
-                    let index = indices[position]
-                    let value = values[position]
-                    var slot = position
-                    while slot > 0 && indices[slot - 1] > index {
-                        indices[slot] = indices[slot - 1]
-                        values[slot] = values[slot - 1]
-                        slot -= 1
-                    }
-                    indices[slot] = index
-                    values[slot] = value
-                }
+        for position in 1..<count {
+            let index = indices[position]
+            let value = values[position]
+            var slot = position
+            while slot > 0 && indices[slot &- 1] > index {
+                indices[slot] = indices[slot &- 1]
+                values[slot] = values[slot &- 1]
+                slot &-= 1
             }
+            indices[slot] = index
+            values[slot] = value
         }
         var write = 0
         var read = 0
         while read < count {
-            let index = key.indices[read]
-            var sum = key.values[read]
-            read += 1
-            while read < count && key.indices[read] == index {
-                sum += key.values[read]
-                read += 1
+            let index = indices[read]
+            var sum = values[read]
+            read &+= 1
+            while read < count && indices[read] == index {
+                sum += values[read]
+                read &+= 1
             }
             if sum != 0 {
-                key.indices[write] = index
-                key.values[write] = sum
-                write += 1
+                indices[write] = index
+                values[write] = sum
+                write &+= 1
             }
         }
-        key.indices.removeLast(count - write)
-        key.values.removeLast(count - write)
         var squares: Float = 0
-        for value in key.values { squares += value * value }
-        guard squares > 0, squares.isFinite else {
-            key.indices.removeAll(keepingCapacity: true)
-            key.values.removeAll(keepingCapacity: true)
-            return
-        }
+        for position in 0..<write { squares += values[position] * values[position] }
+        guard squares > 0, squares.isFinite else { return 0 }
         let norm = squares.squareRoot()
-        for position in 0..<key.values.count { key.values[position] /= norm }
+        for position in 0..<write { values[position] /= norm }
+        return write
     }
 
     // MARK: Values
 
-    /// Writes the ±1/√dv code drawn from `valueHash` into `code` (dv floats).
+    /// Writes the ±1/√dv code drawn from `valueHash` into `code` (dv floats): dimension j takes
+    /// bit j mod 64 of the (j / 64 + 1)-th SplitMix64 draw seeded by the hash; set means negative.
     public func valueCode(_ valueHash: UInt64, into code: UnsafeMutableBufferPointer<Float>) {
-        let magnitude = 1 / Float(dv).squareRoot()
         var generator = SplitMix64(seed: valueHash)
         var bits: UInt64 = 0
-        for dimension in 0..<dv {
+        var dimension = 0
+        signLanes.withUnsafeBufferPointer { lanes in
+            let raw = UnsafeMutableRawPointer(code.baseAddress!)
+            while dimension &+ 8 <= dv {  // dimension < dv: no overflow
+                if dimension & 63 == 0 { bits = generator.next() }
+                let byte = Int(truncatingIfNeeded: (bits >> UInt64(dimension & 63)) & 0xFF)
+                raw.storeBytes(of: lanes[byte], toByteOffset: dimension &* 4, as: SIMD8<Float>.self)
+                dimension &+= 8
+            }
+        }
+        let magnitude = 1 / Float(dv).squareRoot()
+        while dimension < dv {
             if dimension & 63 == 0 { bits = generator.next() }
             code[dimension] = (bits >> UInt64(dimension & 63)) & 1 == 0 ? magnitude : -magnitude
+            dimension &+= 1
         }
     }
 
@@ -180,5 +208,70 @@ public struct Featurizer: Sendable {
             valueCode(valueHash, into: buffer)
             initialized = dv
         }
+    }
+}
+
+/// Scratch for the fast canonicalisation of keys: a dense accumulator and a bitset over dk.
+///
+/// Marking each index in a bitset and walking the set bits yields the indices ascending with no
+/// comparison sort; duplicates accumulate in generation order, as in the plain sort-and-merge.
+public struct KeyScratch: Sendable {
+    var sums: [Float]
+    var marks: [UInt64]
+
+    /// Up to this dk the bitset walk beats sorting; past it the scratch stays empty and unused.
+    static let bitsetLimit = 1 << 14
+
+    public init(dk: Int) {
+        if dk <= Self.bitsetLimit {
+            sums = [Float](repeating: 0, count: dk)
+            marks = [UInt64](repeating: 0, count: (dk + 63) / 64)
+        } else {
+            sums = []
+            marks = []
+        }
+    }
+
+    var isUsable: Bool { !marks.isEmpty }
+
+    /// The same result as `Featurizer.canonicalize`.
+    mutating func canonicalize(indices: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>, count: Int) -> Int {
+        guard count > 0 else { return 0 }
+        var write = 0
+        var squares: Float = 0
+        sums.withUnsafeMutableBufferPointer { sums in
+            marks.withUnsafeMutableBufferPointer { marks in
+                for position in 0..<count {
+                    let index = Int(indices[position])
+                    let word = index &>> 6
+                    let bit = UInt64(1) &<< UInt64(index & 63)
+                    if marks[word] & bit == 0 {
+                        marks[word] |= bit
+                        sums[index] = values[position]
+                    } else {
+                        sums[index] += values[position]
+                    }
+                }
+                for word in 0..<marks.count where marks[word] != 0 {
+                    var bits = marks[word]
+                    marks[word] = 0
+                    while bits != 0 {
+                        let index = word &<< 6 | bits.trailingZeroBitCount
+                        bits &= bits &- 1
+                        let sum = sums[index]
+                        if sum != 0 {
+                            indices[write] = Int32(truncatingIfNeeded: index)
+                            values[write] = sum
+                            write &+= 1
+                        }
+                    }
+                }
+            }
+        }
+        for position in 0..<write { squares += values[position] * values[position] }
+        guard squares > 0, squares.isFinite else { return 0 }
+        let norm = squares.squareRoot()
+        for position in 0..<write { values[position] /= norm }
+        return write
     }
 }

@@ -69,33 +69,31 @@ public struct MemoryBank: Sendable, Equatable {
         let dv = self.dv
         let base = memory * dk * dv
         value.withUnsafeBufferPointer { value in
-        _prediction.withUnsafeMutableBufferPointer { prediction in
-            _storage.withUnsafeMutableBufferPointer { storage in
-                key.indices.withUnsafeBufferPointer { indices in
-                    key.values.withUnsafeBufferPointer { values in
-                        // Sᵀk over the touched rows, ascending: the same sums as the dense loop,
-                        // since the rows it skips add exact zeros.
-                        for column in 0..<dv { prediction[column] = 0 }
-                        for position in 0..<indices.count {
-                            let row = base + Int(indices[position]) * dv
-                            let weight = values[position]
-                            for column in 0..<dv { prediction[column] += weight * storage[row + column] }
-                        }
-                        // u = β(v − scale·Sᵀk), stored divided by the scale.
-                        for column in 0..<dv {
-                            var delta = beta * (value[column] - scale * prediction[column])
-                            if scale != 1 { delta /= scale }
-                            prediction[column] = delta
-                        }
-                        for position in 0..<indices.count {
-                            let row = base + Int(indices[position]) * dv
-                            let weight = values[position]
-                            for column in 0..<dv { storage[row + column] += weight * prediction[column] }
+            _prediction.withUnsafeMutableBufferPointer { prediction in
+                _storage.withUnsafeMutableBufferPointer { storage in
+                    key.indices.withUnsafeBufferPointer { indices in
+                        key.values.withUnsafeBufferPointer { values in
+                            let prediction = prediction.baseAddress!
+                            let matrix = storage.baseAddress! + base
+                            // Sᵀk over the touched rows, ascending: the same sums as the dense
+                            // loop, since the rows it skips add exact zeros.
+                            VectorKernels.gatherRows(
+                                into: prediction, matrix: matrix, rows: indices.baseAddress!,
+                                weights: values.baseAddress!, rowCount: indices.count, width: dv)
+                            // u = β(v − scale·Sᵀk), stored divided by the scale.
+                            for column in 0..<dv {
+                                var delta = beta * (value[column] - scale * prediction[column])
+                                if scale != 1 { delta /= scale }
+                                prediction[column] = delta
+                            }
+                            for position in 0..<indices.count {
+                                let row = matrix + Int(indices[position]) &* dv  // < dk·dv: no overflow
+                                VectorKernels.accumulate(row, values[position], prediction, count: dv)
+                            }
                         }
                     }
                 }
             }
-        }
         }
     }
 
@@ -106,10 +104,11 @@ public struct MemoryBank: Sendable, Equatable {
         let base = memory * dk * dv
         var sums = [Float](repeating: 0, count: dv)
         _storage.withUnsafeBufferPointer { storage in
-            for position in 0..<query.indices.count {
-                let row = base + Int(query.indices[position]) * dv
-                let value = query.values[position]
-                for column in 0..<dv { sums[column] += value * storage[row + column] }
+            sums.withUnsafeMutableBufferPointer { sums in
+                for position in 0..<query.indices.count {
+                    let row = storage.baseAddress! + base + Int(query.indices[position]) &* dv
+                    VectorKernels.accumulate(sums.baseAddress!, query.values[position], row, count: dv)
+                }
             }
         }
         for column in 0..<dv { output[column] += scale * sums[column] }

@@ -84,6 +84,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
 
     // Scratch, allocated once.
     var key = SparseVector()
+    var keyScratch: KeyScratch
     var logits: [Float] = []
     var selection = RouteSelection()
     var value: [Float]
@@ -99,6 +100,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         tally = RoutingTally(chunkTokens: configuration.routingChunkTokens, memories: configuration.memories)
         writes = [UInt64](repeating: 0, count: configuration.memoryCount)
         value = [Float](repeating: 0, count: configuration.dv)
+        keyScratch = KeyScratch(dk: configuration.dk)
         key.indices.reserveCapacity(configuration.window * configuration.hashesPerOrder)
         key.values.reserveCapacity(configuration.window * configuration.hashesPerOrder)
     }
@@ -114,7 +116,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         vocabulary.intern(valueHash: valueHash, surface: surface, leadingSpace: leadingSpace, foldedHash: foldedHash)
         var routed = false
         if context.count > 0 {
-            featurizer.key(for: context, into: &key)
+            featurizer.key(for: context, into: &key, scratch: &keyScratch)
             if !key.isEmpty {
                 write(valueHash: valueHash)
                 routed = true

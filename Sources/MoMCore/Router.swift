@@ -55,11 +55,8 @@ public struct Router: Sendable {
                 key.indices.withUnsafeBufferPointer { indices in
                     key.values.withUnsafeBufferPointer { values in
                         for position in 0..<indices.count {
-                            let row = Int(indices[position]) * memories
-                            let value = values[position]
-                            for memory in 0..<memories {
-                                out[memory] += value * columns[row + memory]
-                            }
+                            let row = columns.baseAddress! + Int(indices[position]) &* memories  // < dk·N
+                            VectorKernels.accumulate(out.baseAddress!, values[position], row, count: memories)
                         }
                     }
                 }

@@ -25,6 +25,9 @@ struct FoldBench: ParsableCommand {
     @Option(help: "Bytes handed to each fold call.")
     var chunkBytes: Int = 1 << 16
 
+    @OptionGroup(title: "Memory model")
+    var model: ConfigurationOptions
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -34,7 +37,7 @@ struct FoldBench: ParsableCommand {
     }
 
     func run() throws {
-        let result = try FoldBenchmark(tokens: tokens, seed: seed, chunkBytes: chunkBytes).run()
+        let result = try FoldBenchmark(tokens: tokens, seed: seed, chunkBytes: chunkBytes, configuration: model.configuration).run()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

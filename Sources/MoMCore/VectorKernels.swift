@@ -1,0 +1,64 @@
+/// Small vector kernels over raw pointers, in SIMD8 lanes with a scalar tail.
+///
+/// Each lane computes exactly what the scalar loop computes (`y + a·x`, one rounding per
+/// operation, never fused), so the fast paths give the plain reference's bits.
+enum VectorKernels {
+    /// y[j] ← y[j] + a·x[j] for j in 0..<count.
+    @inline(__always)
+    static func accumulate(_ y: UnsafeMutablePointer<Float>, _ a: Float, _ x: UnsafePointer<Float>, count: Int) {
+        let lanes = SIMD8<Float>(repeating: a)
+        var offset = 0
+        while offset &+ 8 <= count {  // offsets stay below count, so &+ cannot overflow
+            let xs = UnsafeRawPointer(x + offset).loadUnaligned(as: SIMD8<Float>.self)
+            let ys = UnsafeRawPointer(y + offset).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + offset).storeBytes(of: ys + lanes * xs, as: SIMD8<Float>.self)
+            offset &+= 8
+        }
+        while offset < count {
+            y[offset] = y[offset] + a * x[offset]
+            offset &+= 1
+        }
+    }
+
+    /// The dot product Σ x[j]·y[j], summed left to right.
+    @inline(__always)
+    static func dotSequential(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        var sum: Float = 0
+        var offset = 0
+        while offset < count {
+            sum = sum + x[offset] * y[offset]
+            offset &+= 1
+        }
+        return sum
+    }
+
+    /// out[j] ← Σₚ weights[p]·matrix[rows[p]·width + j], rows in the order given, each column
+    /// summed left to right from 0 — the dense reference's sums when the rows ascend.
+    ///
+    /// Columns go eight at a time with the partial sums in registers, so no sum waits on a store.
+    @inline(__always)
+    static func gatherRows(
+        into out: UnsafeMutablePointer<Float>, matrix: UnsafePointer<Float>, rows: UnsafePointer<Int32>,
+        weights: UnsafePointer<Float>, rowCount: Int, width: Int
+    ) {
+        var column = 0
+        while column &+ 8 <= width {  // column < width, so &+ cannot overflow
+            var sums = SIMD8<Float>(repeating: 0)
+            for position in 0..<rowCount {
+                let row = matrix + (Int(rows[position]) &* width &+ column)  // inside the matrix
+                let xs = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self)
+                sums = sums + SIMD8<Float>(repeating: weights[position]) * xs
+            }
+            UnsafeMutableRawPointer(out + column).storeBytes(of: sums, as: SIMD8<Float>.self)
+            column &+= 8
+        }
+        while column < width {
+            var sum: Float = 0
+            for position in 0..<rowCount {
+                sum = sum + weights[position] * matrix[Int(rows[position]) &* width &+ column]
+            }
+            out[column] = sum
+            column &+= 1
+        }
+    }
+}
