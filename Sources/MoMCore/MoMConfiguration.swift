@@ -34,7 +34,7 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         dk: Int = 1024,
         dv: Int = 64,
         window: Int = 4,
-        hashesPerOrder: Int = 8,
+        hashesPerOrder: Int = 4,
         orderWeights: [Float] = [0.25, 0.5, 1, 1],
         alpha: Float = 1,
         beta: Float = 1,

@@ -82,21 +82,28 @@ public struct Router: Sendable {
     public func select(logits: [Float], into selection: inout RouteSelection) {
         selection.memories.removeAll(keepingCapacity: true)
         selection.weights.removeAll(keepingCapacity: true)
-        for _ in 0..<topK {
-            var best = -1
-            for memory in 0..<memories where !selection.memories.contains(memory) {
-                if best < 0 || logits[memory] > logits[best] { best = memory }
+        let topK = self.topK
+        logits.withUnsafeBufferPointer { logits in
+            // One pass, keeping the best k in order; a later memory displaces an earlier one
+            // only when strictly greater, so ties go to the lower index.
+            for memory in 0..<memories {
+                let logit = logits[memory]
+                var slot = selection.memories.count
+                while slot > 0 && logit > logits[selection.memories[slot - 1]] { slot -= 1 }
+                if slot < topK {
+                    if selection.memories.count == topK { selection.memories.removeLast() }
+                    selection.memories.insert(memory, at: slot)
+                }
             }
-            selection.memories.append(best)
+            let top = logits[selection.memories[0]]
+            var total: Float = 0
+            for memory in selection.memories {
+                let weight = Float.exp(logits[memory] - top)
+                selection.weights.append(weight)
+                total += weight
+            }
+            for position in 0..<selection.weights.count { selection.weights[position] /= total }
         }
-        let top = logits[selection.memories[0]]
-        var total: Float = 0
-        for memory in selection.memories {
-            let weight = Float.exp(logits[memory] - top)
-            selection.weights.append(weight)
-            total += weight
-        }
-        for position in 0..<selection.weights.count { selection.weights[position] /= total }
     }
 }
 
