@@ -97,6 +97,27 @@ public struct MemoryBank: Sendable, Equatable {
         }
     }
 
+    /// One Hebbian (linear-attention) step on memory m: S ← αS; S ← S + k (βv)ᵀ.
+    public mutating func updateHebbian(memory: Int, key: SparseVector, value: [Float], alpha: Float, beta: Float) {
+        precondition(value.count == dv, "value must have dv entries")
+        if alpha != 1 {
+            _scales[memory] *= alpha
+            if _scales[memory] < Self.renormalizeBelow { renormalize(memory) }
+        }
+        let scale = _scales[memory]
+        let dv = self.dv
+        let base = memory * dk * dv
+        for column in 0..<dv { _prediction[column] = beta * value[column] / scale }
+        _prediction.withUnsafeBufferPointer { delta in
+            _storage.withUnsafeMutableBufferPointer { storage in
+                for position in 0..<key.indices.count {
+                    let row = storage.baseAddress! + base + Int(key.indices[position]) &* dv  // inside the matrix
+                    VectorKernels.accumulate(row, key.values[position], delta.baseAddress!, count: dv)
+                }
+            }
+        }
+    }
+
     /// Adds `weight · Sᵀq` of memory m to `output` (dv floats), reading only the query's rows.
     public func read(memory: Int, query: SparseVector, weight: Float, into output: inout [Float]) {
         let scale = _scales[memory] * weight

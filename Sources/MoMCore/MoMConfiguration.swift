@@ -1,3 +1,11 @@
+/// How a memory absorbs a write.
+public enum UpdateRule: String, Codable, Sendable, CaseIterable {
+    /// The gated delta rule: S ← αS; S ← S + k (β(v − Sᵀk))ᵀ. Erases what the key predicted.
+    case delta
+    /// Plain linear attention: S ← αS; S ← S + k (βv)ᵀ. Only adds, so associations pile up.
+    case hebbian
+}
+
 /// Every parameter that shapes a document's state. The state is a pure function of
 /// (configuration, input bytes), so two states are only comparable under equal fingerprints.
 public struct MoMConfiguration: Codable, Sendable, Hashable {
@@ -27,12 +35,14 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     public var maxTokenLength: Int
     /// Tokens per routing-history chunk.
     public var routingChunkTokens: Int
+    /// The write rule; `.hebbian` exists to measure what the delta rule buys.
+    public var updateRule: UpdateRule
 
     public init(
         memories: Int = 16,
-        topK: Int = 2,
-        dk: Int = 1024,
-        dv: Int = 64,
+        topK: Int = 1,
+        dk: Int = 2048,
+        dv: Int = 32,
         window: Int = 4,
         hashesPerOrder: Int = 4,
         orderWeights: [Float] = [0.25, 0.5, 1, 1],
@@ -41,7 +51,8 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         sharedMemory: Bool = false,
         seed: UInt64 = 0x6D6F_6D64,
         maxTokenLength: Int = 64,
-        routingChunkTokens: Int = 4096
+        routingChunkTokens: Int = 4096,
+        updateRule: UpdateRule = .delta
     ) {
         self.memories = memories
         self.topK = topK
@@ -56,6 +67,7 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         self.seed = seed
         self.maxTokenLength = maxTokenLength
         self.routingChunkTokens = routingChunkTokens
+        self.updateRule = updateRule
     }
 
     /// The defaults the README documents and the benchmarks measure.
@@ -117,6 +129,7 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         writer.append(beta.bitPattern)
         writer.append(UInt8(sharedMemory ? 1 : 0))
         writer.append(seed)
+        writer.append(UInt8(updateRule == .delta ? 0 : 1))
     }
 
     static func readCanonical(from reader: inout ByteReader) throws -> MoMConfiguration {
@@ -137,10 +150,17 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         let beta = Float(bitPattern: try reader.read(UInt32.self))
         let shared = try reader.read(UInt8.self) != 0
         let seed = try reader.read(UInt64.self)
+        let rule: UpdateRule
+        switch try reader.read(UInt8.self) {
+        case 0: rule = .delta
+        case 1: rule = .hebbian
+        case let other: throw MoMError(.corruptState, "state configuration names unknown update rule \(other)")
+        }
         let configuration = MoMConfiguration(
             memories: values[0], topK: values[1], dk: values[2], dv: values[3], window: values[4],
             hashesPerOrder: values[5], orderWeights: weights, alpha: alpha, beta: beta,
-            sharedMemory: shared, seed: seed, maxTokenLength: values[6], routingChunkTokens: values[7]
+            sharedMemory: shared, seed: seed, maxTokenLength: values[6], routingChunkTokens: values[7],
+            updateRule: rule
         )
         do { try configuration.validate() } catch let error as MoMError {
             throw MoMError(.corruptState, "state holds an invalid configuration: \(error.message)")

@@ -75,6 +75,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
     let alpha: Float
     let beta: Float
     let sharedMemory: Int?
+    let updateRule: UpdateRule
     var bank: MemoryBank
     var vocabulary = Vocabulary()
     var context: ContextWindow
@@ -95,6 +96,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         alpha = configuration.alpha
         beta = configuration.beta
         sharedMemory = configuration.sharedMemory ? configuration.memories : nil
+        updateRule = configuration.updateRule
         bank = MemoryBank(count: configuration.memoryCount, dk: configuration.dk, dv: configuration.dv)
         context = ContextWindow(capacity: configuration.window)
         tally = RoutingTally(chunkTokens: configuration.routingChunkTokens, memories: configuration.memories)
@@ -132,13 +134,15 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         value.withUnsafeMutableBufferPointer { featurizer.valueCode(valueHash, into: $0) }
         router.logits(of: key, into: &logits)
         router.select(logits: logits, into: &selection)
-        for memory in selection.memories {
-            bank.update(memory: memory, key: key, value: value, alpha: alpha, beta: beta)
-            writes[memory] += 1
+        for memory in selection.memories { writeMemory(memory) }
+        if let sharedMemory { writeMemory(sharedMemory) }
+    }
+
+    mutating func writeMemory(_ memory: Int) {
+        switch updateRule {
+        case .delta: bank.update(memory: memory, key: key, value: value, alpha: alpha, beta: beta)
+        case .hebbian: bank.updateHebbian(memory: memory, key: key, value: value, alpha: alpha, beta: beta)
         }
-        if let sharedMemory {
-            bank.update(memory: sharedMemory, key: key, value: value, alpha: alpha, beta: beta)
-            writes[sharedMemory] += 1
-        }
+        writes[memory] += 1
     }
 }

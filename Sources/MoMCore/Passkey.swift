@@ -17,33 +17,71 @@ public enum Passkey {
         return counter.count
     }
 
+    /// Haystack sentences with their token counts, counted once.
+    public struct SentenceTokens: Sendable {
+        public let sentences: [String]
+        public let counts: [Int]
+
+        public init(_ sentences: [String]) {
+            precondition(!sentences.isEmpty, "a haystack needs at least one sentence")
+            self.sentences = sentences
+            counts = sentences.map { max(Passkey.tokenCount($0), 1) }
+        }
+    }
+
     /// A haystack of about `tokens` tokens: the header, then `sentences` cycled, with the needle
-    /// placed between two sentences at `depth` (0 = first, 1 = last) of the sentences.
-    ///
-    /// - Parameter sentences: the haystack's units; the needle only ever goes between two of them.
+    /// placed between two sentences at `depth` (0 = before the first, 1 = after the last).
     public static func haystack(tokens: Int, depth: Double, key: String, sentences: [String] = [filler]) -> String {
-        precondition(!sentences.isEmpty, "a haystack needs at least one sentence")
+        haystack(tokens: tokens, depth: depth, key: key, counts: SentenceTokens(sentences))
+    }
+
+    /// As `haystack(tokens:depth:key:sentences:)`, with the sentences counted beforehand.
+    public static func haystack(tokens: Int, depth: Double, key: String, counts: SentenceTokens) -> String {
         precondition((0...1).contains(depth), "depth must be in 0...1")
         let needle = needle(key: key)
-        let sentenceTokens = sentences.map { tokenCount($0) }
-        let fixed = tokenCount(header) + tokenCount(needle)
+        var total = tokenCount(header) + tokenCount(needle)
         var units: [Int] = []
-        var total = fixed
         var next = 0
         while total < tokens {
             units.append(next)
-            total += max(sentenceTokens[next], 1)
-            next = (next + 1) % sentences.count
+            total += counts.counts[next]
+            next = (next + 1) % counts.sentences.count
         }
         let position = Int((depth * Double(units.count)).rounded())
         var parts = [header]
         parts.reserveCapacity(units.count + 2)
         for (index, unit) in units.enumerated() {
             if index == position { parts.append(needle) }
-            parts.append(sentences[unit])
+            parts.append(counts.sentences[unit])
         }
         if position >= units.count { parts.append(needle) }
         return parts.joined(separator: " ") + "\n"
+    }
+
+    /// Splits prose into sentences for a haystack: whitespace collapsed, cut after . ! or ? that
+    /// is followed by whitespace; fragments of fewer than three tokens are dropped.
+    public static func sentences(fromProse text: String) -> [String] {
+        var sentences: [String] = []
+        var current = ""
+        var previous: Character = " "
+        for character in text {
+            if character.isWhitespace {
+                if ".!?".contains(previous) {
+                    let sentence = current.trimmingSpaces()
+                    if tokenCount(sentence) >= 3 { sentences.append(sentence) }
+                    current = ""
+                } else if previous != " " {
+                    current.append(" ")
+                }
+                previous = " "
+            } else {
+                current.append(character)
+                previous = character
+            }
+        }
+        let last = current.trimmingSpaces()
+        if tokenCount(last) >= 3 { sentences.append(last) }
+        return sentences
     }
 
     /// The first run of ASCII digits in an answer, which is what the task scores.
@@ -60,5 +98,14 @@ struct TokenCounter: TokenSink {
     var count = 0
     mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
         count += 1
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var scalars = Substring(self)
+        while scalars.first == " " { scalars.removeFirst() }
+        while scalars.last == " " { scalars.removeLast() }
+        return String(scalars)
     }
 }

@@ -6,7 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure momd: fold throughput, pass-key recall against the full-context baseline.",
-        subcommands: [FoldBench.self]
+        subcommands: [FoldBench.self, PasskeyBench.self]
     )
 }
 
@@ -47,5 +47,129 @@ struct FoldBench: ParsableCommand {
             print("\(Int(result.tokensPerSecond)) tokens/s, \(String(format: "%.1f", result.bytesPerSecond / 1e6)) MB/s")
             print("vocabulary \(result.vocabulary), state digest \(result.digest)")
         }
+    }
+}
+
+extension PasskeyBenchmark.System: ExpressibleByArgument {}
+
+struct PasskeyBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "passkey",
+        abstract: "Pass-key retrieval: MoM against one delta memory, one Hebbian memory and the full-context baseline.",
+        discussion: """
+            The classic template (Landmark attention, InfiniteBench): a header, a filler repeated, a needle \
+            "The pass key is KEY. Remember it. KEY is the pass key." at a depth, and the question \
+            "What is the pass key? The pass key is". Scored by exact match of the first run of digits. \
+            Lengths take K (×1024) and M (×1048576) suffixes.
+            """
+    )
+
+    @Option(help: "Haystack lengths in tokens, comma-separated.", transform: PasskeyBench.parseLengths)
+    var lengths: [Int] = [1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20]
+
+    @Option(help: "Needle depths in percent, comma-separated.", transform: PasskeyBench.parseDepths)
+    var depths: [Int] = [0, 25, 50, 75, 100]
+
+    @Option(help: "Trials per cell, each with its own key.")
+    var trials: Int = 1
+
+    @Option(help: "Seed of the keys.")
+    var seed: UInt64 = 1
+
+    @Option(help: "A prose file whose sentences replace the filler; the needle goes at a sentence boundary.")
+    var haystack: String?
+
+    @Option(help: "Systems to run, comma-separated: \(PasskeyBenchmark.System.allCases.map(\.rawValue).joined(separator: ", ")).",
+            transform: PasskeyBench.parseSystems)
+    var systems: [PasskeyBenchmark.System] = PasskeyBenchmark.System.allCases
+
+    @Option(help: "Write an SVG heatmap (length × depth, one panel per system) to this path.")
+    var svg: String?
+
+    @OptionGroup(title: "Memory model")
+    var model: ConfigurationOptions
+
+    @Flag(help: "Print the results as JSON.")
+    var json = false
+
+    static func parseLengths(_ text: String) throws -> [Int] {
+        try text.split(separator: ",").map { part in
+            let item = part.trimmingCharacters(in: .whitespaces).uppercased()
+            let (digits, scale): (Substring, Int) =
+                item.hasSuffix("M") ? (item.dropLast(), 1 << 20) : item.hasSuffix("K") ? (item.dropLast(), 1 << 10) : (Substring(item), 1)
+            guard let value = Int(digits), value > 0 else { throw ValidationError("bad length '\(part)': use e.g. 1000, 4K or 1M") }
+            return value * scale
+        }
+    }
+
+    static func parseDepths(_ text: String) throws -> [Int] {
+        try text.split(separator: ",").map { part in
+            guard let value = Int(part.trimmingCharacters(in: .whitespaces)), (0...100).contains(value) else {
+                throw ValidationError("bad depth '\(part)': use a percentage 0...100")
+            }
+            return value
+        }
+    }
+
+    static func parseSystems(_ text: String) throws -> [PasskeyBenchmark.System] {
+        try text.split(separator: ",").map { part in
+            guard let system = PasskeyBenchmark.System(rawValue: part.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError(
+                    "unknown system '\(part)': choose from \(PasskeyBenchmark.System.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return system
+        }
+    }
+
+    func validate() throws {
+        guard trials > 0 else { throw ValidationError("--trials must be positive") }
+        guard !lengths.isEmpty, !depths.isEmpty, !systems.isEmpty else {
+            throw ValidationError("--lengths, --depths and --systems each need at least one value")
+        }
+    }
+
+    func run() throws {
+        var sentences: [String]?
+        if let haystack {
+            guard let data = FileManager.default.contents(atPath: haystack) else {
+                throw ValidationError("cannot read haystack file '\(haystack)'")
+            }
+            let parsed = Passkey.sentences(fromProse: String(decoding: data, as: UTF8.self))
+            guard parsed.count >= 2 else { throw ValidationError("haystack file '\(haystack)' holds fewer than two sentences") }
+            sentences = parsed
+        }
+        let benchmark = PasskeyBenchmark(
+            lengths: lengths, depths: depths, trials: trials, seed: seed, sentences: sentences, systems: systems,
+            configuration: model.configuration)
+        let isTerminal = isatty(STDERR_FILENO) == 1
+        let cells = try benchmark.run { cell in
+            if isTerminal || !json {
+                FileHandle.standardError.write(Data(
+                    "\(cell.system) \(PasskeyHeatmap.lengthLabel(cell.length)) depth \(cell.depth)%: \(cell.correct)/\(cell.trials)\n".utf8))
+            }
+        }
+        if let svg {
+            let title = "Pass-key retrieval (\(haystack.map { "haystack " + URL(fileURLWithPath: $0).lastPathComponent } ?? "classic filler"))"
+            try PasskeyHeatmap.svg(cells, title: title).write(toFile: svg, atomically: true, encoding: .utf8)
+        }
+        if json {
+            struct Output: Encodable { var results: [PasskeyBenchmark.Cell] }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(Output(results: cells)), as: UTF8.self))
+        } else {
+            print(PasskeyBench.table(cells))
+        }
+    }
+
+    static func table(_ cells: [PasskeyBenchmark.Cell]) -> String {
+        var lines = [String(format: "%-13@ %7@ %6@ %9@ %11@ %12@ %9@ %9@", "system", "length", "depth", "accuracy", "state", "fold tok/s", "ask p50", "ask p99")]
+        for cell in cells {
+            lines.append(String(
+                format: "%-13@ %7@ %5d%% %8.0f%% %11@ %12.0f %7.2fms %7.2fms", cell.system, PasskeyHeatmap.lengthLabel(cell.length),
+                cell.depth, cell.accuracy * 100, PasskeyHeatmap.byteLabel(cell.stateBytes), cell.foldTokensPerSecond,
+                cell.askP50Milliseconds, cell.askP99Milliseconds))
+        }
+        return lines.joined(separator: "\n")
     }
 }
