@@ -37,7 +37,8 @@ public enum ReadStop: String, Sendable, Codable {
 /// The answer to a cue, decoded from the state alone.
 public struct ReadResult: Sendable, Codable, Equatable {
     public var answer: String
-    /// The weakest token's confidence (0 when nothing was decoded).
+    /// The weakest token's confidence (0 when nothing was decoded); when the read abstained, the
+    /// confidence of the first token it declined.
     public var confidence: Float
     public var tokens: [ReadToken]
     /// Every memory any step read, ascending.
@@ -83,6 +84,7 @@ struct CueDecoder {
         var answer = ""
         var memoriesRead = Set<Int>()
         var stop = ReadStop.maxTokens
+        var abstainedConfidence: Float?
         var query = SparseVector()
         var logits: [Float] = []
         var selection = RouteSelection()
@@ -105,6 +107,7 @@ struct CueDecoder {
             let (entry, confidence) = codes.nearest(to: output)
             if tokens.isEmpty, let floor = options.abstainBelow, confidence < floor {
                 stop = .abstained
+                abstainedConfidence = confidence
                 break
             }
             guard let entry, confidence >= options.minConfidence else {
@@ -123,7 +126,7 @@ struct CueDecoder {
             context.push(engine.vocabulary.foldedHash(entry))
         }
         return ReadResult(
-            answer: answer, confidence: tokens.map(\.confidence).min() ?? 0, tokens: tokens,
+            answer: answer, confidence: abstainedConfidence ?? tokens.map(\.confidence).min() ?? 0, tokens: tokens,
             memoriesRead: memoriesRead.sorted(), stop: stop
         )
     }

@@ -5,6 +5,6 @@ struct Momd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "momd",
         abstract: "A streaming long-document memory: fold text into a fixed-size Mixture-of-Memories state and ask it.",
-        subcommands: [BenchCommand.self]
+        subcommands: [IngestCommand.self, AskCommand.self, ShowCommand.self, DocsCommand.self, RemoveCommand.self, ServeCommand.self, BenchCommand.self]
     )
 }

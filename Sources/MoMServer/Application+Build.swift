@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import Logging
+import MoMStore
+import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How the daemon runs.
+public struct ServerOptions: Sendable {
+    public var address: ServerAddress
+    /// Documents whose state stays in memory; past it the least recently used idle one is
+    /// snapshotted and evicted.
+    public var hotDocuments: Int
+    public var policy: SnapshotPolicy
+    public var limits: RequestLimits
+
+    public init(
+        address: ServerAddress, hotDocuments: Int = 64, policy: SnapshotPolicy = .default, limits: RequestLimits = RequestLimits()
+    ) {
+        self.address = address
+        self.hotDocuments = hotDocuments
+        self.policy = policy
+        self.limits = limits
+    }
+}
+
+/// The router of the HTTP API, for the daemon and for in-process tests.
+public func buildRouter(registry: DocumentRegistry, metrics: ServerMetrics, limits: RequestLimits = RequestLimits())
+    -> Hummingbird.Router<BasicRequestContext>
+{
+    let router = Hummingbird.Router(context: BasicRequestContext.self)
+    router.add(middleware: APIErrorMiddleware())
+    DocumentController(registry: registry, metrics: metrics, limits: limits).addRoutes(to: router)
+    return router
+}
+
+/// The daemon: the API on a Unix socket (mode 0600) or a TCP port, and on graceful shutdown
+/// (SIGTERM, SIGINT) a snapshot of every dirty document after the last request finishes.
+public func buildApplication(store: MoMStore, options: ServerOptions, logger: Logger) throws -> some ApplicationProtocol {
+    let metrics = ServerMetrics()
+    let registry = DocumentRegistry(store: store, capacity: options.hotDocuments, policy: options.policy, metrics: metrics)
+    let router = buildRouter(registry: registry, metrics: metrics, limits: options.limits)
+    let bindAddress: BindAddress
+    switch options.address {
+    case .unixSocket(let path):
+        try prepareSocketPath(path)
+        bindAddress = .unixDomainSocket(path: path)
+    case .tcp(let host, let port):
+        bindAddress = .hostname(host, port: port)
+    }
+    let address = options.address
+    return Application(
+        router: router,
+        configuration: .init(address: bindAddress, serverName: "momd"),
+        services: [RegistryShutdownService(registry: registry, logger: logger)],
+        onServerRunning: { _ in
+            if case .unixSocket(let path) = address { _ = chmod(path, 0o600) }
+            logger.info("momd serving", metadata: ["address": "\(address)"])
+        },
+        logger: logger
+    )
+}
+
+/// Removes a stale socket file; refuses one a live daemon listens on.
+func prepareSocketPath(_ path: String) throws {
+    guard FileManager.default.fileExists(atPath: path) else { return }
+    let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(probe) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+        throw ServerAddressError("socket path \(path) is too long for a Unix socket")
+    }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        raw.copyBytes(from: bytes)
+        raw[bytes.count] = 0
+    }
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    if connected == 0 { throw ServerAddressError("a server already listens on \(path)") }
+    try FileManager.default.removeItem(atPath: path)
+}
+
+/// Waits for graceful shutdown, which reaches it after the HTTP server has stopped accepting
+/// and finished its requests, then snapshots every dirty document.
+struct RegistryShutdownService: Service {
+    let registry: DocumentRegistry
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let failed = await registry.closeAll()
+        if failed.isEmpty {
+            logger.info("momd stopped: every document snapshotted")
+        } else {
+            logger.error("momd stopped; snapshots failed (their input stays in the journal)", metadata: ["documents": "\(failed)"])
+        }
+    }
+}

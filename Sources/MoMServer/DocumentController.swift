@@ -1,0 +1,189 @@
+import Foundation
+import Hummingbird
+import MoMCore
+import MoMStore
+
+/// The HTTP API of DESIGN §5 over the registry of documents.
+public struct DocumentController<Context: RequestContext>: Sendable {
+    public let registry: DocumentRegistry
+    public let metrics: ServerMetrics
+    public let limits: RequestLimits
+
+    public init(registry: DocumentRegistry, metrics: ServerMetrics, limits: RequestLimits = RequestLimits()) {
+        self.registry = registry
+        self.metrics = metrics
+        self.limits = limits
+    }
+
+    var store: MoMStore { registry.store }
+
+    /// Every route this controller serves, as `METHOD /path` with `{doc}` for the document; a
+    /// test holds schemas/openapi.yaml to exactly this list.
+    public static var routes: [String] {
+        [
+            "GET /healthz", "GET /metrics", "GET /v1/docs", "GET /v1/docs/{doc}", "DELETE /v1/docs/{doc}",
+            "POST /v1/docs/{doc}/ingest", "POST /v1/docs/{doc}/ask", "GET /v1/docs/{doc}/routing",
+        ]
+    }
+
+    public func addRoutes(to router: Hummingbird.Router<Context>) {
+        router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
+        router.get("metrics") { _, _ in
+            metrics.documents.set(to: Double((try? store.documents().count) ?? 0))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+        let documents = router.group("v1/docs")
+        documents.get { _, _ in
+            try jsonResponse(DocumentListResponse(documents: try store.documents().map(DocumentSummary.init)))
+        }
+        documents.get(":doc") { request, context in try await show(request, context: context) }
+        documents.delete(":doc") { _, context in
+            let name = try context.parameters.require("doc")
+            try await registry.remove(name)
+            return Response(status: .noContent)
+        }
+        documents.post(":doc/ingest") { request, context in try await ingest(request, context: context) }
+        documents.post(":doc/ask") { request, context in try await ask(request, context: context) }
+        documents.get(":doc/routing") { request, context in
+            let name = try context.parameters.require("doc")
+            let from = request.uri.queryParameters.get("from", as: UInt64.self) ?? 0
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 1000
+            let info = try store.document(named: name)
+            return try jsonResponse(RoutingResponse(
+                document: name, chunkTokens: info.configuration.routingChunkTokens,
+                chunks: try store.routingHistory(of: name, from: from, limit: max(0, min(limit, 100_000)))))
+        }
+    }
+
+    // MARK: Handlers
+
+    func show(_ request: Request, context: Context) async throws -> Response {
+        let name = try context.parameters.require("doc")
+        try DocumentName.validate(name)
+        // A hot document may hold acknowledged bytes its snapshots do not cover yet; the store
+        // replays them from the journal, so the report is the acknowledged state either way.
+        let selector: StateSelector = request.uri.queryParameters.get("at", as: UInt64.self).map { .atOrBefore(tokens: $0) } ?? .current
+        return try jsonResponse(try store.report(of: name, at: selector))
+    }
+
+    func ingest(_ request: Request, context: Context) async throws -> Response {
+        let name = try context.parameters.require("doc")
+        let offset = request.uri.queryParameters.get("offset", as: UInt64.self)
+        let actor = try await registry.actor(for: name, createIfMissing: true)
+        try await actor.beginIngest()
+        do {
+            var position = offset
+            var folded: UInt64 = 0
+            var received: UInt64 = 0
+            let before = await actor.committedOffset
+            var pending: [UInt8] = []
+            pending.reserveCapacity(limits.ingestBatchBytes)
+            func flush() async throws {
+                guard !pending.isEmpty else { return }
+                let (acknowledgment, snapshotTime) = try await actor.append(pending, at: position)
+                metrics.recordSnapshot(snapshotTime)
+                if let start = position { position = start + UInt64(pending.count) }
+                _ = acknowledgment
+                pending.removeAll(keepingCapacity: true)
+            }
+            for try await buffer in request.body {
+                received += UInt64(buffer.readableBytes)
+                guard received <= limits.maxIngestBytes else {
+                    try await flush()
+                    throw APIError(
+                        .contentTooLarge, code: "request_too_large",
+                        "an ingest request may carry at most \(limits.maxIngestBytes) bytes; the first ones are committed, send the rest from the committed offset"
+                    )
+                }
+                pending.append(contentsOf: buffer.readableBytesView)
+                if pending.count >= limits.ingestBatchBytes { try await flush() }
+            }
+            try await flush()
+            let after = await actor.committedOffset
+            folded = after - before
+            let tokens = await actor.tokenCount
+            await actor.endIngest()
+            metrics.ingestRequests.increment()
+            metrics.bytesFolded.increment(by: Int64(folded))
+            return try jsonResponse(IngestResponse(
+                document: name, foldedBytes: folded, committedOffset: after, tokens: tokens, bytes: after))
+        } catch {
+            await actor.endIngest()
+            throw error
+        }
+    }
+
+    func ask(_ request: Request, context: Context) async throws -> Response {
+        let name = try context.parameters.require("doc")
+        try DocumentName.validate(name)
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let body = try await request.body.collect(upTo: limits.maxAskBytes)
+            let ask = try JSONCoding.decoder.decode(AskRequest.self, from: Data(buffer: body))
+            guard ask.cue.contains(where: { !$0.isWhitespace }) else {
+                throw MoMError(.emptyCue, "the cue is empty: give some words that precede the answer")
+            }
+            let result: ReadResult
+            let tokens: UInt64
+            if let at = ask.at {
+                let loaded = try store.loadState(of: name, at: .atOrBefore(tokens: at))
+                result = try loaded.state.read(cue: ask.cue, options: ask.options)
+                tokens = loaded.state.tokenCount
+            } else {
+                let actor = try await registry.actor(for: name, createIfMissing: false)
+                (result, tokens) = try await actor.ask(cue: ask.cue, options: ask.options)
+            }
+            let elapsed = clock.now - started
+            metrics.asks.increment()
+            metrics.askDuration.record(elapsed)
+            return try jsonResponse(AskResponse(document: name, result: result, stateTokens: tokens, latency: elapsed))
+        } catch {
+            metrics.askFailures.increment()
+            throw error
+        }
+    }
+}
+
+/// Bounds on what one request may carry.
+public struct RequestLimits: Sendable {
+    /// Bytes of one ingest request; the stream is folded as it arrives, so this bounds a
+    /// request's duration, not memory.
+    public var maxIngestBytes: UInt64
+    /// Bytes of one ask request's JSON.
+    public var maxAskBytes: Int
+    /// Bytes folded and committed per transaction while a body streams in.
+    public var ingestBatchBytes: Int
+
+    public init(maxIngestBytes: UInt64 = 64 << 30, maxAskBytes: Int = 64 << 10, ingestBatchBytes: Int = 256 << 10) {
+        self.maxIngestBytes = maxIngestBytes
+        self.maxAskBytes = maxAskBytes
+        self.ingestBatchBytes = ingestBatchBytes
+    }
+}
+
+/// A JSON response with snake_case keys and ISO 8601 dates.
+public enum JSONCoding {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    var body = try JSONCoding.encoder.encode(value)
+    body.append(UInt8(ascii: "\n"))
+    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+}

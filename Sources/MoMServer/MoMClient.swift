@@ -1,0 +1,143 @@
+import AsyncHTTPClient
+import Foundation
+import MoMStore
+import NIOCore
+import NIOHTTP1
+
+/// The CLI's side of the daemon's API.
+public struct MoMClient: Sendable {
+    public let address: ServerAddress
+    let http: HTTPClient
+    /// Longest a call waits; ingest streams may take long, so they get no deadline.
+    let timeout: TimeAmount
+
+    public init(address: ServerAddress, timeout: TimeAmount = .seconds(120)) {
+        self.address = address
+        self.http = .shared
+        self.timeout = timeout
+    }
+
+    func url(_ path: String) throws -> String {
+        switch address {
+        case .unixSocket(let socketPath):
+            guard let url = URL(httpURLWithSocketPath: socketPath, uri: path) else {
+                throw ClientError(code: "bad_address", "cannot make a URL for socket \(socketPath)")
+            }
+            return url.absoluteString
+        case .tcp:
+            return address.description + path
+        }
+    }
+
+    static func escape(_ name: String) -> String {
+        // Document names are [A-Za-z0-9._-], which need no escaping; anything else is refused by
+        // the server with a clear message, so pass it encoded rather than mangled.
+        name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "._-"))) ?? name
+    }
+
+    // MARK: Calls
+
+    public func health() async throws {
+        let _: [String: String] = try await call(.GET, "/healthz")
+    }
+
+    public func documents() async throws -> [DocumentSummary] {
+        let list: DocumentListResponse = try await call(.GET, "/v1/docs")
+        return list.documents
+    }
+
+    public func report(of name: String, at tokens: UInt64? = nil) async throws -> DocumentReport {
+        try await call(.GET, "/v1/docs/\(Self.escape(name))" + (tokens.map { "?at=\($0)" } ?? ""))
+    }
+
+    public func remove(_ name: String) async throws {
+        var request = HTTPClientRequest(url: try url("/v1/docs/\(Self.escape(name))"))
+        request.method = .DELETE
+        let response = try await execute(request, deadline: timeout)
+        try await Self.check(response)
+    }
+
+    public func ask(_ name: String, _ ask: AskRequest) async throws -> AskResponse {
+        var request = HTTPClientRequest(url: try url("/v1/docs/\(Self.escape(name))/ask"))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONCoding.encoder.encode(ask)))
+        return try await decode(try await execute(request, deadline: timeout))
+    }
+
+    public func routing(of name: String, from: UInt64 = 0, limit: Int = 1000) async throws -> RoutingResponse {
+        try await call(.GET, "/v1/docs/\(Self.escape(name))/routing?from=\(from)&limit=\(limit)")
+    }
+
+    /// Streams bytes into a document; `offset` (where the first byte belongs in the document)
+    /// makes a retry idempotent.
+    public func ingest<Chunks: AsyncSequence & Sendable>(_ name: String, offset: UInt64?, chunks: Chunks) async throws
+        -> IngestResponse where Chunks.Element == ByteBuffer
+    {
+        var path = "/v1/docs/\(Self.escape(name))/ingest"
+        if let offset { path += "?offset=\(offset)" }
+        var request = HTTPClientRequest(url: try url(path))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .stream(chunks, length: .unknown)
+        return try await decode(try await execute(request, deadline: .hours(24 * 365)))
+    }
+
+    // MARK: Plumbing
+
+    func call<Value: Decodable>(_ method: HTTPMethod, _ path: String) async throws -> Value {
+        var request = HTTPClientRequest(url: try url(path))
+        request.method = method
+        return try await decode(try await execute(request, deadline: timeout))
+    }
+
+    func execute(_ request: HTTPClientRequest, deadline: TimeAmount) async throws -> HTTPClientResponse {
+        do {
+            return try await http.execute(request, timeout: deadline)
+        } catch let error as HTTPClientError {
+            throw ClientError(code: "unreachable", "cannot reach the momd daemon at \(address): \(error)")
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw ClientError(code: "unreachable", "cannot reach the momd daemon at \(address): \(error)")
+        }
+    }
+
+    func decode<Value: Decodable>(_ response: HTTPClientResponse) async throws -> Value {
+        let body = try await Self.check(response)
+        do {
+            return try JSONCoding.decoder.decode(Value.self, from: Data(buffer: body))
+        } catch {
+            throw ClientError(code: "bad_response", "the daemon at \(address) answered something this momd cannot read: \(error)")
+        }
+    }
+
+    @discardableResult
+    static func check(_ response: HTTPClientResponse) async throws -> ByteBuffer {
+        let body = try await response.body.collect(upTo: 256 << 20)
+        guard (200..<300).contains(response.status.code) else {
+            if let error = try? JSONDecoder().decode(APIError.Body.self, from: Data(buffer: body)) {
+                throw ClientError(code: error.error.code, error.error.message, status: Int(response.status.code))
+            }
+            throw ClientError(code: "http_\(response.status.code)", "the daemon answered \(response.status)", status: Int(response.status.code))
+        }
+        return body
+    }
+}
+
+/// A failure the daemon reported, or a failure to reach it.
+public struct ClientError: Error, CustomStringConvertible, Sendable {
+    /// The API's error code (`unknown_document`, …), or `unreachable`.
+    public let code: String
+    public let message: String
+    /// The HTTP status, if the daemon answered.
+    public let status: Int?
+
+    public init(code: String, _ message: String, status: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.status = status
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import GRDB
+import MoMCore
+
+/// One document open for writing: it owns the document's `MoMState` and is its only write path.
+///
+/// Every append folds the bytes and then, in one transaction, stores them in the journal
+/// (LZ4-compressed, with their byte offsets), stores the routing chunks they completed and moves
+/// the document's acknowledged offset. That commit is the acknowledgment: after a crash at any
+/// instant, opening the document again gives the state an uninterrupted run reaches at the
+/// same offset, bit for bit. Snapshots are a separate step (`snapshotIfDue()`), so a caller can
+/// acknowledge its client before spending time on one.
+///
+/// A value type with one owner (the CLI's command, or the daemon's actor of that document).
+/// Each transaction checks the document's offset, so a second writer of the same document is
+/// refused with `concurrentWrite` instead of interleaving.
+public struct DocumentSession: Sendable {
+    public let store: MoMStore
+    public let documentID: Int64
+    public let name: String
+    public let configuration: MoMConfiguration
+    public var policy: SnapshotPolicy
+    /// The state: everything acknowledged, and nothing else between calls.
+    public private(set) var state: MoMState
+    /// What opening the document worked around (damaged snapshots skipped).
+    public let warnings: [StoreWarning]
+    /// Snapshots this session has written, and the time it spent writing them.
+    public private(set) var snapshotsWritten = 0
+    public private(set) var snapshotDuration: Duration = .zero
+    /// Time this session spent folding, and committing appends (compression and SQLite).
+    public private(set) var foldDuration: Duration = .zero
+    public private(set) var commitDuration: Duration = .zero
+
+    var lastSnapshotOffset: UInt64?
+    var lastSnapshotTokens: UInt64
+    var lastSnapshotTime: ContinuousClock.Instant
+    /// Damaged snapshots found on opening, deleted with the next snapshot.
+    var damagedSnapshotIDs: [Int64]
+    /// Set while the state may be ahead of the database (a fold whose commit failed).
+    var needsReload = false
+
+    init(store: MoMStore, loaded: LoadedState, policy: SnapshotPolicy) {
+        self.store = store
+        documentID = loaded.document.id
+        name = loaded.document.name
+        configuration = loaded.document.configuration
+        self.policy = policy
+        state = loaded.state
+        warnings = loaded.warnings
+        lastSnapshotOffset = loaded.snapshot?.byteCount
+        lastSnapshotTokens = loaded.snapshot?.tokenCount ?? 0
+        lastSnapshotTime = .now
+        damagedSnapshotIDs = loaded.damagedSnapshotIDs
+    }
+
+    /// Bytes acknowledged: the end of the document.
+    public var committedOffset: UInt64 { state.byteCount }
+
+    /// Whether the state holds bytes no snapshot covers yet.
+    public var isDirty: Bool { lastSnapshotOffset != state.byteCount && state.byteCount > 0 }
+
+    // MARK: Appending
+
+    /// What an append acknowledged.
+    public struct Acknowledgment: Sendable, Equatable {
+        /// The document's end after the append: every byte before it is durable.
+        public var committedOffset: UInt64
+        public var tokenCount: UInt64
+    }
+
+    /// Folds and durably stores the next bytes of the document; returns once they are committed.
+    @discardableResult
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) throws -> Acknowledgment {
+        try reloadIfNeeded()
+        guard bytes.count > 0 else { return acknowledgment }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let start = state.byteCount
+        needsReload = true
+        state.fold(bytes)
+        let chunks = state.drainRoutingChunks()
+        let folded = clock.now
+        try store.commitAppend(
+            documentID: documentID, name: name, from: start, to: state.byteCount, tokenCount: state.tokenCount,
+            frame: LZ4Frame.compress(bytes), chunks: chunks)
+        needsReload = false
+        foldDuration += folded - started
+        commitDuration += clock.now - folded
+        return acknowledgment
+    }
+
+    /// What is acknowledged now.
+    public var acknowledgment: Acknowledgment {
+        Acknowledgment(committedOffset: committedOffset, tokenCount: state.tokenCount)
+    }
+
+    /// Folds and stores a byte array.
+    @discardableResult
+    public mutating func append(_ bytes: [UInt8]) throws -> Acknowledgment {
+        try bytes.withUnsafeBytes { try append($0) }
+    }
+
+    /// Appends bytes that begin at `offset` of the document's stream, so a client can retry
+    /// after a lost acknowledgment: bytes before the committed offset are skipped (they are
+    /// already held), a gap is refused.
+    ///
+    /// - Throws: `offsetMismatch` if `offset` is past the committed offset.
+    @discardableResult
+    public mutating func append(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws -> Acknowledgment {
+        try reloadIfNeeded()
+        guard offset <= committedOffset else {
+            throw StoreError(
+                .offsetMismatch,
+                "append to '\(name)' at byte \(offset), but the document ends at byte \(committedOffset): resend from there")
+        }
+        let held = committedOffset - offset
+        guard held < UInt64(bytes.count) else { return acknowledgment }
+        return try append(UnsafeRawBufferPointer(rebasing: bytes[Int(held)...]))
+    }
+
+    // MARK: Snapshots
+
+    /// Whether the policy asks for a snapshot now.
+    public var isSnapshotDue: Bool {
+        guard isDirty else { return false }
+        if state.tokenCount - lastSnapshotTokens >= policy.everyTokens { return true }
+        let elapsed = ContinuousClock.now - lastSnapshotTime
+        return elapsed >= .milliseconds(Int64(policy.everySeconds * 1000))
+    }
+
+    /// Writes a snapshot if the policy asks for one.
+    @discardableResult
+    public mutating func snapshotIfDue() throws -> SnapshotInfo? {
+        isSnapshotDue ? try snapshot() : nil
+    }
+
+    /// Stores the state as a snapshot now, drops the snapshots past the policy's count and the
+    /// journal the oldest kept one covers, all in one transaction.
+    @discardableResult
+    public mutating func snapshot() throws -> SnapshotInfo {
+        try reloadIfNeeded()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let encoded = state.encoded()
+        let info = try store.commitSnapshot(
+            documentID: documentID, name: name, encoded: encoded, byteCount: state.byteCount,
+            tokenCount: state.tokenCount, retained: policy.retained, discarding: damagedSnapshotIDs)
+        damagedSnapshotIDs = []
+        lastSnapshotOffset = state.byteCount
+        lastSnapshotTokens = state.tokenCount
+        lastSnapshotTime = clock.now
+        snapshotsWritten += 1
+        snapshotDuration += clock.now - started
+        return info
+    }
+
+    /// Snapshots the state if anything is not yet in a snapshot. Call it when done writing.
+    @discardableResult
+    public mutating func close() throws -> SnapshotInfo? {
+        try reloadIfNeeded()
+        return isDirty ? try snapshot() : nil
+    }
+
+    /// After a failed commit, goes back to what the database acknowledged.
+    mutating func reloadIfNeeded() throws {
+        guard needsReload else { return }
+        let loaded = try store.loadState(of: name)
+        guard loaded.document.id == documentID else { throw MoMStore.unknownDocument(name) }
+        state = loaded.state
+        needsReload = false
+    }
+}
+
+// MARK: Opening
+
+extension MoMStore {
+    /// Opens a document for writing: restores its newest valid snapshot and replays the journal.
+    ///
+    /// - Parameters:
+    ///   - configuration: for a new document, its configuration (`.default` if nil); for an
+    ///     existing one, if given, it must be the stored one.
+    ///   - createIfMissing: if false, a missing document throws `unknownDocument`.
+    /// - Throws: `configurationMismatch`, `unknownDocument`, `corruptData` when nothing valid
+    ///   covers the acknowledged bytes.
+    public func openSession(
+        named name: String, configuration: MoMConfiguration? = nil, createIfMissing: Bool = true,
+        policy: SnapshotPolicy = .default
+    ) throws -> DocumentSession {
+        try DocumentName.validate(name)
+        try policy.validate()
+        let exists = try Self.mapErrors {
+            try writer.read { db in try DocumentRecord.filter(Column("name") == name).fetchCount(db) > 0 }
+        }
+        if !exists || configuration != nil {
+            guard exists || createIfMissing else { throw Self.unknownDocument(name) }
+            try createDocument(named: name, configuration: configuration ?? .default)
+        }
+        return DocumentSession(store: self, loaded: try loadState(of: name), policy: policy)
+    }
+
+    // MARK: Write transactions
+
+    /// Journals one append, stores its routing chunks and moves the document's offset.
+    func commitAppend(
+        documentID: Int64, name: String, from start: UInt64, to end: UInt64, tokenCount: UInt64, frame: [UInt8],
+        chunks: [RoutingChunk]
+    ) throws {
+        try Self.mapErrors {
+            try writer.write { db in
+                try db.execute(
+                    sql: "UPDATE document SET byte_count = ?, token_count = ?, updated_at = ? WHERE id = ? AND byte_count = ?",
+                    arguments: [Int64(end), Int64(tokenCount), Date().timeIntervalSince1970, documentID, Int64(start)])
+                guard db.changesCount == 1 else { throw try Self.lostDocument(db, documentID: documentID, name: name) }
+                try db.execute(
+                    sql: "INSERT INTO journal (document_id, start_offset, end_offset, data) VALUES (?, ?, ?, ?)",
+                    arguments: [documentID, Int64(start), Int64(end), Data(frame)])
+                for chunk in chunks {
+                    try RoutingChunkRecord(documentID: documentID, chunk: chunk).insert(db, onConflict: .replace)
+                }
+            }
+        }
+    }
+
+    /// Stores a snapshot; drops snapshots past `retained` and the journal the oldest kept covers.
+    func commitSnapshot(
+        documentID: Int64, name: String, encoded: [UInt8], byteCount: UInt64, tokenCount: UInt64, retained: Int,
+        discarding damaged: [Int64]
+    ) throws -> SnapshotInfo {
+        let blob = LZ4Frame.compress(encoded)
+        let digest = StableHash.hexDigest(encoded)
+        let now = Date().timeIntervalSince1970
+        return try Self.mapErrors {
+            try writer.write { db in
+                let stored = try Int64.fetchOne(db, sql: "SELECT byte_count FROM document WHERE id = ?", arguments: [documentID])
+                guard stored == Int64(byteCount) else { throw try Self.lostDocument(db, documentID: documentID, name: name) }
+                for id in damaged {
+                    try db.execute(sql: "DELETE FROM snapshot WHERE id = ? AND document_id = ?", arguments: [id, documentID])
+                }
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO snapshot
+                            (document_id, byte_count, token_count, state_bytes, digest, created_at, state)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [documentID, Int64(byteCount), Int64(tokenCount), encoded.count, digest, now, Data(blob)])
+                let id = db.lastInsertedRowID
+                try db.execute(
+                    sql: """
+                        DELETE FROM snapshot WHERE document_id = ?1 AND id NOT IN
+                            (SELECT id FROM snapshot WHERE document_id = ?1 ORDER BY byte_count DESC LIMIT ?2)
+                        """,
+                    arguments: [documentID, retained])
+                try db.execute(
+                    sql: """
+                        DELETE FROM journal WHERE document_id = ?1
+                            AND end_offset <= (SELECT min(byte_count) FROM snapshot WHERE document_id = ?1)
+                        """,
+                    arguments: [documentID])
+                return SnapshotInfo(
+                    id: id, byteCount: byteCount, tokenCount: tokenCount, stateBytes: encoded.count,
+                    storedBytes: blob.count, digest: digest, createdAt: Date(timeIntervalSince1970: now))
+            }
+        }
+    }
+
+    /// Why a guarded write found the document not where the session left it.
+    static func lostDocument(_ db: Database, documentID: Int64, name: String) throws -> StoreError {
+        guard try DocumentRecord.fetchOne(db, key: documentID) != nil else {
+            return StoreError(.unknownDocument, "document '\(name)' was deleted while it was being written")
+        }
+        return StoreError(
+            .concurrentWrite,
+            "document '\(name)' was changed by another writer (another momd ingest, or the daemon): nothing was stored; retry when it is done"
+        )
+    }
+}

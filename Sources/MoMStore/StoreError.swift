@@ -1,0 +1,51 @@
+import MoMCore
+
+/// An error the store reports, with a stable code and a message a user can act on.
+public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, stable across releases so the CLI can map it to exit codes and the
+    /// server to HTTP statuses.
+    public enum Code: String, Sendable, Codable, CaseIterable {
+        /// The name is not `[A-Za-z0-9._-]{1,128}`.
+        case invalidDocumentName = "invalid_document_name"
+        /// No document has that name.
+        case unknownDocument = "unknown_document"
+        /// The document exists with another configuration than the one asked for.
+        case configurationMismatch = "configuration_mismatch"
+        /// The file is not a momd database; it was left untouched.
+        case notMomdDatabase = "not_momd_database"
+        /// The database was written by a newer momd; it was left untouched.
+        case newerSchema = "newer_schema"
+        /// A snapshot or journal entry failed its checks and nothing else covers it.
+        case corruptData = "corrupt_data"
+        /// Another writer changed the document under this one.
+        case concurrentWrite = "concurrent_write"
+        /// An append does not start where the document ends.
+        case offsetMismatch = "offset_mismatch"
+        /// No snapshot matches the request.
+        case unknownSnapshot = "unknown_snapshot"
+        /// The configuration or the snapshot policy is out of range.
+        case invalidArgument = "invalid_argument"
+        /// SQLite or the file system failed.
+        case database = "database"
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// A problem the store worked around and the caller should show: a damaged snapshot that was
+/// skipped in favour of an older one plus the journal.
+public struct StoreWarning: Sendable, Equatable, Codable, CustomStringConvertible {
+    public let message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}

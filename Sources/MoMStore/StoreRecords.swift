@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+import MoMCore
+
+// MARK: Public views
+
+/// A stored document and what it takes on disk.
+public struct DocumentInfo: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var name: String
+    public var configuration: MoMConfiguration
+    /// Bytes acknowledged: every one is covered by a snapshot or the journal.
+    public var byteCount: UInt64
+    /// Tokens folded from those bytes (a token still open in the carry is not counted).
+    public var tokenCount: UInt64
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var snapshotCount: Int
+    /// Compressed bytes of the kept snapshots.
+    public var snapshotBytes: Int64
+    /// Compressed bytes of the journal.
+    public var journalBytes: Int64
+    /// Routing-history chunks stored.
+    public var routingChunkCount: Int
+
+    /// Bytes the document's rows hold (blobs only; SQLite's page overhead comes on top).
+    public var storedBytes: Int64 { snapshotBytes + journalBytes }
+}
+
+/// One kept snapshot of a document (its blob not loaded).
+public struct SnapshotInfo: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var byteCount: UInt64
+    public var tokenCount: UInt64
+    /// Bytes of the encoded state.
+    public var stateBytes: Int
+    /// Bytes of the compressed blob.
+    public var storedBytes: Int
+    /// `MoMState.digest` of the state.
+    public var digest: String
+    public var createdAt: Date
+}
+
+// MARK: Records
+
+/// A `document` row.
+struct DocumentRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "document"
+
+    var id: Int64?
+    var name: String
+    var configuration: String
+    var fingerprint: String
+    var byteCount: Int64
+    var tokenCount: Int64
+    var createdAt: Double
+    var updatedAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, configuration, fingerprint
+        case byteCount = "byte_count"
+        case tokenCount = "token_count"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    init(name: String, configuration: MoMConfiguration, now: Double) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        self.name = name
+        self.configuration = String(decoding: try encoder.encode(configuration), as: UTF8.self)
+        fingerprint = configuration.fingerprintHex
+        byteCount = 0
+        tokenCount = 0
+        createdAt = now
+        updatedAt = now
+    }
+
+    /// The stored configuration, checked against its fingerprint.
+    func decodedConfiguration() throws -> MoMConfiguration {
+        let decoded: MoMConfiguration
+        do {
+            decoded = try JSONDecoder().decode(MoMConfiguration.self, from: Data(configuration.utf8))
+        } catch {
+            throw StoreError(.corruptData, "document '\(name)' has an unreadable configuration: \(error)")
+        }
+        guard decoded.fingerprintHex == fingerprint else {
+            throw StoreError(
+                .corruptData,
+                "document '\(name)' has a configuration that does not match its fingerprint \(fingerprint)")
+        }
+        return decoded
+    }
+}
+
+/// A `snapshot` row without its blob.
+struct SnapshotRow: Codable, FetchableRecord {
+    static let columns = "id, byte_count, token_count, state_bytes, length(state) AS stored_bytes, digest, created_at"
+
+    var id: Int64
+    var byteCount: Int64
+    var tokenCount: Int64
+    var stateBytes: Int64
+    var storedBytes: Int64
+    var digest: String
+    var createdAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case id, digest
+        case byteCount = "byte_count"
+        case tokenCount = "token_count"
+        case stateBytes = "state_bytes"
+        case storedBytes = "stored_bytes"
+        case createdAt = "created_at"
+    }
+
+    var info: SnapshotInfo {
+        SnapshotInfo(
+            id: id, byteCount: UInt64(byteCount), tokenCount: UInt64(tokenCount), stateBytes: Int(stateBytes),
+            storedBytes: Int(storedBytes), digest: digest, createdAt: Date(timeIntervalSince1970: createdAt))
+    }
+}
+
+/// A `routing_chunk` row: per-memory arrays as little-endian blobs.
+struct RoutingChunkRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "routing_chunk"
+
+    var documentID: Int64
+    var chunkIndex: Int64
+    var tokens: Int64
+    var counts: Data
+    var meanWeights: Data
+
+    enum CodingKeys: String, CodingKey {
+        case tokens, counts
+        case documentID = "document_id"
+        case chunkIndex = "chunk_index"
+        case meanWeights = "mean_weights"
+    }
+
+    init(documentID: Int64, chunk: RoutingChunk) {
+        self.documentID = documentID
+        chunkIndex = Int64(chunk.index)
+        tokens = Int64(chunk.tokens)
+        var counts = ByteWriter(capacity: chunk.counts.count * 4)
+        for count in chunk.counts { counts.append(count) }
+        var weights = ByteWriter(capacity: chunk.meanWeights.count * 4)
+        for weight in chunk.meanWeights { weights.append(weight.bitPattern) }
+        self.counts = Data(counts.bytes)
+        meanWeights = Data(weights.bytes)
+    }
+
+    func chunk() throws -> RoutingChunk {
+        guard counts.count % 4 == 0, counts.count == meanWeights.count else {
+            throw StoreError(.corruptData, "routing chunk \(chunkIndex) has mismatched per-memory arrays")
+        }
+        var countReader = ByteReader([UInt8](counts))
+        var weightReader = ByteReader([UInt8](meanWeights))
+        var counts: [UInt32] = []
+        var weights: [Float] = []
+        while countReader.remaining > 0 {
+            counts.append(try countReader.read(UInt32.self))
+            weights.append(Float(bitPattern: try weightReader.read(UInt32.self)))
+        }
+        return RoutingChunk(index: UInt64(chunkIndex), tokens: UInt32(tokens), counts: counts, meanWeights: weights)
+    }
+}

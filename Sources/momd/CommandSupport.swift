@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import MoMCore
+import MoMStore
+
+/// A command-line failure: one line on stderr and a sysexits(3) status.
+struct CommandError: Error {
+    /// Exit statuses, after sysexits(3).
+    enum Status: Int32 {
+        case failure = 1
+        case usage = 64  // EX_USAGE: a bad name, option or offset
+        case dataError = 65  // EX_DATAERR: not a momd database, damaged data
+        case noInput = 66  // EX_NOINPUT: unknown document or snapshot, unreadable file
+        case ioError = 74  // EX_IOERR: SQLite or the file system failed
+        case temporaryFailure = 75  // EX_TEMPFAIL: another writer holds the document
+        case unavailable = 69  // EX_UNAVAILABLE: the daemon cannot be reached
+    }
+
+    var message: String
+    var exitCode: Status
+
+    init(_ message: String, exitCode: Status = .failure) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+
+    init(_ error: StoreError) {
+        let status: Status
+        switch error.code {
+        case .invalidDocumentName, .invalidArgument, .configurationMismatch, .offsetMismatch: status = .usage
+        case .notMomdDatabase, .newerSchema, .corruptData: status = .dataError
+        case .unknownDocument, .unknownSnapshot: status = .noInput
+        case .database: status = .ioError
+        case .concurrentWrite: status = .temporaryFailure
+        }
+        self.init(error.message, exitCode: status)
+    }
+}
+
+/// Runs a command body; any error becomes one line on stderr and a non-zero exit.
+func reportingErrors(_ body: () throws -> Void) throws {
+    let failure: CommandError
+    do {
+        try body()
+        return
+    } catch let error as CommandError {
+        failure = error
+    } catch let error as StoreError {
+        failure = CommandError(error)
+    } catch let error as MoMError {
+        failure = CommandError(StoreError(error))
+    } catch {
+        failure = CommandError("\(error)")
+    }
+    let line = failure.message.split(whereSeparator: \.isNewline).joined(separator: " ")
+    writeStandardError("momd: \(line)\n")
+    throw ExitCode(failure.exitCode.rawValue)
+}
+
+func writeStandardError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}
+
+/// Writes straight to stdout (unbuffered, so a reader sees each line as it is printed).
+func writeStandardOutput(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// Prints a value as one line of JSON with snake_case keys.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.dateEncodingStrategy = .iso8601
+    writeStandardOutput(String(decoding: try encoder.encode(value), as: UTF8.self) + "\n")
+}
+
+/// Shows warnings the store worked around; they go to stderr whether or not it is a terminal.
+func printWarnings(_ warnings: [StoreWarning]) {
+    for warning in warnings { writeStandardError("momd: warning: \(warning.message)\n") }
+}
+
+/// A byte count for people: 1.5 MiB.
+func formatBytes(_ count: some BinaryInteger) -> String {
+    let value = Double(count)
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var scaled = value
+    var unit = 0
+    while scaled >= 1024 && unit < units.count - 1 {
+        scaled /= 1024
+        unit += 1
+    }
+    return unit == 0 ? "\(count) B" : String(format: "%.1f %@", scaled, units[unit])
+}
+
+/// A one-line progress report on stderr, redrawn in place; silent unless stderr is a terminal.
+struct ProgressLine {
+    let isEnabled = isatty(STDERR_FILENO) != 0
+    let started = ContinuousClock.now
+    var lastDrawn = ContinuousClock.now
+
+    /// Redraws the line at most five times a second; `text` gets the seconds since the start.
+    mutating func update(_ text: (Double) -> String) {
+        guard isEnabled, ContinuousClock.now - lastDrawn >= .milliseconds(200) else { return }
+        lastDrawn = .now
+        writeStandardError("\r\u{1B}[K" + text(elapsedSeconds))
+    }
+
+    func finish() {
+        if isEnabled { writeStandardError("\r\u{1B}[K") }
+    }
+
+    var elapsedSeconds: Double { (ContinuousClock.now - started).seconds }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

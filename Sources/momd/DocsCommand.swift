@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import MoMStore
+
+struct DocsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "docs",
+        abstract: "List the documents with their tokens, bytes, snapshots and stored size."
+    )
+
+    @OptionGroup var store: StoreOptions
+
+    struct Entry: Encodable {
+        var document: String
+        var tokens: UInt64
+        var bytes: UInt64
+        var snapshots: Int
+        var storedBytes: Int64
+        var fingerprint: String
+        var updatedAt: Date
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let path = store.resolvedDatabasePath
+            let documents = FileManager.default.fileExists(atPath: path)
+                ? try store.openStore(createIfMissing: false).documents() : []
+            let entries = documents.map {
+                Entry(
+                    document: $0.name, tokens: $0.tokenCount, bytes: $0.byteCount, snapshots: $0.snapshotCount,
+                    storedBytes: $0.storedBytes, fingerprint: $0.configuration.fingerprintHex, updatedAt: $0.updatedAt)
+            }
+            if store.json {
+                try printJSON(entries)
+            } else {
+                for entry in entries {
+                    print(
+                        "\(entry.document)\t\(entry.tokens) tokens\t\(entry.bytes) bytes\t\(entry.snapshots) snapshots\t\(formatBytes(entry.storedBytes)) stored"
+                    )
+                }
+            }
+        }
+    }
+}

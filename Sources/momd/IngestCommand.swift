@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import MoMCore
+import MoMStore
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Fold text into a document as it is read, creating the document if needed.",
+        discussion: """
+            Reads the FILEs in order, or stdin when there is none (or for -), in chunks; each chunk \
+            is folded and committed to the database before the next is read, so an interrupted \
+            ingest loses nothing it acknowledged. A new document takes the memory-model options \
+            given here (the defaults otherwise) and keeps them.
+            """
+    )
+
+    @Argument(help: "The document: 1 to 128 characters from A-Z a-z 0-9 . _ -")
+    var document: String
+
+    @Argument(help: "Files to fold, in order; none or - reads stdin.")
+    var files: [String] = []
+
+    @Flag(help: "The input is the document from its first byte: skip the bytes the document already holds (its stored byte offset), so an interrupted ingest can be re-run.")
+    var resume = false
+
+    @Option(help: "Bytes read, folded and committed per step.")
+    var chunkBytes = 1 << 16
+
+    @Option(help: "Write a snapshot every this many tokens.")
+    var snapshotTokens: UInt64 = SnapshotPolicy.default.everyTokens
+
+    @Option(help: "Write a snapshot every this many seconds (when something was folded).")
+    var snapshotSeconds: Double = SnapshotPolicy.default.everySeconds
+
+    @Option(help: "Snapshots kept per document (at least 2 for a damaged one to be skipped).")
+    var keepSnapshots: Int = SnapshotPolicy.default.retained
+
+    @Flag(
+        help: ArgumentHelp(
+            "Print each durable step on stdout as it happens, one per line.",
+            discussion: "'ack OFFSET': the bytes before OFFSET are committed; 'snapshot OFFSET': a snapshot write begins; 'snapshotted OFFSET': it committed."
+        ))
+    var events = false
+
+    @OptionGroup var store: StoreOptions
+
+    @OptionGroup(title: "Memory model (for a new document)")
+    var model: ConfigurationOptions
+
+    var policy: SnapshotPolicy {
+        SnapshotPolicy(everyTokens: snapshotTokens, everySeconds: snapshotSeconds, retained: keepSnapshots)
+    }
+
+    func validate() throws {
+        guard (1...(1 << 26)).contains(chunkBytes) else { throw ValidationError("--chunk-bytes must be in 1...67108864") }
+        do { try policy.validate() } catch let error as StoreError { throw ValidationError(error.message) }
+    }
+
+    /// What one ingest did, as `--json` prints it.
+    struct Summary: Encodable {
+        var document: String
+        var bytesAdded: UInt64
+        var bytes: UInt64
+        var tokens: UInt64
+        var digest: String
+        var snapshotsWritten: Int
+        var snapshotSeconds: Double
+        var foldSeconds: Double
+        var commitSeconds: Double
+        var seconds: Double
+        var bytesPerSecond: Double
+        var warnings: [String]
+    }
+
+    func run() throws {
+        try reportingErrors {
+            try DocumentName.validate(document)
+            let inputs = try InputFile.openAll(files)
+            let database = try store.openStore(createIfMissing: true)
+            let requested = model.configuration == .default ? nil : model.configuration
+            var session = try database.openSession(named: document, configuration: requested, policy: policy)
+            printWarnings(session.warnings)
+            let before = session.committedOffset
+            var progress = ProgressLine()
+            // Position of the next byte read in the stream the inputs make; with --resume that
+            // stream is the document from byte 0, otherwise it continues the document.
+            var position = resume ? 0 : before
+            var buffer = [UInt8](repeating: 0, count: chunkBytes)
+            for input in inputs {
+                if resume { position += try input.skip(upTo: session.committedOffset - min(position, session.committedOffset)) }
+                while true {
+                    let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+                    if count == 0 { break }
+                    let acknowledgment = try buffer.withUnsafeBytes {
+                        try session.append(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: position)
+                    }
+                    position += UInt64(count)
+                    if events { writeStandardOutput("ack \(acknowledgment.committedOffset)\n") }
+                    if session.isSnapshotDue {
+                        if events { writeStandardOutput("snapshot \(session.committedOffset)\n") }
+                        try session.snapshot()
+                        if events { writeStandardOutput("snapshotted \(session.committedOffset)\n") }
+                    }
+                    let added = session.committedOffset - before
+                    let tokens = session.state.tokenCount
+                    progress.update { seconds in
+                        "\(document): \(formatBytes(added)) folded, \(tokens) tokens, "
+                            + String(format: "%.1f MB/s", Double(added) / 1e6 / max(seconds, 1e-9))
+                    }
+                }
+            }
+            if resume && position < session.committedOffset {
+                throw CommandError(
+                    "--resume: the input has \(position) bytes but '\(document)' already holds \(session.committedOffset): it is not this document's input",
+                    exitCode: .usage)
+            }
+            if events && session.isDirty { writeStandardOutput("snapshot \(session.committedOffset)\n") }
+            let closing = try session.close()
+            if events && closing != nil { writeStandardOutput("snapshotted \(session.committedOffset)\n") }
+            progress.finish()
+            let seconds = progress.elapsedSeconds
+            let summary = Summary(
+                document: document, bytesAdded: session.committedOffset - before, bytes: session.committedOffset,
+                tokens: session.state.tokenCount, digest: closing?.digest ?? session.state.digest,
+                snapshotsWritten: session.snapshotsWritten, snapshotSeconds: session.snapshotDuration.seconds,
+                foldSeconds: session.foldDuration.seconds, commitSeconds: session.commitDuration.seconds,
+                seconds: seconds, bytesPerSecond: Double(session.committedOffset - before) / max(seconds, 1e-9),
+                warnings: session.warnings.map(\.message))
+            if store.json {
+                try printJSON(summary)
+            } else if !events {
+                print(
+                    "\(document): +\(summary.bytesAdded) bytes, now \(summary.bytes) bytes, \(summary.tokens) tokens; "
+                        + "digest \(summary.digest)")
+            }
+        }
+    }
+}
+
+/// One input of `ingest`: a file, or stdin for "-".
+struct InputFile {
+    let name: String
+    let descriptor: Int32
+    let isRegularFile: Bool
+
+    /// Opens every input before anything is folded, so a typo fails before the document changes.
+    static func openAll(_ paths: [String]) throws -> [InputFile] {
+        let paths = paths.isEmpty ? ["-"] : paths
+        return try paths.map { path in
+            let descriptor = path == "-" ? STDIN_FILENO : open(path, O_RDONLY)
+            guard descriptor >= 0 else {
+                throw CommandError("cannot open \(path): \(String(cString: strerror(errno)))", exitCode: .noInput)
+            }
+            var status = stat()
+            let isRegular = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+            return InputFile(name: path == "-" ? "stdin" : path, descriptor: descriptor, isRegularFile: isRegular)
+        }
+    }
+
+    /// Reads up to the buffer's size; 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let count = Foundation.read(descriptor, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno == EINTR { continue }
+            throw CommandError("cannot read \(name): \(String(cString: strerror(errno)))", exitCode: .ioError)
+        }
+    }
+
+    /// Skips up to `count` bytes (seeking where it can); returns the bytes skipped.
+    func skip(upTo count: UInt64) throws -> UInt64 {
+        guard count > 0 else { return 0 }
+        if isRegularFile {
+            let here = lseek(descriptor, 0, SEEK_CUR)
+            let end = lseek(descriptor, 0, SEEK_END)
+            guard here >= 0, end >= here else {
+                throw CommandError("cannot seek in \(name): \(String(cString: strerror(errno)))", exitCode: .ioError)
+            }
+            let skipped = min(count, UInt64(end - here))
+            lseek(descriptor, here + off_t(skipped), SEEK_SET)
+            return skipped
+        }
+        var skipped: UInt64 = 0
+        var scratch = [UInt8](repeating: 0, count: 1 << 16)
+        while skipped < count {
+            let want = Int(min(UInt64(scratch.count), count - skipped))
+            let got = try scratch.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want])) }
+            if got == 0 { break }
+            skipped += UInt64(got)
+        }
+        return skipped
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MoMServer
+import MoMStore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the daemon: the HTTP API on a Unix socket (mode 0600) or a loopback port.",
+        discussion: """
+            While it runs, the daemon owns the database: other momd commands on the same database \
+            go through it. SIGTERM or SIGINT stops accepting, finishes requests in flight, \
+            snapshots every dirty document and exits 0.
+            """
+    )
+
+    @Option(help: "Unix socket to listen on (default: the database path with .sock appended).")
+    var socket: String?
+
+    @Option(help: "Listen on TCP HOST:PORT instead of a socket (e.g. 127.0.0.1:7411). Non-loopback hosts must be named explicitly.")
+    var listen: String?
+
+    @Option(help: "Documents whose state stays in memory; the least recently used idle one beyond it is snapshotted and evicted.")
+    var hotDocuments: Int = 64
+
+    @Option(help: "Snapshot a document after this many tokens.")
+    var snapshotTokens: UInt64 = SnapshotPolicy.default.everyTokens
+
+    @Option(help: "Snapshot a document this many seconds after its last snapshot, if anything was folded.")
+    var snapshotSeconds: Double = SnapshotPolicy.default.everySeconds
+
+    @Option(help: "Snapshots kept per document.")
+    var snapshotsKept: Int = SnapshotPolicy.default.retained
+
+    @Option(help: "Largest ingest request, in bytes (the body is folded as it streams; this bounds one request).")
+    var maxIngestBytes: UInt64 = RequestLimits().maxIngestBytes
+
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        guard socket == nil || listen == nil else { throw ValidationError("give --socket or --listen, not both") }
+        guard hotDocuments >= 1 else { throw ValidationError("--hot-documents must be at least 1") }
+        do { try policy.validate() } catch let error as StoreError { throw ValidationError(error.message) }
+        if let listen { _ = try parseListen(listen) }
+    }
+
+    var policy: SnapshotPolicy {
+        SnapshotPolicy(everyTokens: snapshotTokens, everySeconds: snapshotSeconds, retained: snapshotsKept)
+    }
+
+    func parseListen(_ text: String) throws -> ServerAddress {
+        do { return try ServerAddress(listen: text) } catch { throw ValidationError("--listen: \(error)") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let databasePath = store.resolvedDatabasePath
+            let address: ServerAddress = try listen.map(parseListen) ?? .unixSocket(path: socket ?? databasePath + ".sock")
+            // Everything the daemon creates (socket, database, lock) is for its user alone.
+            umask(0o077)
+            let opened = try store.openStore(createIfMissing: true)
+            let lock: DaemonLock
+            do { lock = try DaemonLock(databasePath: databasePath, address: address) } catch {
+                throw CommandError("\(error)", exitCode: .temporaryFailure)
+            }
+            var logger = Logger(label: "momd")
+            logger.logLevel = .info
+            if !address.isLoopback {
+                logger.warning("listening on a non-loopback address: anyone who can reach it can read and write documents", metadata: ["address": "\(address)"])
+            }
+            let app = try buildApplication(
+                store: opened,
+                options: ServerOptions(
+                    address: address, hotDocuments: hotDocuments, policy: policy,
+                    limits: RequestLimits(maxIngestBytes: maxIngestBytes)),
+                logger: logger)
+            try await app.runService()
+            if case .unixSocket(let path) = address { try? FileManager.default.removeItem(atPath: path) }
+            withExtendedLifetime(lock) {}
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import MoMStore
+
+/// Options every command that opens the database shares.
+struct StoreOptions: ParsableArguments {
+    @Option(
+        name: .customLong("db"),
+        help: ArgumentHelp(
+            "The database file (default: $MOMD_DB, else $XDG_DATA_HOME/momd/momd.sqlite, else ~/.local/share/momd/momd.sqlite).",
+            valueName: "path"))
+    var databasePath: String?
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    /// --db, else MOMD_DB, else the XDG data directory.
+    var resolvedDatabasePath: String {
+        if let databasePath { return databasePath }
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["MOMD_DB"], !path.isEmpty { return path }
+        let dataHome: String
+        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
+            dataHome = xdg
+        } else {
+            dataHome = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+        }
+        return dataHome + "/momd/momd.sqlite"
+    }
+
+    /// Opens the store; creates the file (and the default directory) only if asked.
+    func openStore(createIfMissing: Bool) throws -> MoMStore {
+        let path = resolvedDatabasePath
+        if createIfMissing && databasePath == nil {
+            let directory = (path as NSString).deletingLastPathComponent
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw CommandError("cannot create \(directory): \(error.localizedDescription)", exitCode: .ioError)
+            }
+        }
+        return try MoMStore.open(path: path, createIfMissing: createIfMissing)
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+@testable import MoMCore
+
+/// One change to a configuration, named for test output.
+struct ConfigurationChange: Sendable, CustomTestStringConvertible {
+    var field: String
+    var label: String
+    var apply: @Sendable (inout MoMConfiguration) -> Void
+
+    init(_ field: String, _ label: String, _ apply: @escaping @Sendable (inout MoMConfiguration) -> Void) {
+        self.field = field
+        self.label = label
+        self.apply = apply
+    }
+
+    var testDescription: String { "\(field): \(label)" }
+
+    func applied(to configuration: MoMConfiguration = .default) -> MoMConfiguration {
+        var changed = configuration
+        apply(&changed)
+        return changed
+    }
+}
+
+@Suite struct MoMConfigurationTests {
+    /// Out-of-range values, each with the field (or limit) its message must name.
+    static let invalidChanges: [ConfigurationChange] = [
+        .init("memories", "0") { $0.memories = 0 },
+        .init("memories", "2000") { $0.memories = 2000 },
+        .init("topK", "memories + 1") { $0.topK = $0.memories + 1 },
+        .init("topK", "0") { $0.topK = 0 },
+        .init("dk", "0") { $0.dk = 0 },
+        .init("dk", "-8") { $0.dk = -8 },
+        .init("dv", "0") { $0.dv = 0 },
+        .init("window", "0") { $0.window = 0 },
+        .init("hashesPerOrder", "0") { $0.hashesPerOrder = 0 },
+        .init("orderWeights", "window 3 with 4 weights") { $0.window = 3 },
+        .init("orderWeights", "5 weights for window 4") { $0.orderWeights = [1, 1, 1, 1, 1] },
+        .init("orderWeights", "NaN") { $0.orderWeights = [0.25, .nan, 1, 1] },
+        .init("orderWeights", "infinite") { $0.orderWeights = [0.25, 0.5, .infinity, 1] },
+        .init("orderWeights", "negative") { $0.orderWeights = [0.25, -0.5, 1, 1] },
+        .init("orderWeights", "all zero") { $0.orderWeights = [0, 0, 0, 0] },
+        .init("alpha", "0") { $0.alpha = 0 },
+        .init("alpha", "1.5") { $0.alpha = 1.5 },
+        .init("alpha", "NaN") { $0.alpha = .nan },
+        .init("beta", "2") { $0.beta = 2 },
+        .init("beta", "2.5") { $0.beta = 2.5 },
+        .init("beta", "0") { $0.beta = 0 },
+        .init("beta", "NaN") { $0.beta = .nan },
+        .init("maxTokenLength", "0") { $0.maxTokenLength = 0 },
+        .init("routingChunkTokens", "0") { $0.routingChunkTokens = 0 },
+        .init("2 GiB limit", "dk 2^20 with 16 memories of dv 64") { $0.dk = 1 << 20 },
+    ]
+
+    @Test func defaultsAreValid() throws {
+        try MoMConfiguration.default.validate()
+        try MoMConfiguration.small.validate()
+        try MoMConfiguration.tiny.validate()
+        #expect(MoMConfiguration.default.memoryCount == 16)
+        #expect(MoMConfiguration.default.memoryBytes == 16 * 1024 * 64 * 4)
+        var shared = MoMConfiguration.default
+        shared.sharedMemory = true
+        #expect(shared.memoryCount == 17)
+    }
+
+    @Test func boundaryValuesAreValid() throws {
+        var configuration = MoMConfiguration.small
+        configuration.topK = configuration.memories
+        configuration.alpha = 1
+        configuration.beta = 1.999
+        configuration.orderWeights = [0, 0, 0, 1]
+        try configuration.validate()
+        configuration.alpha = .leastNonzeroMagnitude
+        try configuration.validate()
+    }
+
+    @Test(arguments: invalidChanges)
+    func validationNamesTheBadField(change: ConfigurationChange) {
+        let configuration = change.applied()
+        let field = change.field
+        #expect {
+            try configuration.validate()
+        } throws: { error in
+            guard let error = error as? MoMError else { return false }
+            return error.code == .invalidConfiguration && error.message.contains(field)
+        }
+        #expect(throws: MoMError.self) { try MoMState(configuration: configuration) }
+    }
+
+    // MARK: Fingerprint
+
+    /// One change to every field, each to a valid value other than the default.
+    static let fieldChanges: [ConfigurationChange] = [
+        .init("memories", "8") { $0.memories = 8 },
+        .init("topK", "3") { $0.topK = 3 },
+        .init("dk", "512") { $0.dk = 512 },
+        .init("dv", "32") { $0.dv = 32 },
+        .init("window", "3") {
+            $0.window = 3
+            $0.orderWeights = [0.25, 0.5, 1]
+        },
+        .init("hashesPerOrder", "8") { $0.hashesPerOrder = 8 },
+        .init("orderWeights", "first") { $0.orderWeights[0] = 0.125 },
+        .init("orderWeights", "last") { $0.orderWeights[3] = $0.orderWeights[3].nextDown },
+        .init("alpha", "0.999") { $0.alpha = 0.999 },
+        .init("beta", "0.5") { $0.beta = 0.5 },
+        .init("sharedMemory", "on") { $0.sharedMemory.toggle() },
+        .init("seed", "+1") { $0.seed &+= 1 },
+        .init("maxTokenLength", "65") { $0.maxTokenLength = 65 },
+        .init("routingChunkTokens", "4097") { $0.routingChunkTokens = 4097 },
+    ]
+
+    @Test func everyFieldChangesTheFingerprint() throws {
+        let base = MoMConfiguration.default
+        var fingerprints: [UInt64: String] = [base.fingerprint: "default"]
+        for change in Self.fieldChanges {
+            let changed = change.applied(to: base)
+            try changed.validate()
+            #expect(changed != base, "\(change.testDescription) must change the configuration")
+            let previous = fingerprints.updateValue(change.testDescription, forKey: changed.fingerprint)
+            #expect(previous == nil, "\(change.testDescription) gives the fingerprint of \(previous ?? "")")
+        }
+        #expect(fingerprints.count == Self.fieldChanges.count + 1)
+    }
+
+    @Test func everyStoredPropertyHasAFingerprintChange() {
+        // A field added to MoMConfiguration must be added to the fingerprint and to this list.
+        let fields = Set(Mirror(reflecting: MoMConfiguration.default).children.compactMap(\.label))
+        #expect(fields == Set(Self.fieldChanges.map(\.field)))
+    }
+
+    @Test func fingerprintIsStable() {
+        // Pinned: the canonical form and the hash are part of the state format.
+        let configuration = MoMConfiguration(
+            memories: 16, topK: 2, dk: 1024, dv: 64, window: 4, hashesPerOrder: 4, orderWeights: [0.25, 0.5, 1, 1],
+            alpha: 1, beta: 1, sharedMemory: false, seed: 0x6D6F_6D64, maxTokenLength: 64, routingChunkTokens: 4096)
+        #expect(configuration.fingerprint == Self.pinnedFingerprint)
+        #expect(configuration.fingerprintHex == String(Self.pinnedFingerprint, radix: 16).leftPadded(to: 16))
+        #expect(configuration.fingerprintHex.count == 16)
+        #expect(configuration.fingerprint == configuration.fingerprint)
+    }
+
+    static let pinnedFingerprint: UInt64 = 0x7396_8916_C546_318C
+
+    // MARK: Codable
+
+    @Test func codableRoundTrip() throws {
+        let configurations = [
+            MoMConfiguration.default, .small, .tiny,
+            MoMConfiguration(
+                memories: 3, topK: 3, dk: 7, dv: 5, window: 2, hashesPerOrder: 3, orderWeights: [0.1, 0.3], alpha: 0.97,
+                beta: 1.5, sharedMemory: true, seed: .max, maxTokenLength: 1, routingChunkTokens: 1),
+        ]
+        for configuration in configurations {
+            let data = try JSONEncoder().encode(configuration)
+            let decoded = try JSONDecoder().decode(MoMConfiguration.self, from: data)
+            #expect(decoded == configuration)
+            #expect(decoded.fingerprint == configuration.fingerprint)
+        }
+    }
+
+    @Test func canonicalFormRoundTrips() throws {
+        var configuration = MoMConfiguration.small
+        configuration.seed = .max
+        configuration.alpha = 0.9
+        var writer = ByteWriter()
+        configuration.writeCanonical(to: &writer)
+        var reader = ByteReader(writer.bytes)
+        #expect(try MoMConfiguration.readCanonical(from: &reader) == configuration)
+        #expect(reader.remaining == 0)
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String { String(repeating: "0", count: max(0, length - count)) + self }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MoMCore
+import MoMServer
+import MoMStore
+import Testing
+
+@Suite("HTTP API, in process")
+struct DocumentAPITests {
+    @Test("healthz answers ok")
+    func health() async throws {
+        let daemon = try TestDaemon()
+        try await daemon.test { client in
+            let response = try await client.execute(uri: "/healthz", method: .get)
+            #expect(response.status == .ok)
+            #expect(try decode([String: String].self, response) == ["status": "ok"])
+        }
+    }
+
+    @Test("ingest then ask returns the pass key, and the report matches an embedded fold bit for bit")
+    func ingestAndAsk() async throws {
+        let daemon = try TestDaemon()
+        let text = passkeyText()
+        try await daemon.test { client in
+            let ingest = try await client.execute(uri: "/v1/docs/notes/ingest", method: .post, body: ByteBuffer(string: text)) {
+                try decode(IngestResponse.self, $0)
+            }
+            #expect(ingest.committedOffset == UInt64(text.utf8.count))
+            #expect(ingest.foldedBytes == UInt64(text.utf8.count))
+            #expect(ingest.tokens > 3900)
+
+            let answer = try await client.execute(
+                uri: "/v1/docs/notes/ask", method: .post, body: try json(AskRequest(cue: Passkey.question))
+            ) { try decode(AskResponse.self, $0) }
+            #expect(Passkey.firstDigits(answer.answer) == "68048")
+            #expect(answer.tokens.count >= 5)
+            #expect(answer.tokens.allSatisfy { $0.confidence > 0.3 })
+            #expect(!answer.memoriesRead.isEmpty)
+            #expect(answer.stateTokens == ingest.tokens)
+
+            var embedded = try MoMState()
+            embedded.fold(text)
+            let report = try await client.execute(uri: "/v1/docs/notes", method: .get) { try decode(DocumentReport.self, $0) }
+            #expect(report.digest == embedded.digest)
+            #expect(report.tokens == embedded.tokenCount)
+            #expect(report.bytes == UInt64(text.utf8.count))
+
+            let list = try await client.execute(uri: "/v1/docs", method: .get) { try decode(DocumentListResponse.self, $0) }
+            #expect(list.documents.map(\.name) == ["notes"])
+        }
+    }
+
+    @Test("an ingest split into retried chunks with offsets folds every byte exactly once")
+    func idempotentOffsets() async throws {
+        let daemon = try TestDaemon()
+        let text = Array(passkeyText(tokens: 1500).utf8)
+        let first = Array(text[..<3000])
+        let second = Array(text[2000...])  // overlaps the first by 1000 bytes, as a retry would
+        try await daemon.test { client in
+            for _ in 0..<2 {  // the same chunk twice: the retry folds nothing
+                let response = try await client.execute(
+                    uri: "/v1/docs/log/ingest?offset=0", method: .post, body: ByteBuffer(bytes: first)
+                ) { try decode(IngestResponse.self, $0) }
+                #expect(response.committedOffset == 3000)
+            }
+            let response = try await client.execute(
+                uri: "/v1/docs/log/ingest?offset=2000", method: .post, body: ByteBuffer(bytes: second)
+            ) { try decode(IngestResponse.self, $0) }
+            #expect(response.committedOffset == UInt64(text.count))
+            #expect(response.foldedBytes == UInt64(text.count - 3000))
+
+            try await client.execute(uri: "/v1/docs/log/ingest?offset=999999", method: .post, body: ByteBuffer(string: "x")) {
+                try expectError($0, .conflict, "offset_mismatch")
+            }
+            var embedded = try MoMState()
+            embedded.fold(text)
+            let report = try await client.execute(uri: "/v1/docs/log", method: .get) { try decode(DocumentReport.self, $0) }
+            #expect(report.digest == embedded.digest)
+        }
+    }
+
+    @Test("bad input gets a 4xx with a JSON error naming what was wrong")
+    func badInput() async throws {
+        let daemon = try TestDaemon(limits: RequestLimits(maxIngestBytes: 10_000, maxAskBytes: 1024))
+        try await daemon.test { client in
+            try await client.execute(uri: "/v1/docs/bad%20name/ingest", method: .post, body: ByteBuffer(string: "x")) {
+                try expectError($0, .badRequest, "invalid_document_name")
+            }
+            try await client.execute(uri: "/v1/docs/nobody/ask", method: .post, body: try json(AskRequest(cue: "hello"))) {
+                try expectError($0, .notFound, "unknown_document")
+            }
+            try await client.execute(uri: "/v1/docs/nobody", method: .get) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/docs/doc/ingest", method: .post, body: ByteBuffer(string: "The sky is blue. ")) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: try json(AskRequest(cue: "   "))) {
+                try expectError($0, .badRequest, "empty_cue")
+            }
+            try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: ByteBuffer(string: "{not json")) {
+                try expectError($0, .badRequest, "bad_request")
+            }
+            let long = String(repeating: "word ", count: 400)
+            try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: try json(AskRequest(cue: long))) {
+                #expect($0.status == .contentTooLarge)
+            }
+            // An oversized ingest commits what fits, says so, and the daemon stays up.
+            let big = String(repeating: "alpha beta ", count: 2000)
+            try await client.execute(uri: "/v1/docs/big/ingest", method: .post, body: ByteBuffer(string: big)) {
+                try expectError($0, .contentTooLarge, "request_too_large")
+            }
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test("invalid UTF-8 is folded as U+FFFD, not refused")
+    func invalidUTF8() async throws {
+        let daemon = try TestDaemon()
+        let bytes: [UInt8] = Array("The code is ".utf8) + [0xFF, 0xFE, 0xC3] + Array(" 42. The code is 42.\n".utf8)
+        try await daemon.test { client in
+            let response = try await client.execute(uri: "/v1/docs/bin/ingest", method: .post, body: ByteBuffer(bytes: bytes)) {
+                try decode(IngestResponse.self, $0)
+            }
+            #expect(response.committedOffset == UInt64(bytes.count))
+            var embedded = try MoMState()
+            embedded.fold(bytes)
+            #expect(response.tokens == embedded.tokenCount)
+            #expect(embedded.vocabulary.count > 0)
+        }
+    }
+
+    @Test("delete removes a document; its name is free again")
+    func delete() async throws {
+        let daemon = try TestDaemon()
+        try await daemon.test { client in
+            try await client.execute(uri: "/v1/docs/gone/ingest", method: .post, body: ByteBuffer(string: "some words here. ")) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/v1/docs/gone", method: .delete) { #expect($0.status == .noContent) }
+            try await client.execute(uri: "/v1/docs/gone", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/docs/gone", method: .delete) { #expect($0.status == .notFound) }
+            let list = try await client.execute(uri: "/v1/docs", method: .get) { try decode(DocumentListResponse.self, $0) }
+            #expect(list.documents.isEmpty)
+        }
+    }
+
+    @Test("routing history comes back per chunk, and metrics count what happened")
+    func routingAndMetrics() async throws {
+        let daemon = try TestDaemon()
+        let text = passkeyText(tokens: 9000)
+        try await daemon.test { client in
+            try await client.execute(uri: "/v1/docs/r/ingest", method: .post, body: ByteBuffer(string: text)) { #expect($0.status == .ok) }
+            let routing = try await client.execute(uri: "/v1/docs/r/routing", method: .get) { try decode(RoutingResponse.self, $0) }
+            #expect(routing.chunkTokens == MoMConfiguration.default.routingChunkTokens)
+            #expect(routing.chunks.count == 2)  // 9000 tokens: two full chunks of 4096
+            #expect(routing.chunks.map(\.index) == [0, 1])
+            #expect(routing.chunks[1].counts.reduce(0, +) == 4096)
+            try await client.execute(uri: "/v1/docs/r/ask", method: .post, body: try json(AskRequest(cue: Passkey.question))) {
+                #expect($0.status == .ok)
+            }
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains("momd_asks_total 1"))
+            #expect(metrics.contains("momd_documents 1"))
+            #expect(metrics.contains("momd_bytes_folded_total \(text.utf8.count)"))
+            #expect(metrics.contains("momd_ask_duration_seconds_count 1"))
+            #expect(metrics.contains("momd_snapshot_duration_seconds"))
+        }
+    }
+
+    @Test("with more documents than hot slots, cold ones are snapshotted, evicted and reloaded intact")
+    func eviction() async throws {
+        let daemon = try TestDaemon(hotDocuments: 2)
+        let names = (0..<5).map { "doc\($0)" }
+        try await daemon.test { client in
+            for (index, name) in names.enumerated() {
+                let text = Passkey.haystack(tokens: 600, depth: 0.5, key: "1234\(index)")
+                try await client.execute(uri: "/v1/docs/\(name)/ingest", method: .post, body: ByteBuffer(string: text)) {
+                    #expect($0.status == .ok)
+                }
+            }
+            #expect(await daemon.registry.hotCount <= 2)
+            for (index, name) in names.enumerated() {
+                let answer = try await client.execute(
+                    uri: "/v1/docs/\(name)/ask", method: .post, body: try json(AskRequest(cue: Passkey.question))
+                ) { try decode(AskResponse.self, $0) }
+                #expect(Passkey.firstDigits(answer.answer) == "1234\(index)")
+            }
+            #expect(await daemon.registry.hotCount <= 2)
+            // Evicted documents were snapshotted on the way out.
+            let snapshots = try daemon.store.documents().map(\.snapshotCount)
+            #expect(snapshots.filter { $0 > 0 }.count >= 3)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MoMServer
+import Testing
+
+@Suite("schemas/openapi.yaml")
+struct OpenAPISpecTests {
+    /// `METHOD /path` for every operation under `paths:`.
+    static func specifiedRoutes() throws -> [String] {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("schemas/openapi.yaml"), encoding: .utf8)
+        var routes: [String] = []
+        var inPaths = false
+        var path: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" {
+                inPaths = true
+                continue
+            }
+            guard inPaths else { continue }
+            if !line.hasPrefix(" ") && !line.isEmpty { break }
+            if line.hasPrefix("  /") && line.hasSuffix(":") && !line.hasPrefix("   ") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let path, line.hasPrefix("    ") && !line.hasPrefix("     ") {
+                let key = line.dropFirst(4).prefix(while: { $0 != ":" })
+                if ["get", "post", "put", "delete", "patch"].contains(key) { routes.append("\(key.uppercased()) \(path)") }
+            }
+        }
+        return routes
+    }
+
+    @Test("the spec lists exactly the routes the server registers")
+    func specMatchesRoutes() throws {
+        #expect(try Self.specifiedRoutes().sorted() == DocumentController<BasicRequestContext>.routes.sorted())
+    }
+
+    @Test("every route in the spec is served (no route falls through to the router's 404)")
+    func everyRouteIsServed() async throws {
+        let daemon = try TestDaemon()
+        let routes = try Self.specifiedRoutes()
+        try await daemon.test { client in
+            try await client.execute(uri: "/v1/docs/probe/ingest", method: .post, body: ByteBuffer(string: "a few words. ")) {
+                #expect($0.status == .ok)
+            }
+            for route in routes {
+                let parts = route.split(separator: " ")
+                let method = HTTPRequest.Method(String(parts[0]))!
+                let uri = parts[1].replacingOccurrences(of: "{doc}", with: "probe")
+                let body = method == .post ? ByteBuffer(string: uri.hasSuffix("/ask") ? #"{"cue": "a few"}"# : "more words. ") : nil
+                try await client.execute(uri: uri, method: method, body: body) { response in
+                    #expect((200..<300).contains(response.status.code), "\(route) answered \(response.status)")
+                }
+            }
+            // The router's own 404 carries no JSON error: an unknown path shows the difference.
+            try await client.execute(uri: "/v1/nothing", method: .get) { #expect($0.status == .notFound) }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import MoMStore
+
+@Suite struct StoreSchemaTests {
+    @Test func embeddedMigrationsEqualTheirFilesByteForByte() throws {
+        let directory = repositoryRoot.appendingPathComponent("schemas")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(files == StoreSchema.migrations.map(\.identifier))
+        for migration in StoreSchema.migrations {
+            let file = try Data(contentsOf: directory.appendingPathComponent(migration.identifier))
+            #expect(file == Data(migration.sql.utf8), "\(migration.identifier) differs from its embedded copy")
+        }
+    }
+
+    @Test func aNewStoreHasTheDocumentedSchema() throws {
+        let store = try MoMStore.inMemory()
+        try store.writer.read { db in
+            #expect(try Int32.fetchOne(db, sql: "PRAGMA application_id") == 0x6D6F_6D64)
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 1)
+            #expect(StoreSchema.version == 1)
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            #expect(tables == ["document", "grdb_migrations", "journal", "routing_chunk", "snapshot"])
+            func columns(_ table: String) throws -> [String] {
+                try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))").map { $0["name"] }
+            }
+            #expect(
+                try columns("document")
+                    == ["id", "name", "configuration", "fingerprint", "byte_count", "token_count", "created_at", "updated_at"])
+            #expect(
+                try columns("snapshot")
+                    == ["id", "document_id", "byte_count", "token_count", "state_bytes", "digest", "created_at", "state"])
+            #expect(try columns("journal") == ["document_id", "start_offset", "end_offset", "data"])
+            #expect(try columns("routing_chunk") == ["document_id", "chunk_index", "tokens", "counts", "mean_weights"])
+            let cascades = try ["snapshot", "journal", "routing_chunk"].map { table in
+                try Row.fetchAll(db, sql: "PRAGMA foreign_key_list(\(table))").map { row -> String in
+                    "\(row["table"] as String).\(row["to"] as String) \(row["on_delete"] as String)"
+                }
+            }
+            #expect(cascades == [["document.id CASCADE"], ["document.id CASCADE"], ["document.id CASCADE"]])
+            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["0001_initial.sql"])
+        }
+    }
+
+    @Test func aFileOnDiskIsWALAndReopens() throws {
+        let directory = try temporaryDirectory()
+        let path = directory.appendingPathComponent("momd.sqlite").path
+        do {
+            let store = try MoMStore.open(path: path)
+            try store.createDocument(named: "notes", configuration: .storeTest)
+            #expect(try store.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        }
+        let reopened = try MoMStore.open(path: path, createIfMissing: false)
+        #expect(try reopened.documents().map(\.name) == ["notes"])
+    }
+
+    @Test func anEmptyFileIsInitialised() throws {
+        let path = try temporaryDirectory().appendingPathComponent("empty.sqlite").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        let store = try MoMStore.open(path: path)
+        #expect(try store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 1)
+    }
+
+    @Test func aMissingFileIsNotCreatedWhenAskedNotTo() throws {
+        let path = try temporaryDirectory().appendingPathComponent("absent.sqlite").path
+        #expect(throws: StoreError.self) { try MoMStore.open(path: path, createIfMissing: false) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func aTextFileIsRefusedUntouched() throws {
+        let directory = try temporaryDirectory()
+        let path = directory.appendingPathComponent("notes.txt").path
+        let contents = Data("These are my notes, not a database.\n".utf8)
+        #expect(FileManager.default.createFile(atPath: path, contents: contents))
+        let error = try #require(throws: StoreError.self) { try MoMStore.open(path: path) }
+        #expect(error.code == .notMomdDatabase)
+        #expect(error.message.contains("not a momd database"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == contents)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["notes.txt"])
+    }
+
+    @Test func anotherApplicationsDatabaseIsRefusedUntouched() throws {
+        let path = try temporaryDirectory().appendingPathComponent("other.sqlite").path
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in
+                try db.execute(sql: "CREATE TABLE bookmarks (url TEXT); INSERT INTO bookmarks VALUES ('https://example.com')")
+            }
+            try queue.close()
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let error = try #require(throws: StoreError.self) { try MoMStore.open(path: path) }
+        #expect(error.code == .notMomdDatabase)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        // Not through the path either: an open connection is refused before any migration.
+        let queue = try DatabaseQueue(path: path)
+        #expect(throws: StoreError.self) { try MoMStore(writer: queue) }
+        try queue.close()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    @Test func aNewerSchemaIsRefusedUntouched() throws {
+        let path = try temporaryDirectory().appendingPathComponent("newer.sqlite").path
+        do {
+            let queue = try DatabaseQueue(path: path)
+            _ = try MoMStore(writer: queue)
+            try queue.write { db in try db.execute(sql: "PRAGMA user_version = 2") }
+            try queue.close()
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let error = try #require(throws: StoreError.self) { try MoMStore.open(path: path) }
+        #expect(error.code == .newerSchema)
+        #expect(error.message.contains("schema version 2, newer than this momd's 1"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+}
