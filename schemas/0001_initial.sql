@@ -22,9 +22,9 @@ CREATE TABLE document (
 ) STRICT;
 
 -- The document's state at byte_count: MoMState.encoded() in one LZ4 frame (schemas/snapshot.md).
--- The newest few are kept; an older one answers `ask --at`.
+-- The newest few are kept; an older one answers `ask --at`. Ids are never reused.
 CREATE TABLE snapshot (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     document_id INTEGER NOT NULL REFERENCES document (id) ON DELETE CASCADE,
     byte_count INTEGER NOT NULL CHECK (byte_count >= 0),
     token_count INTEGER NOT NULL CHECK (token_count >= 0),

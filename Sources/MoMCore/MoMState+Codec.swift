@@ -106,6 +106,10 @@ extension MoMState {
         }
         var scales: [Float] = []
         for _ in 0..<memoryCount { scales.append(Float(bitPattern: try reader.read(UInt32.self))) }
+        // A fold only shrinks a scale from 1 by α ≤ 1 and renormalises it below the floor.
+        guard scales.allSatisfy({ $0 >= MemoryBank.renormalizeBelow && $0 <= 1 }) else {
+            throw MoMError(.corruptState, "state holds a memory scale outside [1e-20, 1]")
+        }
         let storage = try reader.readShuffled(count: memoryCount * dk * dv)
         var engine = MemoryEngine(configuration: configuration)
         engine.bank = MemoryBank(count: memoryCount, dk: dk, dv: dv, storage: storage, scales: scales)

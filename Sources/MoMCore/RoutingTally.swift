@@ -94,6 +94,9 @@ public struct RoutingTally: Sendable, Equatable {
         guard Int(tally.tokensInChunk) < chunkTokens else {
             throw MoMError(.corruptState, "state routing tally holds a full chunk")
         }
+        guard tally.counts.allSatisfy({ $0 <= tally.tokensInChunk }) else {
+            throw MoMError(.corruptState, "state routing tally counts more tokens than its chunk holds")
+        }
         return tally
     }
 }

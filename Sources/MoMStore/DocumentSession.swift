@@ -20,7 +20,8 @@ public struct DocumentSession: Sendable {
     public let name: String
     public let configuration: MoMConfiguration
     public var policy: SnapshotPolicy
-    /// The state: everything acknowledged, and nothing else between calls.
+    /// The state: everything acknowledged, and nothing else (a refused append is rolled back by
+    /// restoring from the database).
     public private(set) var state: MoMState
     /// What opening the document worked around (damaged snapshots skipped).
     public let warnings: [StoreWarning]
@@ -80,9 +81,14 @@ public struct DocumentSession: Sendable {
         state.fold(bytes)
         let chunks = state.drainRoutingChunks()
         let folded = clock.now
-        try store.commitAppend(
-            documentID: documentID, name: name, from: start, to: state.byteCount, tokenCount: state.tokenCount,
-            frame: LZ4Frame.compress(bytes), chunks: chunks)
+        do {
+            try store.commitAppend(
+                documentID: documentID, name: name, from: start, to: state.byteCount, tokenCount: state.tokenCount,
+                frame: LZ4Frame.compress(bytes), chunks: chunks)
+        } catch {
+            try? reloadIfNeeded()  // back to what the database acknowledged; if that fails too, the next call retries
+            throw error
+        }
         needsReload = false
         foldDuration += folded - started
         commitDuration += clock.now - folded

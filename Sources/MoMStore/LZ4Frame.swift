@@ -1,15 +1,21 @@
 import CLZ4
 
-/// Standard LZ4 frames (the format `lz4 -d` reads) with the content size and a content checksum
-/// in every frame, so a damaged frame is refused instead of decoded into wrong bytes.
+/// Standard LZ4 frames (the format `lz4 -d` reads) with the content size, a checksum per block and
+/// a content checksum, so a damaged frame is refused instead of decoded into wrong bytes.
+///
+/// The block checksums are there because the content checksum alone misses a few changes that
+/// decode to the same bytes (the match-length bits of a block's last token are never read); with
+/// them, every changed byte of a frame is refused.
 public enum LZ4Frame {
-    /// Compresses `bytes` into one frame: 4 MiB blocks, content size and xxHash32 content checksum.
+    /// Compresses `bytes` into one frame: blocks of up to 4 MiB (linked when there are several),
+    /// the content size, an xxHash32 checksum per block and one of the content.
     public static func compress(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         var preferences = LZ4F_preferences_t()
         preferences.frameInfo.blockSizeID = LZ4F_max4MB
         preferences.frameInfo.blockMode = LZ4F_blockLinked
         preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
         preferences.frameInfo.contentSize = UInt64(bytes.count)
+        preferences.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled
         preferences.compressionLevel = 0
         let bound = LZ4F_compressFrameBound(bytes.count, &preferences)
         return [UInt8](unsafeUninitializedCapacity: bound) { output, initialized in
@@ -46,8 +52,9 @@ public enum LZ4Frame {
         var headerBytes = frame.count
         let hint = LZ4F_getFrameInfo(context, &info, base, &headerBytes)
         guard LZ4F_isError(hint) == 0 else { throw corrupt("bad LZ4 frame header (\(errorName(hint)))") }
-        guard info.contentChecksumFlag == LZ4F_contentChecksumEnabled else {
-            throw corrupt("the LZ4 frame carries no content checksum")
+        guard info.contentChecksumFlag == LZ4F_contentChecksumEnabled, info.blockChecksumFlag == LZ4F_blockChecksumEnabled
+        else {
+            throw corrupt("the LZ4 frame lacks its block or content checksums")
         }
         guard info.contentSize > 0, info.contentSize <= UInt64(limit) else {
             throw corrupt("the LZ4 frame declares \(info.contentSize) content bytes")

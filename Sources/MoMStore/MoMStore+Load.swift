@@ -28,7 +28,7 @@ public struct LoadedState: Sendable {
 
 extension MoMStore {
     /// Loads a document's state, all or nothing: every snapshot and journal entry used passes its
-    /// LZ4 content checksum, the state's own checksum, its version and its configuration
+    /// LZ4 block and content checksums, the state's own checksum, its version and its configuration
     /// fingerprint, and the result holds exactly the acknowledged bytes and tokens.
     ///
     /// A damaged snapshot is skipped for the one before it plus the journal (a warning says so).

@@ -28,12 +28,13 @@ public struct MoMStore: Sendable {
     /// carries a newer schema, is refused and left byte for byte as it was. Commits are
     /// `synchronous = FULL`, so an acknowledged append survives power loss, not only a crash.
     ///
-    /// - Parameter createIfMissing: if false, a missing file throws `unknownDocument`-free
-    ///   `database` error instead of being created.
+    /// - Parameter createIfMissing: if false, a missing file is not created: it throws
+    ///   `unknownDocument` (no database holds no document).
     public static func open(path: String, createIfMissing: Bool = true) throws -> MoMStore {
         try mapErrors {
             if !createIfMissing && !FileManager.default.fileExists(atPath: path) {
-                throw StoreError(.database, "no momd database at \(path): ingest a document first, or pick one with --db or MOMD_DB")
+                throw StoreError(
+                    .unknownDocument, "no momd database at \(path): ingest a document first, or pick one with --db or MOMD_DB")
             }
             try StoreSchema.probe(path: path)
             var configuration = Configuration()

@@ -15,17 +15,23 @@ import Testing
         let featurizer = Featurizer(configuration: configuration)
         var generator = SplitMix64(seed: 10)
         var key = SparseVector()
+        var empty = 0
         for _ in 0..<500 {
             let context = randomContext(window: configuration.window, using: &generator)
             featurizer.key(for: context, into: &key)
-            #expect(!key.isEmpty)
             #expect(key.count <= configuration.window * configuration.hashesPerOrder)
             #expect(zip(key.indices, key.indices.dropFirst()).allSatisfy { $0 < $1 }, "indices ascend, no duplicates")
             #expect(key.indices.allSatisfy { (0..<Int32(configuration.dk)).contains($0) })
             #expect(key.values.allSatisfy { $0 != 0 && $0.isFinite })
+            // Entries that cancel exactly leave an empty key, which only a tiny dk makes likely.
+            guard !key.isEmpty else {
+                empty += 1
+                continue
+            }
             let squares = key.values.reduce(Float(0)) { $0 + $1 * $1 }
             #expect(abs(squares - 1) < 1e-5)
         }
+        #expect(empty <= (configuration.dk <= 16 ? 50 : 0))
     }
 
     @Test func emptyContextGivesAnEmptyKey() {

@@ -144,6 +144,29 @@ import Testing
         }
     }
 
+    @Test func hebbianKernelMatchesItsDenseReference() {
+        // The plain reference of linear attention: S ← αS; S ← S + k (βv)ᵀ on the dense matrix.
+        var generator = SplitMix64(seed: 36)
+        var bank = MemoryBank(count: 2, dk: dk, dv: dv)
+        var dense = [[Float]](repeating: [Float](repeating: 0, count: dk * dv), count: 2)
+        for step in 0..<300 {
+            let memory = step % 2
+            let alpha: Float = memory == 0 ? 1 : 0.9
+            let key = randomUnitKey(dimension: dk, maxNonZeros: 16, using: &generator)
+            let value = randomSignValue(dv: dv, using: &generator)
+            let beta = Float.random(in: 0.1...1, using: &generator)
+            bank.updateHebbian(memory: memory, key: key, value: value, alpha: alpha, beta: beta)
+            if alpha != 1 { dense[memory] = dense[memory].map { $0 * alpha } }
+            let k = key.dense(dimension: dk)
+            for row in 0..<dk {
+                for column in 0..<dv { dense[memory][row * dv + column] += k[row] * (beta * value[column]) }
+            }
+        }
+        #expect(bitIdentical(bank.matrix(0), dense[0]))
+        #expect(bank.scales[1] < 1e-6, "memory 1 decayed lazily")
+        #expect(relativeError(bank.matrix(1), dense[1]) < 1e-5)
+    }
+
     // MARK: Value codes
 
     @Test func nearestCodeEqualsTheReferenceSearch() throws {

@@ -50,7 +50,10 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         .init("beta", "NaN") { $0.beta = .nan },
         .init("maxTokenLength", "0") { $0.maxTokenLength = 0 },
         .init("routingChunkTokens", "0") { $0.routingChunkTokens = 0 },
-        .init("2 GiB limit", "dk 2^20 with 16 memories of dv 64") { $0.dk = 1 << 20 },
+        .init("2 GiB limit", "dk 2^20 with dv 4096") {
+            $0.dk = 1 << 20
+            $0.dv = 4096
+        },
     ]
 
     @Test func defaultsAreValid() throws {
@@ -92,23 +95,24 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
 
     /// One change to every field, each to a valid value other than the default.
     static let fieldChanges: [ConfigurationChange] = [
-        .init("memories", "8") { $0.memories = 8 },
-        .init("topK", "3") { $0.topK = 3 },
-        .init("dk", "512") { $0.dk = 512 },
-        .init("dv", "32") { $0.dv = 32 },
-        .init("window", "3") {
-            $0.window = 3
-            $0.orderWeights = [0.25, 0.5, 1]
+        .init("memories", "doubled") { $0.memories *= 2 },
+        .init("topK", "+1") { $0.topK += 1 },
+        .init("dk", "halved") { $0.dk /= 2 },
+        .init("dv", "+8") { $0.dv += 8 },
+        .init("window", "−1") {
+            $0.window -= 1
+            $0.orderWeights.removeLast()
         },
-        .init("hashesPerOrder", "8") { $0.hashesPerOrder = 8 },
-        .init("orderWeights", "first") { $0.orderWeights[0] = 0.125 },
-        .init("orderWeights", "last") { $0.orderWeights[3] = $0.orderWeights[3].nextDown },
-        .init("alpha", "0.999") { $0.alpha = 0.999 },
-        .init("beta", "0.5") { $0.beta = 0.5 },
-        .init("sharedMemory", "on") { $0.sharedMemory.toggle() },
+        .init("hashesPerOrder", "+1") { $0.hashesPerOrder += 1 },
+        .init("orderWeights", "first") { $0.orderWeights[0] = $0.orderWeights[0].nextUp },
+        .init("orderWeights", "last") { $0.orderWeights[$0.orderWeights.count - 1] = $0.orderWeights.last!.nextDown },
+        .init("alpha", "one step down") { $0.alpha = $0.alpha.nextDown },
+        .init("beta", "halved") { $0.beta /= 2 },
+        .init("sharedMemory", "toggled") { $0.sharedMemory.toggle() },
         .init("seed", "+1") { $0.seed &+= 1 },
-        .init("maxTokenLength", "65") { $0.maxTokenLength = 65 },
-        .init("routingChunkTokens", "4097") { $0.routingChunkTokens = 4097 },
+        .init("maxTokenLength", "+1") { $0.maxTokenLength += 1 },
+        .init("routingChunkTokens", "+1") { $0.routingChunkTokens += 1 },
+        .init("updateRule", "the other rule") { $0.updateRule = $0.updateRule == .delta ? .hebbian : .delta },
     ]
 
     @Test func everyFieldChangesTheFingerprint() throws {
@@ -134,14 +138,15 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         // Pinned: the canonical form and the hash are part of the state format.
         let configuration = MoMConfiguration(
             memories: 16, topK: 2, dk: 1024, dv: 64, window: 4, hashesPerOrder: 4, orderWeights: [0.25, 0.5, 1, 1],
-            alpha: 1, beta: 1, sharedMemory: false, seed: 0x6D6F_6D64, maxTokenLength: 64, routingChunkTokens: 4096)
+            alpha: 1, beta: 1, sharedMemory: false, seed: 0x6D6F_6D64, maxTokenLength: 64, routingChunkTokens: 4096,
+            updateRule: .delta)
         #expect(configuration.fingerprint == Self.pinnedFingerprint)
         #expect(configuration.fingerprintHex == String(Self.pinnedFingerprint, radix: 16).leftPadded(to: 16))
         #expect(configuration.fingerprintHex.count == 16)
         #expect(configuration.fingerprint == configuration.fingerprint)
     }
 
-    static let pinnedFingerprint: UInt64 = 0x7396_8916_C546_318C
+    static let pinnedFingerprint: UInt64 = 0x4823_2F5D_67A9_8E17
 
     // MARK: Codable
 
@@ -150,7 +155,7 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
             MoMConfiguration.default, .small, .tiny,
             MoMConfiguration(
                 memories: 3, topK: 3, dk: 7, dv: 5, window: 2, hashesPerOrder: 3, orderWeights: [0.1, 0.3], alpha: 0.97,
-                beta: 1.5, sharedMemory: true, seed: .max, maxTokenLength: 1, routingChunkTokens: 1),
+                beta: 1.5, sharedMemory: true, seed: .max, maxTokenLength: 1, routingChunkTokens: 1, updateRule: .hebbian),
         ]
         for configuration in configurations {
             let data = try JSONEncoder().encode(configuration)
@@ -164,6 +169,7 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         var configuration = MoMConfiguration.small
         configuration.seed = .max
         configuration.alpha = 0.9
+        configuration.updateRule = .hebbian
         var writer = ByteWriter()
         configuration.writeCanonical(to: &writer)
         var reader = ByteReader(writer.bytes)

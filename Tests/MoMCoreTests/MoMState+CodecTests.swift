@@ -161,6 +161,40 @@ import Testing
         expectFailure(resealed(wrongMagic), .corruptState)
     }
 
+    /// Byte offsets of the parts after the configuration blob.
+    private func layout(_ state: MoMState) throws -> (scales: Int, tally: Int) {
+        var reader = ByteReader(state.encoded())
+        _ = try reader.readBytes(MoMState.headerByteCount)
+        _ = try reader.readBlob(limit: 1024)
+        let memories = state.configuration.memoryCount
+        let floats = memories * state.configuration.dk * state.configuration.dv
+        return (reader.offset, reader.offset + 4 * memories + 4 * floats + 8 * memories)
+    }
+
+    @Test(arguments: [Float(0), -1, 1.5, 1e-30, .leastNonzeroMagnitude])
+    func aScaleNoFoldCouldReachIsRefused(scale: Float) throws {
+        // Scales only ever shrink from 1 by α ≤ 1 and are renormalised below 1e-20, so a scale
+        // outside [1e-20, 1] is an inconsistent field; a zero one would turn the next write into NaN.
+        let state = try Self.sampleState()
+        var bytes = state.encoded()
+        let offset = try layout(state).scales
+        withUnsafeBytes(of: scale.bitPattern.littleEndian) { bytes.replaceSubrange(offset..<(offset + 4), with: $0) }
+        expectFailure(resealed(bytes), .corruptState, "scale \(scale)")
+    }
+
+    @Test func aTallyCountAboveItsChunkIsRefused() throws {
+        // A count can never exceed the tokens of its chunk; an impossible one near UInt32.max
+        // would trap on the next routed token.
+        let state = try Self.sampleState()
+        #expect(state.openRoutingChunk.tokens > 0)
+        var bytes = state.encoded()
+        let countOffset = try layout(state).tally + 12
+        for value in [UInt32.max, state.openRoutingChunk.tokens + 1] {
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(countOffset..<(countOffset + 4), with: $0) }
+            expectFailure(resealed(bytes), .corruptState, "count \(value)")
+        }
+    }
+
     @Test func nonFiniteMemoriesAreRefused() throws {
         let state = try Self.sampleState()
         var bytes = state.encoded()

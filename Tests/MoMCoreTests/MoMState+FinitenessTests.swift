@@ -52,14 +52,14 @@ import Testing
     @Test(arguments: configurations)
     func theFirstTokenNeverWrites(configuration: MoMConfiguration) throws {
         var state = try MoMState(configuration: configuration)
-        state.fold("Hello ")
+        state.fold("Hi ")
         #expect(state.tokenCount == 1)
         #expect(state.memoryLoad.allSatisfy { $0 == 0 })
         #expect(state.memoryBank.storedValues.allSatisfy { $0 == 0 })
         #expect(state.openRoutingChunk.counts.allSatisfy { $0 == 0 })
         #expect(state.openRoutingChunk.tokens == 1)
 
-        state.fold("world ")
+        state.fold("yo ")
         #expect(state.tokenCount == 2)
         let expectedWrites = configuration.topK + (configuration.sharedMemory ? 1 : 0)
         #expect(state.memoryLoad.reduce(0, +) == UInt64(expectedWrites))

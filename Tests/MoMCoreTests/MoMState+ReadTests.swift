@@ -99,10 +99,10 @@ import Testing
     @Test func readingChangesNothingAndSurvivesARestart() throws {
         let document = try state("The capital of Zorbia is Quexville. Its mayor is Ada Brightwater.")
         let digest = document.digest
-        let first = try document.read(cue: "Its mayor is")
+        let first = try document.read(cue: "Quexville. Its mayor is")
         #expect(first.answer == "Ada Brightwater")
         #expect(document.digest == digest)
         let restored = try MoMState(decoding: document.encoded())
-        #expect(try restored.read(cue: "Its mayor is") == first)
+        #expect(try restored.read(cue: "Quexville. Its mayor is") == first)
     }
 }

@@ -9,6 +9,7 @@ import Testing
         MoMConfiguration(
             memories: 4, topK: 2, dk: 64, dv: 16, alpha: 0.95, beta: 0.8, sharedMemory: true, maxTokenLength: 6,
             routingChunkTokens: 5),
+        MoMConfiguration(memories: 3, topK: 1, dk: 32, dv: 8, alpha: 0.99, routingChunkTokens: 9, updateRule: .hebbian),
     ]
 
     /// One pass over `bytes`: the encoded state and every routing chunk it completed.

@@ -47,6 +47,7 @@ import Testing
 
     @Test func aFileOnDiskIsWALAndReopens() throws {
         let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("momd.sqlite").path
         do {
             let store = try MoMStore.open(path: path)
@@ -58,24 +59,29 @@ import Testing
     }
 
     @Test func anEmptyFileIsInitialised() throws {
-        let path = try temporaryDirectory().appendingPathComponent("empty.sqlite").path
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("empty.sqlite").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let store = try MoMStore.open(path: path)
         #expect(try store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 1)
     }
 
     @Test func aMissingFileIsNotCreatedWhenAskedNotTo() throws {
-        let path = try temporaryDirectory().appendingPathComponent("absent.sqlite").path
-        #expect(throws: StoreError.self) { try MoMStore.open(path: path, createIfMissing: false) }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("absent.sqlite").path
+        #expect(storeError { try MoMStore.open(path: path, createIfMissing: false) }?.code == .unknownDocument)
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
     @Test func aTextFileIsRefusedUntouched() throws {
         let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("notes.txt").path
         let contents = Data("These are my notes, not a database.\n".utf8)
         #expect(FileManager.default.createFile(atPath: path, contents: contents))
-        let error = try #require(throws: StoreError.self) { try MoMStore.open(path: path) }
+        let error = try #require(storeError { try MoMStore.open(path: path) })
         #expect(error.code == .notMomdDatabase)
         #expect(error.message.contains("not a momd database"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == contents)
@@ -83,7 +89,9 @@ import Testing
     }
 
     @Test func anotherApplicationsDatabaseIsRefusedUntouched() throws {
-        let path = try temporaryDirectory().appendingPathComponent("other.sqlite").path
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("other.sqlite").path
         do {
             let queue = try DatabaseQueue(path: path)
             try queue.write { db in
@@ -92,18 +100,20 @@ import Testing
             try queue.close()
         }
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        let error = try #require(throws: StoreError.self) { try MoMStore.open(path: path) }
+        let error = try #require(storeError { try MoMStore.open(path: path) })
         #expect(error.code == .notMomdDatabase)
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         // Not through the path either: an open connection is refused before any migration.
         let queue = try DatabaseQueue(path: path)
-        #expect(throws: StoreError.self) { try MoMStore(writer: queue) }
+        storeError { try MoMStore(writer: queue) }
         try queue.close()
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 
     @Test func aNewerSchemaIsRefusedUntouched() throws {
-        let path = try temporaryDirectory().appendingPathComponent("newer.sqlite").path
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("newer.sqlite").path
         do {
             let queue = try DatabaseQueue(path: path)
             _ = try MoMStore(writer: queue)
@@ -111,7 +121,7 @@ import Testing
             try queue.close()
         }
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        let error = try #require(throws: StoreError.self) { try MoMStore.open(path: path) }
+        let error = try #require(storeError { try MoMStore.open(path: path) })
         #expect(error.code == .newerSchema)
         #expect(error.message.contains("schema version 2, newer than this momd's 1"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MoMCore
+import Testing
 
 @testable import MoMStore
 
@@ -78,3 +79,20 @@ extension MoMStore {
 /// Locates the repository's root from this file.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
+
+/// The `StoreError` that `body` throws, recording an issue (without dumping what it returned,
+/// which may be a whole state) if it throws nothing or something else.
+@discardableResult
+func storeError<T>(
+    _ body: () throws -> T, sourceLocation: SourceLocation = #_sourceLocation
+) -> StoreError? {
+    do {
+        _ = try body()
+        Issue.record("expected a StoreError, but nothing was thrown", sourceLocation: sourceLocation)
+    } catch let error as StoreError {
+        return error
+    } catch {
+        Issue.record("expected a StoreError, got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
+}
