@@ -86,11 +86,13 @@ public struct DocumentSummary: Codable, Sendable, Equatable {
     public var bytes: UInt64
     public var snapshots: Int
     public var storedBytes: Int64
+    /// The configuration fingerprint, hex.
+    public var fingerprint: String
     public var updatedAt: Date
-
 
     public init(_ info: DocumentInfo) {
         name = info.name
+        fingerprint = info.configuration.fingerprintHex
         tokens = info.tokenCount
         bytes = info.byteCount
         snapshots = info.snapshotCount

@@ -21,7 +21,8 @@ public struct DocumentController<Context: RequestContext>: Sendable {
     /// test holds schemas/openapi.yaml to exactly this list.
     public static var routes: [String] {
         [
-            "GET /healthz", "GET /metrics", "GET /v1/docs", "GET /v1/docs/{doc}", "DELETE /v1/docs/{doc}",
+            "GET /healthz", "GET /metrics", "GET /v1/docs", "GET /v1/docs/{doc}", "PUT /v1/docs/{doc}",
+            "DELETE /v1/docs/{doc}",
             "POST /v1/docs/{doc}/ingest", "POST /v1/docs/{doc}/ask", "GET /v1/docs/{doc}/routing",
         ]
     }
@@ -39,6 +40,7 @@ public struct DocumentController<Context: RequestContext>: Sendable {
             try jsonResponse(DocumentListResponse(documents: try store.documents().map(DocumentSummary.init)))
         }
         documents.get(":doc") { request, context in try await show(request, context: context) }
+        documents.put(":doc") { request, context in try await create(request, context: context) }
         documents.delete(":doc") { _, context in
             let name = try context.parameters.require("doc")
             try await registry.remove(name)
@@ -66,6 +68,23 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         // replays them from the journal, so the report is the acknowledged state either way.
         let selector: StateSelector = request.uri.queryParameters.get("at", as: UInt64.self).map { .atOrBefore(tokens: $0) } ?? .current
         return try jsonResponse(try store.report(of: name, at: selector))
+    }
+
+    /// Creates a document with a memory-model configuration; the same configuration again is a
+    /// no-op, another one is refused (409), so a client can send it before every ingest.
+    func create(_ request: Request, context: Context) async throws -> Response {
+        let name = try context.parameters.require("doc")
+        try DocumentName.validate(name)
+        let body = try await request.body.collect(upTo: limits.maxAskBytes)
+        let configuration: MoMConfiguration
+        do {
+            configuration = try JSONCoding.decoder.decode(MoMConfiguration.self, from: Data(buffer: body))
+        } catch {
+            throw APIError(.badRequest, code: "bad_request", "the body is not a memory-model configuration: \(error)")
+        }
+        let existed = try store.documents().contains { $0.name == name }
+        let info = try store.createDocument(named: name, configuration: configuration)
+        return try jsonResponse(DocumentSummary(info), status: existed ? .ok : .created)
     }
 
     func ingest(_ request: Request, context: Context) async throws -> Response {

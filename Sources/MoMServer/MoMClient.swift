@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MoMCore
 import MoMStore
 import NIOCore
 import NIOHTTP1
@@ -13,9 +14,18 @@ public struct MoMClient: Sendable {
 
     public init(address: ServerAddress, timeout: TimeAmount = .seconds(120)) {
         self.address = address
-        self.http = .shared
+        self.http = Self.sharedHTTP
         self.timeout = timeout
     }
+
+    /// One HTTP client for the process. It does not retry a failed connection, so a daemon that is
+    /// not there is reported at once instead of after the pool's back-off.
+    static let sharedHTTP: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     func url(_ path: String) throws -> String {
         switch address {
@@ -55,6 +65,28 @@ public struct MoMClient: Sendable {
         request.method = .DELETE
         let response = try await execute(request, deadline: timeout)
         try await Self.check(response)
+    }
+
+    /// Creates a document with a configuration (a no-op if it exists with the same one).
+    @discardableResult
+    public func create(_ name: String, configuration: MoMConfiguration) async throws -> DocumentSummary {
+        var request = HTTPClientRequest(url: try url("/v1/docs/\(Self.escape(name))"))
+        request.method = .PUT
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONCoding.encoder.encode(configuration)))
+        return try await decode(try await execute(request, deadline: timeout))
+    }
+
+    /// Sends one piece of a document; `offset` (where its first byte belongs) makes a retry
+    /// idempotent.
+    public func ingest(_ name: String, offset: UInt64?, bytes: ByteBuffer) async throws -> IngestResponse {
+        var path = "/v1/docs/\(Self.escape(name))/ingest"
+        if let offset { path += "?offset=\(offset)" }
+        var request = HTTPClientRequest(url: try url(path))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .bytes(bytes)
+        return try await decode(try await execute(request, deadline: .hours(1)))
     }
 
     public func ask(_ name: String, _ ask: AskRequest) async throws -> AskResponse {
@@ -98,6 +130,9 @@ public struct MoMClient: Sendable {
             throw ClientError(code: "unreachable", "cannot reach the momd daemon at \(address): \(error)")
         } catch let error as ClientError {
             throw error
+        } catch let error as IOError {
+            let reason = String(cString: strerror(error.errnoCode)).lowercased()
+            throw ClientError(code: "unreachable", "cannot reach the momd daemon at \(address): \(reason); is `momd serve` running?")
         } catch {
             throw ClientError(code: "unreachable", "cannot reach the momd daemon at \(address): \(error)")
         }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+import MoMServer
 import MoMStore
 
-struct DocsCommand: ParsableCommand {
+struct DocsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docs",
         abstract: "List the documents with their tokens, bytes, snapshots and stored size."
@@ -20,15 +21,25 @@ struct DocsCommand: ParsableCommand {
         var updatedAt: Date
     }
 
-    func run() throws {
-        try reportingErrors {
-            let path = store.resolvedDatabasePath
-            let documents = FileManager.default.fileExists(atPath: path)
-                ? try store.openStore(createIfMissing: false).documents() : []
-            let entries = documents.map {
-                Entry(
-                    document: $0.name, tokens: $0.tokenCount, bytes: $0.byteCount, snapshots: $0.snapshotCount,
-                    storedBytes: $0.storedBytes, fingerprint: $0.configuration.fingerprintHex, updatedAt: $0.updatedAt)
+    func run() async throws {
+        try await reportingErrors {
+            let entries: [Entry]
+            switch try Backend.resolve(store) {
+            case .daemon(let client):
+                entries = try await client.documents().map {
+                    Entry(
+                        document: $0.name, tokens: $0.tokens, bytes: $0.bytes, snapshots: $0.snapshots,
+                        storedBytes: $0.storedBytes, fingerprint: $0.fingerprint, updatedAt: $0.updatedAt)
+                }
+            case .embedded:
+                let path = store.resolvedDatabasePath
+                let documents = FileManager.default.fileExists(atPath: path)
+                    ? try store.openStore(createIfMissing: false).documents() : []
+                entries = documents.map {
+                    Entry(
+                        document: $0.name, tokens: $0.tokenCount, bytes: $0.byteCount, snapshots: $0.snapshotCount,
+                        storedBytes: $0.storedBytes, fingerprint: $0.configuration.fingerprintHex, updatedAt: $0.updatedAt)
+                }
             }
             if store.json {
                 try printJSON(entries)

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import MoMCore
+import MoMServer
 import MoMStore
+import NIOCore
 
-struct IngestCommand: ParsableCommand {
+struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Fold text into a document as it is read, creating the document if needed.",
@@ -11,7 +13,9 @@ struct IngestCommand: ParsableCommand {
             Reads the FILEs in order, or stdin when there is none (or for -), in chunks; each chunk \
             is folded and committed to the database before the next is read, so an interrupted \
             ingest loses nothing it acknowledged. A new document takes the memory-model options \
-            given here (the defaults otherwise) and keeps them.
+            given here (the defaults otherwise) and keeps them. When a daemon owns the database the \
+            bytes go through it, one acknowledged request per chunk; the snapshot options are then \
+            the daemon's.
             """
     )
 
@@ -64,76 +68,139 @@ struct IngestCommand: ParsableCommand {
         var bytes: UInt64
         var tokens: UInt64
         var digest: String
-        var snapshotsWritten: Int
-        var snapshotSeconds: Double
-        var foldSeconds: Double
-        var commitSeconds: Double
+        /// Embedded only: the daemon snapshots on its own schedule.
+        var snapshotsWritten: Int?
+        var snapshotSeconds: Double?
+        var foldSeconds: Double?
+        var commitSeconds: Double?
         var seconds: Double
         var bytesPerSecond: Double
         var warnings: [String]
     }
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrors {
             try DocumentName.validate(document)
             let inputs = try InputFile.openAll(files)
-            let database = try store.openStore(createIfMissing: true)
-            let requested = model.configuration == .default ? nil : model.configuration
-            var session = try database.openSession(named: document, configuration: requested, policy: policy)
-            printWarnings(session.warnings)
-            let before = session.committedOffset
-            var progress = ProgressLine()
-            // Position of the next byte read in the stream the inputs make; with --resume that
-            // stream is the document from byte 0, otherwise it continues the document.
-            var position = resume ? 0 : before
-            var buffer = [UInt8](repeating: 0, count: chunkBytes)
-            for input in inputs {
-                if resume { position += try input.skip(upTo: session.committedOffset - min(position, session.committedOffset)) }
-                while true {
-                    let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
-                    if count == 0 { break }
-                    let acknowledgment = try buffer.withUnsafeBytes {
-                        try session.append(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: position)
-                    }
-                    position += UInt64(count)
-                    if events { writeStandardOutput("ack \(acknowledgment.committedOffset)\n") }
-                    if session.isSnapshotDue {
-                        if events { writeStandardOutput("snapshot \(session.committedOffset)\n") }
-                        try session.snapshot()
-                        if events { writeStandardOutput("snapshotted \(session.committedOffset)\n") }
-                    }
-                    let added = session.committedOffset - before
-                    let tokens = session.state.tokenCount
-                    progress.update { seconds in
-                        "\(document): \(formatBytes(added)) folded, \(tokens) tokens, "
-                            + String(format: "%.1f MB/s", Double(added) / 1e6 / max(seconds, 1e-9))
-                    }
+            switch try Backend.resolve(store) {
+            case .embedded: try ingestEmbedded(inputs)
+            case .daemon(let client): try await ingest(through: client, inputs)
+            }
+        }
+    }
+
+    func ingestEmbedded(_ inputs: [InputFile]) throws {
+        let database = try store.openStore(createIfMissing: true)
+        let requested = model.configuration == .default ? nil : model.configuration
+        var session = try database.openSession(named: document, configuration: requested, policy: policy)
+        printWarnings(session.warnings)
+        let before = session.committedOffset
+        var progress = ProgressLine()
+        // Position of the next byte read in the stream the inputs make; with --resume that
+        // stream is the document from byte 0, otherwise it continues the document.
+        var position = resume ? 0 : before
+        var buffer = [UInt8](repeating: 0, count: chunkBytes)
+        for input in inputs {
+            if resume { position += try input.skip(upTo: session.committedOffset - min(position, session.committedOffset)) }
+            while true {
+                let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+                if count == 0 { break }
+                let acknowledgment = try buffer.withUnsafeBytes {
+                    try session.append(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: position)
+                }
+                position += UInt64(count)
+                if events { writeStandardOutput("ack \(acknowledgment.committedOffset)\n") }
+                if session.isSnapshotDue {
+                    if events { writeStandardOutput("snapshot \(session.committedOffset)\n") }
+                    try session.snapshot()
+                    if events { writeStandardOutput("snapshotted \(session.committedOffset)\n") }
+                }
+                let added = session.committedOffset - before
+                let tokens = session.state.tokenCount
+                progress.update { seconds in
+                    "\(document): \(formatBytes(added)) folded, \(tokens) tokens, "
+                        + String(format: "%.1f MB/s", Double(added) / 1e6 / max(seconds, 1e-9))
                 }
             }
-            if resume && position < session.committedOffset {
-                throw CommandError(
-                    "--resume: the input has \(position) bytes but '\(document)' already holds \(session.committedOffset): it is not this document's input",
-                    exitCode: .usage)
+        }
+        if resume && position < session.committedOffset {
+            throw CommandError(
+                "--resume: the input has \(position) bytes but '\(document)' already holds \(session.committedOffset): it is not this document's input",
+                exitCode: .usage)
+        }
+        if events && session.isDirty { writeStandardOutput("snapshot \(session.committedOffset)\n") }
+        let closing = try session.close()
+        if events && closing != nil { writeStandardOutput("snapshotted \(session.committedOffset)\n") }
+        progress.finish()
+        let seconds = progress.elapsedSeconds
+        let summary = Summary(
+            document: document, bytesAdded: session.committedOffset - before, bytes: session.committedOffset,
+            tokens: session.state.tokenCount, digest: closing?.digest ?? session.state.digest,
+            snapshotsWritten: session.snapshotsWritten, snapshotSeconds: session.snapshotDuration.seconds,
+            foldSeconds: session.foldDuration.seconds, commitSeconds: session.commitDuration.seconds,
+            seconds: seconds, bytesPerSecond: Double(session.committedOffset - before) / max(seconds, 1e-9),
+            warnings: session.warnings.map(\.message))
+        try printSummary(summary)
+    }
+
+    /// Sends the inputs to the daemon a chunk per request; each request is acknowledged (durable)
+    /// before the next chunk is read, and carries its offset, so nothing is folded twice.
+    func ingest(through client: MoMClient, _ inputs: [InputFile]) async throws {
+        if model.configuration != .default {
+            try await client.create(document, configuration: model.configuration)
+        }
+        let before: UInt64
+        do {
+            before = try await client.report(of: document).bytes
+        } catch let error as ClientError where error.code == StoreError.Code.unknownDocument.rawValue {
+            before = 0
+        }
+        var progress = ProgressLine()
+        // With --resume the inputs are the document from byte 0; otherwise the first request
+        // appends at the end, and every later one names the offset the previous one reached.
+        var position: UInt64? = resume ? 0 : nil
+        var committed = before
+        var tokens: UInt64 = 0
+        var buffer = [UInt8](repeating: 0, count: chunkBytes)
+        for input in inputs {
+            if resume, let start = position { position = start + (try input.skip(upTo: before - min(start, before))) }
+            while true {
+                let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+                if count == 0 { break }
+                let response = try await client.ingest(document, offset: position, bytes: ByteBuffer(bytes: buffer[..<count]))
+                position = response.committedOffset
+                committed = response.committedOffset
+                tokens = response.tokens
+                if events { writeStandardOutput("ack \(committed)\n") }
+                let added = committed - before
+                progress.update { seconds in
+                    "\(document): \(formatBytes(added)) folded, \(tokens) tokens, "
+                        + String(format: "%.1f MB/s", Double(added) / 1e6 / max(seconds, 1e-9))
+                }
             }
-            if events && session.isDirty { writeStandardOutput("snapshot \(session.committedOffset)\n") }
-            let closing = try session.close()
-            if events && closing != nil { writeStandardOutput("snapshotted \(session.committedOffset)\n") }
-            progress.finish()
-            let seconds = progress.elapsedSeconds
-            let summary = Summary(
-                document: document, bytesAdded: session.committedOffset - before, bytes: session.committedOffset,
-                tokens: session.state.tokenCount, digest: closing?.digest ?? session.state.digest,
-                snapshotsWritten: session.snapshotsWritten, snapshotSeconds: session.snapshotDuration.seconds,
-                foldSeconds: session.foldDuration.seconds, commitSeconds: session.commitDuration.seconds,
-                seconds: seconds, bytesPerSecond: Double(session.committedOffset - before) / max(seconds, 1e-9),
-                warnings: session.warnings.map(\.message))
-            if store.json {
-                try printJSON(summary)
-            } else if !events {
-                print(
-                    "\(document): +\(summary.bytesAdded) bytes, now \(summary.bytes) bytes, \(summary.tokens) tokens; "
-                        + "digest \(summary.digest)")
-            }
+        }
+        if resume, let position, position < before {
+            throw CommandError(
+                "--resume: the input has \(position) bytes but '\(document)' already holds \(before): it is not this document's input",
+                exitCode: .usage)
+        }
+        progress.finish()
+        let report = try await client.report(of: document)
+        let seconds = progress.elapsedSeconds
+        try printSummary(
+            Summary(
+                document: document, bytesAdded: committed - before, bytes: report.bytes, tokens: report.tokens,
+                digest: report.digest, seconds: seconds, bytesPerSecond: Double(committed - before) / max(seconds, 1e-9),
+                warnings: report.warnings))
+    }
+
+    func printSummary(_ summary: Summary) throws {
+        if store.json {
+            try printJSON(summary)
+        } else if !events {
+            print(
+                "\(document): +\(summary.bytesAdded) bytes, now \(summary.bytes) bytes, \(summary.tokens) tokens; "
+                    + "digest \(summary.digest)")
         }
     }
 }

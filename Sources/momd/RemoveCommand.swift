@@ -1,7 +1,8 @@
 import ArgumentParser
+import MoMServer
 import MoMStore
 
-struct RemoveCommand: ParsableCommand {
+struct RemoveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
         abstract: "Delete a document with its snapshots, journal and routing history."
@@ -16,10 +17,13 @@ struct RemoveCommand: ParsableCommand {
         var removed: String
     }
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrors {
             try DocumentName.validate(document)
-            try store.openStore(createIfMissing: false).deleteDocument(named: document)
+            switch try Backend.resolve(store) {
+            case .daemon(let client): try await client.remove(document)
+            case .embedded: try store.openStore(createIfMissing: false).deleteDocument(named: document)
+            }
             if store.json {
                 try printJSON(Result(removed: document))
             } else {

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import MoMCore
+import MoMServer
 import MoMStore
 
-struct ShowCommand: ParsableCommand {
+struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show a document: tokens and bytes folded, state size, snapshots, memory load and the state's digest."
@@ -17,11 +18,17 @@ struct ShowCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrors {
             try DocumentName.validate(document)
-            let report = try store.openStore(createIfMissing: false)
-                .report(of: document, at: at.map { .atOrBefore(tokens: $0) } ?? .current)
+            let report: DocumentReport
+            switch try Backend.resolve(store) {
+            case .daemon(let client):
+                report = try await client.report(of: document, at: at)
+            case .embedded:
+                report = try store.openStore(createIfMissing: false)
+                    .report(of: document, at: at.map { .atOrBefore(tokens: $0) } ?? .current)
+            }
             printWarnings(report.warnings.map(StoreWarning.init))
             if store.json {
                 try printJSON(report)

@@ -146,6 +146,36 @@ struct DocumentAPITests {
         }
     }
 
+    @Test("PUT creates a document with a configuration; the same one again is a no-op, another is refused")
+    func createWithConfiguration() async throws {
+        let daemon = try TestDaemon()
+        var small = MoMConfiguration.default
+        small.memories = 4
+        small.dk = 256
+        var other = small
+        other.seed &+= 1
+        var invalid = small
+        invalid.topK = 9
+        try await daemon.test { [small, other, invalid] client in
+            try await client.execute(uri: "/v1/docs/small", method: .put, body: try json(small)) { #expect($0.status == .created) }
+            try await client.execute(uri: "/v1/docs/small", method: .put, body: try json(small)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/docs/small", method: .put, body: try json(other)) {
+                try expectError($0, .conflict, "configuration_mismatch")
+            }
+            try await client.execute(uri: "/v1/docs/bad", method: .put, body: try json(invalid)) {
+                try expectError($0, .badRequest, "invalid_argument")
+            }
+            try await client.execute(uri: "/v1/docs/bad", method: .put, body: ByteBuffer(string: "{}")) {
+                try expectError($0, .badRequest, "bad_request")
+            }
+            try await client.execute(uri: "/v1/docs/small/ingest", method: .post, body: ByteBuffer(string: "The pass key is 31337. ")) {
+                #expect($0.status == .ok)
+            }
+        }
+        #expect(try daemon.store.document(named: "small").configuration == small)
+        #expect(try daemon.store.documents().map(\.name) == ["small"])
+    }
+
     @Test("routing history comes back per chunk, and metrics count what happened")
     func routingAndMetrics() async throws {
         let daemon = try TestDaemon()

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MoMCore
 import HummingbirdTesting
 import MoMServer
 import Testing
@@ -46,7 +47,12 @@ struct OpenAPISpecTests {
                 let parts = route.split(separator: " ")
                 let method = HTTPRequest.Method(String(parts[0]))!
                 let uri = parts[1].replacingOccurrences(of: "{doc}", with: "probe")
-                let body = method == .post ? ByteBuffer(string: uri.hasSuffix("/ask") ? #"{"cue": "a few"}"# : "more words. ") : nil
+                let body: ByteBuffer? =
+                    switch method {
+                    case .post: ByteBuffer(string: uri.hasSuffix("/ask") ? #"{"cue": "a few"}"# : "more words. ")
+                    case .put: try json(MoMConfiguration.default)
+                    default: nil
+                    }
                 try await client.execute(uri: uri, method: method, body: body) { response in
                     #expect((200..<300).contains(response.status.code), "\(route) answered \(response.status)")
                 }
