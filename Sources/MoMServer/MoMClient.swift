@@ -23,6 +23,8 @@ public struct MoMClient: Sendable {
     static let sharedHTTP: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
+        // Concurrent callers (`momd bench serve`) each get a connection instead of queueing.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         configuration.timeout.connect = .seconds(10)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
@@ -79,13 +81,13 @@ public struct MoMClient: Sendable {
 
     /// Sends one piece of a document; `offset` (where its first byte belongs) makes a retry
     /// idempotent.
-    public func ingest(_ name: String, offset: UInt64?, bytes: ByteBuffer) async throws -> IngestResponse {
+    public func ingest(_ name: String, offset: UInt64?, bytes: some Sequence<UInt8>) async throws -> IngestResponse {
         var path = "/v1/docs/\(Self.escape(name))/ingest"
         if let offset { path += "?offset=\(offset)" }
         var request = HTTPClientRequest(url: try url(path))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
-        request.body = .bytes(bytes)
+        request.body = .bytes(ByteBuffer(bytes: bytes))
         return try await decode(try await execute(request, deadline: .hours(1)))
     }
 

@@ -5,8 +5,8 @@ import MoMCore
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure momd: fold throughput, pass-key recall against the full-context baseline.",
-        subcommands: [FoldBench.self, PasskeyBench.self]
+        abstract: "Measure momd: fold throughput, pass-key recall against the full-context baseline, the daemon under load.",
+        subcommands: [FoldBench.self, PasskeyBench.self, ServeBench.self, HaystackBench.self]
     )
 }
 
@@ -171,5 +171,44 @@ struct PasskeyBench: ParsableCommand {
                 cell.askP50Milliseconds, cell.askP99Milliseconds))
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+struct HaystackBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "haystack",
+        abstract: "Print a pass-key haystack, the text `bench passkey` folds, to pipe into `momd ingest`.",
+        discussion: "Its question is \"\(Passkey.question)\"; the answer is the key."
+    )
+
+    @Option(help: "Length in tokens (K and M suffixes).", transform: { try PasskeyBench.parseLengths($0).first ?? 0 })
+    var tokens: Int = 16 << 10
+
+    @Option(help: "Depth of the needle in percent.", transform: { try PasskeyBench.parseDepths($0).first ?? 0 })
+    var depth: Int = 50
+
+    @Option(help: "The pass key.")
+    var key = "68048"
+
+    @Option(help: "A prose file whose sentences replace the filler.")
+    var haystack: String?
+
+    func validate() throws {
+        guard tokens > 0 else { throw ValidationError("--tokens must be positive") }
+        guard !key.isEmpty, key.allSatisfy(\.isASCII), key.allSatisfy(\.isNumber) else {
+            throw ValidationError("--key must be digits, e.g. 68048")
+        }
+    }
+
+    func run() throws {
+        var sentences = [Passkey.filler]
+        if let haystack {
+            guard let data = FileManager.default.contents(atPath: haystack) else {
+                throw ValidationError("cannot read haystack file '\(haystack)'")
+            }
+            sentences = Passkey.sentences(fromProse: String(decoding: data, as: UTF8.self))
+            guard sentences.count >= 2 else { throw ValidationError("haystack file '\(haystack)' holds fewer than two sentences") }
+        }
+        writeStandardOutput(Passkey.haystack(tokens: tokens, depth: Double(depth) / 100, key: key, sentences: sentences) + "\n")
     }
 }

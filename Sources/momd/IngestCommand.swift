@@ -3,7 +3,6 @@ import Foundation
 import MoMCore
 import MoMServer
 import MoMStore
-import NIOCore
 
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -167,7 +166,7 @@ struct IngestCommand: AsyncParsableCommand {
             while true {
                 let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
                 if count == 0 { break }
-                let response = try await client.ingest(document, offset: position, bytes: ByteBuffer(bytes: buffer[..<count]))
+                let response = try await client.ingest(document, offset: position, bytes: buffer[..<count])
                 position = response.committedOffset
                 committed = response.committedOffset
                 tokens = response.tokens
