@@ -25,6 +25,7 @@ let package = Package(
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]
         ),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "MoMCore"),
         .target(
             name: "MoMStore",
@@ -52,6 +53,7 @@ let package = Package(
                 "MoMCore",
                 "MoMStore",
                 "MoMServer",
+                .target(name: "CMalloc", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

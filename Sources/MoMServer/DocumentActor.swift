@@ -70,6 +70,8 @@ public actor DocumentRegistry {
     let policy: SnapshotPolicy
     let metrics: ServerMetrics
     var actors: [String: DocumentActor] = [:]
+    /// Requests using each document now; a pinned document is never evicted.
+    var pins: [String: Int] = [:]
 
     public init(store: MoMStore, capacity: Int, policy: SnapshotPolicy, metrics: ServerMetrics) {
         precondition(capacity >= 1, "the registry must hold at least one document")
@@ -82,16 +84,42 @@ public actor DocumentRegistry {
     /// Hot documents now.
     public var hotCount: Int { actors.count }
 
-    /// The actor of a document, opening it (and creating it if asked) when cold.
-    func actor(for name: String, createIfMissing: Bool) async throws -> DocumentActor {
+    /// The actor of a document, opening it (and creating it if asked) when cold, pinned so that
+    /// it is not evicted while the caller uses it; every checkout is followed by one `checkIn`.
+    func checkOut(_ name: String, createIfMissing: Bool) async throws -> DocumentActor {
         try DocumentName.validate(name)
-        if let actor = actors[name] { return actor }
-        await evict(toMakeRoomFor: 1)
-        let session = try store.openSession(named: name, createIfMissing: createIfMissing, policy: policy)
-        let actor = DocumentActor(session: session)
-        actors[name] = actor
-        metrics.hotDocuments.set(to: Double(actors.count))
-        return actor
+        if actors[name] == nil {
+            await evict(toMakeRoomFor: 1)
+            // A concurrent request may have opened it while this one waited for the eviction.
+            if actors[name] == nil {
+                let session = try store.openSession(named: name, createIfMissing: createIfMissing, policy: policy)
+                actors[name] = DocumentActor(session: session)
+                metrics.hotDocuments.set(to: Double(actors.count))
+            }
+        }
+        pins[name, default: 0] += 1
+        return actors[name]!
+    }
+
+    /// Unpins a document checked out with `checkOut`.
+    func checkIn(_ name: String) {
+        guard let count = pins[name] else { return }
+        pins[name] = count > 1 ? count - 1 : nil
+    }
+
+    /// Runs `body` with a document's actor checked out.
+    nonisolated func withDocument<Result: Sendable>(
+        _ name: String, createIfMissing: Bool, _ body: (DocumentActor) async throws -> Result
+    ) async throws -> Result {
+        let actor = try await checkOut(name, createIfMissing: createIfMissing)
+        do {
+            let result = try await body(actor)
+            await checkIn(name)
+            return result
+        } catch {
+            await checkIn(name)
+            throw error
+        }
     }
 
     /// The hot actor of a document, if it has one.
@@ -109,17 +137,22 @@ public actor DocumentRegistry {
     func evict(toMakeRoomFor count: Int) async {
         while actors.count + count > capacity {
             var victim: (name: String, used: ContinuousClock.Instant)?
-            for (name, actor) in actors {
-                guard await !actor.isBusy else { continue }
+            for (name, actor) in actors where pins[name] == nil {
+                guard await !actor.isBusy, pins[name] == nil else { continue }
                 let used = await actor.lastUsed
                 if victim == nil || used < victim!.used { victim = (name, used) }
             }
             guard let victim, let actor = actors[victim.name] else { return }
+            // Dropped before the snapshot, so no request finds it half-closed; a request that
+            // opens it meanwhile restores the same acknowledged state from snapshot and journal.
+            actors[victim.name] = nil
             do {
                 metrics.recordSnapshot(try await actor.close())
-                actors[victim.name] = nil
             } catch {
-                // Keep it hot: its input is journalled, and a later eviction or shutdown retries.
+                // Keep it hot unless a request reopened it meanwhile: its input is journalled
+                // either way, and a later eviction or shutdown retries the snapshot.
+                if actors[victim.name] == nil { actors[victim.name] = actor }
+                metrics.hotDocuments.set(to: Double(actors.count))
                 return
             }
         }

@@ -90,48 +90,53 @@ public struct DocumentController<Context: RequestContext>: Sendable {
     func ingest(_ request: Request, context: Context) async throws -> Response {
         let name = try context.parameters.require("doc")
         let offset = request.uri.queryParameters.get("offset", as: UInt64.self)
-        let actor = try await registry.actor(for: name, createIfMissing: true)
-        try await actor.beginIngest()
-        do {
-            var position = offset
-            var folded: UInt64 = 0
-            var received: UInt64 = 0
-            let before = await actor.committedOffset
-            var pending: [UInt8] = []
-            pending.reserveCapacity(limits.ingestBatchBytes)
-            func flush() async throws {
-                guard !pending.isEmpty else { return }
-                let (acknowledgment, snapshotTime) = try await actor.append(pending, at: position)
-                metrics.recordSnapshot(snapshotTime)
-                if let start = position { position = start + UInt64(pending.count) }
-                _ = acknowledgment
-                pending.removeAll(keepingCapacity: true)
+        let response = try await registry.withDocument(name, createIfMissing: true) { actor in
+            try await actor.beginIngest()
+            do {
+                let response = try await stream(request.body, into: actor, from: offset)
+                await actor.endIngest()
+                return response
+            } catch {
+                await actor.endIngest()
+                throw error
             }
-            for try await buffer in request.body {
-                received += UInt64(buffer.readableBytes)
-                guard received <= limits.maxIngestBytes else {
-                    try await flush()
-                    throw APIError(
-                        .contentTooLarge, code: "request_too_large",
-                        "an ingest request may carry at most \(limits.maxIngestBytes) bytes; the first ones are committed, send the rest from the committed offset"
-                    )
-                }
-                pending.append(contentsOf: buffer.readableBytesView)
-                if pending.count >= limits.ingestBatchBytes { try await flush() }
-            }
-            try await flush()
-            let after = await actor.committedOffset
-            folded = after - before
-            let tokens = await actor.tokenCount
-            await actor.endIngest()
-            metrics.ingestRequests.increment()
-            metrics.bytesFolded.increment(by: Int64(folded))
-            return try jsonResponse(IngestResponse(
-                document: name, foldedBytes: folded, committedOffset: after, tokens: tokens, bytes: after))
-        } catch {
-            await actor.endIngest()
-            throw error
         }
+        metrics.ingestRequests.increment()
+        metrics.bytesFolded.increment(by: Int64(response.foldedBytes))
+        return try jsonResponse(response)
+    }
+
+    /// Folds a request body into a document in batches as it arrives; each batch is committed
+    /// before the next is read.
+    func stream(_ body: RequestBody, into actor: DocumentActor, from offset: UInt64?) async throws -> IngestResponse {
+        var position = offset
+        var received: UInt64 = 0
+        let before = await actor.committedOffset
+        var pending: [UInt8] = []
+        pending.reserveCapacity(limits.ingestBatchBytes)
+        func flush() async throws {
+            guard !pending.isEmpty else { return }
+            let (_, snapshotTime) = try await actor.append(pending, at: position)
+            metrics.recordSnapshot(snapshotTime)
+            if let start = position { position = start + UInt64(pending.count) }
+            pending.removeAll(keepingCapacity: true)
+        }
+        for try await buffer in body {
+            received += UInt64(buffer.readableBytes)
+            guard received <= limits.maxIngestBytes else {
+                try await flush()
+                throw APIError(
+                    .contentTooLarge, code: "request_too_large",
+                    "an ingest request may carry at most \(limits.maxIngestBytes) bytes; the first ones are committed, send the rest from the committed offset"
+                )
+            }
+            pending.append(contentsOf: buffer.readableBytesView)
+            if pending.count >= limits.ingestBatchBytes { try await flush() }
+        }
+        try await flush()
+        let after = await actor.committedOffset
+        return IngestResponse(
+            document: actor.name, foldedBytes: after - before, committedOffset: after, tokens: await actor.tokenCount, bytes: after)
     }
 
     func ask(_ request: Request, context: Context) async throws -> Response {
@@ -152,8 +157,9 @@ public struct DocumentController<Context: RequestContext>: Sendable {
                 result = try loaded.state.read(cue: ask.cue, options: ask.options)
                 tokens = loaded.state.tokenCount
             } else {
-                let actor = try await registry.actor(for: name, createIfMissing: false)
-                (result, tokens) = try await actor.ask(cue: ask.cue, options: ask.options)
+                (result, tokens) = try await registry.withDocument(name, createIfMissing: false) { actor in
+                    try await actor.ask(cue: ask.cue, options: ask.options)
+                }
             }
             let elapsed = clock.now - started
             metrics.asks.increment()

@@ -53,6 +53,14 @@ public struct MoMClient: Sendable {
         let _: [String: String] = try await call(.GET, "/healthz")
     }
 
+    /// The Prometheus text of `/metrics`.
+    public func metrics() async throws -> String {
+        var request = HTTPClientRequest(url: try url("/metrics"))
+        request.method = .GET
+        let body = try await Self.check(try await execute(request, deadline: timeout))
+        return String(buffer: body)
+    }
+
     public func documents() async throws -> [DocumentSummary] {
         let list: DocumentListResponse = try await call(.GET, "/v1/docs")
         return list.documents

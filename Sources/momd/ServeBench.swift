@@ -81,7 +81,10 @@ struct ServeBench: AsyncParsableCommand {
 
     struct MemoryPhase: Encodable {
         var documents: Int
+        /// The daemon's bound.
         var hotDocuments: Int
+        /// Documents the daemon held in memory when its resident memory was read.
+        var hotDocumentsNow: Int
         var ingestSeconds: Double
         var errors: Int
         var residentBytes: Int
@@ -237,12 +240,15 @@ struct ServeBench: AsyncParsableCommand {
         let elapsed = (clock.now - started).seconds
         let listed = try await client.documents()
         let memory = try Self.residentMemory(of: daemon.processIdentifier)
+        let metrics = try await client.metrics()
+        let hot = metrics.split(separator: "\n").first { $0.hasPrefix("momd_hot_documents ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
         let databaseBytes = ["", "-wal"].reduce(Int64(0)) { total, suffix in
             let attributes = try? FileManager.default.attributesOfItem(atPath: database + suffix)
             return total + ((attributes?[.size] as? NSNumber)?.int64Value ?? 0)
         }
         return MemoryPhase(
-            documents: listed.count, hotDocuments: hotDocuments, ingestSeconds: elapsed, errors: errors,
+            documents: listed.count, hotDocuments: hotDocuments, hotDocumentsNow: Int(hot), ingestSeconds: elapsed, errors: errors,
             residentBytes: memory.resident, peakResidentBytes: memory.peak,
             databaseBytes: databaseBytes)
     }
@@ -330,7 +336,7 @@ struct ServeBench: AsyncParsableCommand {
             String(format: "ask      %d clients, %.1f s: %d asks, %.0f asks/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors, %d correct",
                    ask.clients, ask.seconds, ask.asks, ask.asksPerSecond, ask.p50Milliseconds, ask.p99Milliseconds,
                    ask.maxMilliseconds, ask.errors, ask.correct),
-            "memory   \(memory.documents) documents (\(memory.hotDocuments) hot at most): daemon resident \(formatBytes(memory.residentBytes)), "
+            "memory   \(memory.documents) documents (\(memory.hotDocumentsNow) hot, \(memory.hotDocuments) at most): daemon resident \(formatBytes(memory.residentBytes)), "
                 + "peak \(formatBytes(memory.peakResidentBytes)); database \(formatBytes(memory.databaseBytes)); \(memory.errors) errors",
             String(format: "shutdown SIGTERM → exit %d in %.2f s", result.exitStatus, result.shutdownSeconds),
         ].joined(separator: "\n")
