@@ -9,7 +9,6 @@ public actor DocumentActor {
     var session: DocumentSession
     /// Set while an ingest request streams into the document, so two streams never interleave.
     var isIngesting = false
-    var lastUsed = ContinuousClock.now
 
     init(session: DocumentSession) {
         name = session.name
@@ -19,7 +18,6 @@ public actor DocumentActor {
     var committedOffset: UInt64 { session.committedOffset }
     var tokenCount: UInt64 { session.state.tokenCount }
     var isDirty: Bool { session.isDirty }
-    var isBusy: Bool { isIngesting }
 
     /// Claims the document for one ingest stream.
     func beginIngest() throws {
@@ -29,18 +27,15 @@ public actor DocumentActor {
                 "another ingest into '\(name)' is streaming: wait for it, or resume from its committed offset")
         }
         isIngesting = true
-        lastUsed = .now
     }
 
     func endIngest() {
         isIngesting = false
-        lastUsed = .now
     }
 
     /// Folds and commits bytes that begin at `offset` of the document (the end if nil).
     /// Returns the acknowledgment and the seconds spent writing snapshots.
     func append(_ bytes: [UInt8], at offset: UInt64?) throws -> (DocumentSession.Acknowledgment, Duration) {
-        lastUsed = .now
         let before = session.snapshotDuration
         let acknowledgment = try bytes.withUnsafeBytes { raw in
             try session.append(raw, at: offset ?? session.committedOffset)
@@ -50,7 +45,6 @@ public actor DocumentActor {
 
     /// Answers from the hot state.
     func ask(cue: String, options: ReadOptions) throws -> (ReadResult, UInt64) {
-        lastUsed = .now
         return (try session.state.read(cue: cue, options: options), session.state.tokenCount)
     }
 
@@ -72,6 +66,8 @@ public actor DocumentRegistry {
     var actors: [String: DocumentActor] = [:]
     /// Requests using each document now; a pinned document is never evicted.
     var pins: [String: Int] = [:]
+    /// When each hot document was last checked out or in.
+    var lastUsed: [String: ContinuousClock.Instant] = [:]
 
     public init(store: MoMStore, capacity: Int, policy: SnapshotPolicy, metrics: ServerMetrics) {
         precondition(capacity >= 1, "the registry must hold at least one document")
@@ -98,6 +94,7 @@ public actor DocumentRegistry {
             }
         }
         pins[name, default: 0] += 1
+        lastUsed[name] = .now
         return actors[name]!
     }
 
@@ -105,6 +102,7 @@ public actor DocumentRegistry {
     func checkIn(_ name: String) {
         guard let count = pins[name] else { return }
         pins[name] = count > 1 ? count - 1 : nil
+        if actors[name] != nil { lastUsed[name] = .now }
     }
 
     /// Runs `body` with a document's actor checked out.
@@ -122,38 +120,35 @@ public actor DocumentRegistry {
         }
     }
 
-    /// The hot actor of a document, if it has one.
-    func hotActor(for name: String) -> DocumentActor? { actors[name] }
-
     /// Deletes a document: drops its hot state without a snapshot and its rows.
     func remove(_ name: String) throws {
         try DocumentName.validate(name)
         actors[name] = nil
+        lastUsed[name] = nil
         metrics.hotDocuments.set(to: Double(actors.count))
         try store.deleteDocument(named: name)
     }
 
-    /// Snapshots and drops least-recently-used idle documents until `count` more fit.
+    /// Snapshots and drops least-recently-used unpinned documents until `count` more fit.
+    /// The victim is chosen and removed without a suspension in between, so concurrent
+    /// evictions never pick the same one.
     func evict(toMakeRoomFor count: Int) async {
         while actors.count + count > capacity {
-            var victim: (name: String, used: ContinuousClock.Instant)?
-            for (name, actor) in actors where pins[name] == nil {
-                guard await !actor.isBusy, pins[name] == nil else { continue }
-                let used = await actor.lastUsed
-                if victim == nil || used < victim!.used { victim = (name, used) }
-            }
-            guard let victim, let actor = actors[victim.name] else { return }
-            // Dropped before the snapshot, so no request finds it half-closed; a request that
-            // opens it meanwhile restores the same acknowledged state from snapshot and journal.
-            actors[victim.name] = nil
+            let idle = actors.keys.filter { pins[$0] == nil }
+            guard let victim = idle.min(by: { (lastUsed[$0] ?? .now) < (lastUsed[$1] ?? .now) }),
+                let actor = actors.removeValue(forKey: victim)
+            else { break }
+            let used = lastUsed.removeValue(forKey: victim)
             do {
                 metrics.recordSnapshot(try await actor.close())
             } catch {
                 // Keep it hot unless a request reopened it meanwhile: its input is journalled
                 // either way, and a later eviction or shutdown retries the snapshot.
-                if actors[victim.name] == nil { actors[victim.name] = actor }
-                metrics.hotDocuments.set(to: Double(actors.count))
-                return
+                if actors[victim] == nil {
+                    actors[victim] = actor
+                    lastUsed[victim] = used
+                }
+                break
             }
         }
         metrics.hotDocuments.set(to: Double(actors.count))
@@ -167,6 +162,7 @@ public actor DocumentRegistry {
             do { metrics.recordSnapshot(try await actor.close()) } catch { failed.append(name) }
         }
         actors.removeAll()
+        lastUsed.removeAll()
         metrics.hotDocuments.set(to: 0.0)
         return failed
     }
