@@ -98,11 +98,13 @@ public actor DocumentRegistry {
         return actors[name]!
     }
 
-    /// Unpins a document checked out with `checkOut`.
-    func checkIn(_ name: String) {
+    /// Unpins a document checked out with `checkOut`. Documents opened beyond the bound while
+    /// every hot one was in use are evicted as soon as they are free again.
+    func checkIn(_ name: String) async {
         guard let count = pins[name] else { return }
         pins[name] = count > 1 ? count - 1 : nil
         if actors[name] != nil { lastUsed[name] = .now }
+        if actors.count > capacity { await evict(toMakeRoomFor: 0) }
     }
 
     /// Runs `body` with a document's actor checked out.

@@ -199,6 +199,39 @@ struct DocumentAPITests {
         }
     }
 
+    @Test("concurrent requests for cold documents keep the hot set within its bound, and every document intact")
+    func concurrentEviction() async throws {
+        let daemon = try TestDaemon(hotDocuments: 3)
+        let count = 10
+        try await daemon.test { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<count {
+                    group.addTask {
+                        let text = Passkey.haystack(tokens: 300, depth: 0.5, key: "\(20_000 + index)")
+                        try await client.execute(uri: "/v1/docs/c\(index)/ingest", method: .post, body: ByteBuffer(string: text)) {
+                            #expect($0.status == .ok)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(await daemon.registry.hotCount <= 3)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<count {
+                    group.addTask {
+                        let answer = try await client.execute(
+                            uri: "/v1/docs/c\(index)/ask", method: .post, body: try json(AskRequest(cue: Passkey.question))
+                        ) { try decode(AskResponse.self, $0) }
+                        #expect(Passkey.firstDigits(answer.answer) == "\(20_000 + index)")
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(await daemon.registry.hotCount <= 3)
+        }
+        #expect(try daemon.store.documents().count == count)
+    }
+
     @Test("with more documents than hot slots, cold ones are snapshotted, evicted and reloaded intact")
     func eviction() async throws {
         let daemon = try TestDaemon(hotDocuments: 2)
