@@ -170,6 +170,16 @@ import Testing
         #expect(again.status == 66)
     }
 
+    @Test func askOnAnEmptyOrUnknownDocumentSaysSo() throws {
+        #expect(try Momd.run(["ingest", "blank", "--db", database] + model).status == 0)
+        let empty = try Momd.run(["ask", "--db", database, "blank", "The", "pass", "key", "is"])
+        #expect(empty.status == 64)
+        #expect(empty.stderr == "momd: the document is empty: nothing has been folded into it yet\n")
+        let unknown = try Momd.run(["ask", "--db", database, "nothing", "The", "pass", "key", "is"])
+        #expect(unknown.status == 66)
+        #expect(unknown.stderr == "momd: no document named 'nothing': `momd docs` lists them\n")
+    }
+
     @Test func showAtAnOlderSnapshot() throws {
         let result = try Momd.run(
             ["ingest", "notes", input.path, "--db", database, "--chunk-bytes", "4096", "--snapshot-tokens", "1000", "--keep-snapshots", "10"] + model)
