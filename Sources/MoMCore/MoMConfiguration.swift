@@ -9,7 +9,7 @@ public enum UpdateRule: String, Codable, Sendable, CaseIterable {
 /// Every parameter that shapes a document's state. The state is a pure function of
 /// (configuration, input bytes), so two states are only comparable under equal fingerprints.
 public struct MoMConfiguration: Codable, Sendable, Hashable {
-    /// N: routed memories.
+    /// N: routed memories (1...1024; recording per-token routes needs at most 255).
     public var memories: Int
     /// Memories each token writes and each query reads.
     public var topK: Int

@@ -61,6 +61,8 @@ public struct MoMState: Sendable {
     /// Hands over the routing chunks completed since the last call (not part of the state).
     public mutating func drainRoutingChunks() -> [RoutingChunk] { engine.tally.drain() }
 
+    // Per-token routes (opt-in, not part of the state) are in TokenRoutes.swift.
+
     /// Whether the tokenizer holds no partial UTF-8 sequence or open letter run.
     public var isCarryEmpty: Bool { tokenizer.isCarryEmpty }
 
@@ -80,6 +82,8 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
     var vocabulary = Vocabulary()
     var context: ContextWindow
     var tally: RoutingTally
+    /// Per-token routes while recording (nil otherwise); not part of the state.
+    var tokenRoutes: TokenRoutes?
     var writes: [UInt64]
     var tokens: UInt64 = 0
 
@@ -125,6 +129,8 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
             }
         }
         tally.record(routed ? selection : nil)
+        // One predictable branch when not recording: optional chaining skips the call.
+        tokenRoutes?.record(routed ? selection : nil)
         context.push(foldedHash)
         tokens += 1
     }

@@ -5,8 +5,9 @@ import MoMCore
 /// One document open for writing: it owns the document's `MoMState` and is its only write path.
 ///
 /// Every append folds the bytes and then, in one transaction, stores them in the journal
-/// (LZ4-compressed, with their byte offsets), stores the routing chunks they completed and moves
-/// the document's acknowledged offset. That commit is the acknowledgment: after a crash at any
+/// (LZ4-compressed, with their byte offsets), stores the routing chunks they completed (and,
+/// when the session records them, their tokens' routes) and moves the document's acknowledged
+/// offset. That commit is the acknowledgment: after a crash at any
 /// instant, opening the document again gives the state an uninterrupted run reaches at the
 /// same offset, bit for bit. Snapshots are a separate step (`snapshotIfDue()`), so a caller can
 /// acknowledge its client before spending time on one.
@@ -23,6 +24,9 @@ public struct DocumentSession: Sendable {
     /// The state: everything acknowledged, and nothing else (a refused append is rolled back by
     /// restoring from the database).
     public private(set) var state: MoMState
+    /// Whether each append also stores its tokens' routes (`token_route`): see
+    /// `startRecordingTokenRoutes()`.
+    public private(set) var recordsTokenRoutes = false
     /// What opening the document worked around (damaged snapshots skipped).
     public let warnings: [StoreWarning]
     /// Snapshots this session has written, and the time it spent writing them.
@@ -80,11 +84,12 @@ public struct DocumentSession: Sendable {
         needsReload = true
         state.fold(bytes)
         let chunks = state.drainRoutingChunks()
+        let routes = state.drainTokenRoutes()
         let folded = clock.now
         do {
             try store.commitAppend(
                 documentID: documentID, name: name, from: start, to: state.byteCount, tokenCount: state.tokenCount,
-                frame: LZ4Frame.compress(bytes), chunks: chunks)
+                frame: LZ4Frame.compress(bytes), chunks: chunks, routes: routes)
         } catch {
             try? reloadIfNeeded()  // back to what the database acknowledged; if that fails too, the next call retries
             throw error
@@ -122,6 +127,36 @@ public struct DocumentSession: Sendable {
         let held = committedOffset - offset
         guard held < UInt64(bytes.count) else { return acknowledgment }
         return try append(UnsafeRawBufferPointer(rebasing: bytes[Int(held)...]))
+    }
+
+    // MARK: Per-token routes
+
+    /// Makes every later append store its tokens' routes too (the `token_route` table, read
+    /// back with `MoMStore.tokenRoutes(of:from:limit:)`), in the same transaction that
+    /// acknowledges the bytes. Tokens appended before, or by a session that does not record,
+    /// have no stored route.
+    ///
+    /// - Throws: `invalidArgument` if the document has more than 255 routed memories.
+    public mutating func startRecordingTokenRoutes() throws {
+        try reloadIfNeeded()
+        guard configuration.memories <= TokenRoutes.maxMemories else {
+            throw Self.tooManyMemoriesForRoutes(name: name, memories: configuration.memories)
+        }
+        try state.startRecordingTokenRoutes()
+        recordsTokenRoutes = true
+    }
+
+    static func tooManyMemoriesForRoutes(name: String, memories: Int) -> StoreError {
+        StoreError(
+            .invalidArgument,
+            "document '\(name)' has \(memories) memories: per-token routes can be recorded for at most \(TokenRoutes.maxMemories); ingest without recording them"
+        )
+    }
+
+    /// Stops storing per-token routes from the next append on.
+    public mutating func stopRecordingTokenRoutes() {
+        state.stopRecordingTokenRoutes()
+        recordsTokenRoutes = false
     }
 
     // MARK: Snapshots
@@ -172,7 +207,10 @@ public struct DocumentSession: Sendable {
         guard needsReload else { return }
         let loaded = try store.loadState(of: name)
         guard loaded.document.id == documentID else { throw MoMStore.unknownDocument(name) }
-        state = loaded.state
+        var state = loaded.state
+        // The reloaded state is the acknowledged one, so recording goes on from its end.
+        if recordsTokenRoutes { try state.startRecordingTokenRoutes() }
+        self.state = state
         needsReload = false
     }
 }
@@ -186,14 +224,21 @@ extension MoMStore {
     ///   - configuration: for a new document, its configuration (`.default` if nil); for an
     ///     existing one, if given, it must be the stored one.
     ///   - createIfMissing: if false, a missing document throws `unknownDocument`.
+    ///   - recordsTokenRoutes: whether appends also store each token's route
+    ///     (`DocumentSession.startRecordingTokenRoutes()`).
     /// - Throws: `configurationMismatch`, `unknownDocument`, `corruptData` when nothing valid
-    ///   covers the acknowledged bytes.
+    ///   covers the acknowledged bytes, `invalidArgument` when recording routes for more than
+    ///   255 memories.
     public func openSession(
         named name: String, configuration: MoMConfiguration? = nil, createIfMissing: Bool = true,
-        policy: SnapshotPolicy = .default
+        policy: SnapshotPolicy = .default, recordsTokenRoutes: Bool = false
     ) throws -> DocumentSession {
         try DocumentName.validate(name)
         try policy.validate()
+        if recordsTokenRoutes, let configuration, configuration.memories > TokenRoutes.maxMemories {
+            // Refused before a new document is created for nothing.
+            throw DocumentSession.tooManyMemoriesForRoutes(name: name, memories: configuration.memories)
+        }
         let exists = try Self.mapErrors {
             try writer.read { db in try DocumentRecord.filter(Column("name") == name).fetchCount(db) > 0 }
         }
@@ -201,16 +246,19 @@ extension MoMStore {
             guard exists || createIfMissing else { throw Self.unknownDocument(name) }
             try createDocument(named: name, configuration: configuration ?? .default)
         }
-        return DocumentSession(store: self, loaded: try loadState(of: name), policy: policy)
+        var session = DocumentSession(store: self, loaded: try loadState(of: name), policy: policy)
+        if recordsTokenRoutes { try session.startRecordingTokenRoutes() }
+        return session
     }
 
     // MARK: Write transactions
 
-    /// Journals one append, stores its routing chunks and moves the document's offset.
+    /// Journals one append, stores its routing chunks and token routes, and moves the document's offset.
     func commitAppend(
         documentID: Int64, name: String, from start: UInt64, to end: UInt64, tokenCount: UInt64, frame: [UInt8],
-        chunks: [RoutingChunk]
+        chunks: [RoutingChunk], routes: TokenRoutes? = nil
     ) throws {
+        let routeRecord = routes.map { TokenRouteRecord(documentID: documentID, routes: $0) }  // compressed outside the write lock
         try Self.mapErrors {
             try writer.write { db in
                 try db.execute(
@@ -223,6 +271,7 @@ extension MoMStore {
                 for chunk in chunks {
                     try RoutingChunkRecord(documentID: documentID, chunk: chunk).insert(db, onConflict: .replace)
                 }
+                try routeRecord?.insert(db, onConflict: .replace)
             }
         }
     }

@@ -3,7 +3,7 @@ import GRDB
 import MoMCore
 
 /// The SQLite store of every document: configurations, LZ4 snapshots, the journal of input not
-/// yet covered by a snapshot, and the routing history.
+/// yet covered by a snapshot, and the routing history (per chunk, and per token where recorded).
 ///
 /// A value over any GRDB writer: a `DatabasePool` (WAL) in production, a `DatabaseQueue` in
 /// tests. Reads are consistent snapshots of the database; one document's writes go through one
@@ -93,7 +93,7 @@ public struct MoMStore: Sendable {
         }
     }
 
-    /// Deletes a document with its snapshots, journal and routing history.
+    /// Deletes a document with its snapshots, journal, routing history and token routes.
     public func deleteDocument(named name: String) throws {
         try DocumentName.validate(name)
         try Self.mapErrors {
@@ -130,6 +130,39 @@ public struct MoMStore: Sendable {
                     .limit(limit)
                     .fetchAll(db)
                     .map { try $0.chunk() }
+            }
+        }
+    }
+
+    /// The stored per-token routes of a document: up to `limit` tokens from token `first` on, in
+    /// order. Only tokens appended by a session that recorded them
+    /// (`DocumentSession.startRecordingTokenRoutes()`) have one, so indices skip the others.
+    ///
+    /// - Throws: `unknownDocument`; `corruptData` for a damaged row.
+    public func tokenRoutes(of name: String, from first: UInt64 = 0, limit: Int = .max) throws -> [TokenRoute] {
+        try DocumentName.validate(name)
+        guard limit > 0 else { return [] }
+        return try Self.mapErrors {
+            try writer.read { db in
+                let document = try Self.fetchDocument(db, named: name)
+                // Rows that end after `first`, in order; the cursor stops reading once `limit` are out.
+                let rows = try TokenRouteRecord.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT * FROM token_route WHERE document_id = ? AND first_token + token_count > ?
+                        ORDER BY first_token
+                        """,
+                    arguments: [document.id, Int64(clamping: first)])
+                var routes: [TokenRoute] = []
+                while routes.count < limit, let row = try rows.next() {
+                    let stored = try row.routes()
+                    let skip = stored.firstToken < first ? Int(first - stored.firstToken) : 0
+                    for offset in skip..<stored.tokenCount {
+                        guard routes.count < limit else { break }
+                        routes.append(stored.route(at: offset))
+                    }
+                }
+                return routes
             }
         }
     }

@@ -167,3 +167,62 @@ struct RoutingChunkRecord: Codable, FetchableRecord, PersistableRecord {
         return RoutingChunk(index: UInt64(chunkIndex), tokens: UInt32(tokens), counts: counts, meanWeights: weights)
     }
 }
+
+/// A `token_route` row: the per-token routes of one acknowledged append, as one LZ4 frame of
+/// the memory bytes (`token_count · top_k`) followed by the u16 little-endian quantised weights.
+struct TokenRouteRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "token_route"
+
+    var documentID: Int64
+    var firstToken: Int64
+    var tokenCount: Int64
+    var topK: Int64
+    var frame: Data
+
+    enum CodingKeys: String, CodingKey {
+        case frame
+        case documentID = "document_id"
+        case firstToken = "first_token"
+        case tokenCount = "token_count"
+        case topK = "top_k"
+    }
+
+    init(documentID: Int64, routes: TokenRoutes) {
+        self.documentID = documentID
+        firstToken = Int64(routes.firstToken)
+        tokenCount = Int64(routes.tokenCount)
+        topK = Int64(routes.topK)
+        var writer = ByteWriter(capacity: routes.memories.count * 3)
+        writer.append(bytes: routes.memories)
+        for weight in routes.weights { writer.append(weight) }
+        frame = Data(LZ4Frame.compress(writer.bytes))
+    }
+
+    /// The routes the row holds, checked against its counts.
+    func routes() throws -> TokenRoutes {
+        // A row holds one append's tokens; 2^31 is far past any append, and keeps the products below in range.
+        guard firstToken >= 0, (1...Int64(Int32.max)).contains(tokenCount), (1...Int64(TokenRoutes.maxMemories)).contains(topK)
+        else {
+            throw StoreError(
+                .corruptData,
+                "token routes at token \(firstToken) have out-of-range counts (\(tokenCount) tokens, top-k \(topK))")
+        }
+        let entries = Int(tokenCount) * Int(topK)  // < 2^31 · 255: no overflow in 64 bits
+        let bytes: [UInt8]
+        do {
+            bytes = try LZ4Frame.decompress([UInt8](frame), expectedSize: entries * 3)
+        } catch let error as StoreError {
+            throw StoreError(.corruptData, "token routes at token \(firstToken) are damaged: \(error.message)")
+        }
+        var reader = ByteReader(bytes)
+        let memories = Array(try reader.readBytes(entries))
+        var weights: [UInt16] = []
+        weights.reserveCapacity(entries)
+        for _ in 0..<entries { weights.append(try reader.read(UInt16.self)) }
+        do {
+            return try TokenRoutes(firstToken: UInt64(firstToken), topK: Int(topK), memories: memories, weights: weights)
+        } catch let error as MoMError {
+            throw StoreError(.corruptData, "token routes at token \(firstToken) are damaged: \(error.message)")
+        }
+    }
+}

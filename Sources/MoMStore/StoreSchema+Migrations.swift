@@ -69,5 +69,20 @@ CREATE TABLE routing_chunk (
     PRIMARY KEY (document_id, chunk_index)
 ) STRICT, WITHOUT ROWID;
 
+-- Per-token routes, stored only by a session that records them (`momd ingest
+-- --record-token-routes`): the tokens first_token ..< first_token + token_count that one
+-- acknowledged append folded, written in that append's transaction. frame is one LZ4 frame
+-- (as a snapshot's) of token_count · top_k u8 memory indices, best first per token (255 = the
+-- token was not routed), then as many u16 little-endian weights round(w · 65535)
+-- (schemas/snapshot.md, section 4).
+CREATE TABLE token_route (
+    document_id INTEGER NOT NULL REFERENCES document (id) ON DELETE CASCADE,
+    first_token INTEGER NOT NULL CHECK (first_token >= 0),
+    token_count INTEGER NOT NULL CHECK (token_count > 0),
+    top_k INTEGER NOT NULL CHECK (top_k BETWEEN 1 AND 255),
+    frame BLOB NOT NULL,
+    PRIMARY KEY (document_id, first_token)
+) STRICT, WITHOUT ROWID;
+
 """#
 }

@@ -46,6 +46,9 @@ struct IngestCommand: AsyncParsableCommand {
         ))
     var events = false
 
+    @Flag(help: "Also store each token's routing choice (its top-k memories and weights), compressed, for the bytes this ingest adds (embedded database only; at most 255 memories).")
+    var recordTokenRoutes = false
+
     @OptionGroup var store: StoreOptions
 
     @OptionGroup(title: "Memory model (for a new document)")
@@ -83,7 +86,13 @@ struct IngestCommand: AsyncParsableCommand {
             let inputs = try InputFile.openAll(files)
             switch try Backend.resolve(store) {
             case .embedded: try ingestEmbedded(inputs)
-            case .daemon(let client): try await ingest(through: client, inputs)
+            case .daemon(let client):
+                guard !recordTokenRoutes else {
+                    throw CommandError(
+                        "--record-token-routes works only on the database directly, but a daemon owns it: stop the daemon (or ingest without the flag)",
+                        exitCode: .usage)
+                }
+                try await ingest(through: client, inputs)
             }
         }
     }
@@ -91,7 +100,8 @@ struct IngestCommand: AsyncParsableCommand {
     func ingestEmbedded(_ inputs: [InputFile]) throws {
         let database = try store.openStore(createIfMissing: true)
         let requested = model.configuration == .default ? nil : model.configuration
-        var session = try database.openSession(named: document, configuration: requested, policy: policy)
+        var session = try database.openSession(
+            named: document, configuration: requested, policy: policy, recordsTokenRoutes: recordTokenRoutes)
         printWarnings(session.warnings)
         let before = session.committedOffset
         var progress = ProgressLine()

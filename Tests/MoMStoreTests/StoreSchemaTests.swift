@@ -23,7 +23,7 @@ import Testing
             #expect(StoreSchema.version == 1)
             let tables = try String.fetchAll(
                 db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-            #expect(tables == ["document", "grdb_migrations", "journal", "routing_chunk", "snapshot"])
+            #expect(tables == ["document", "grdb_migrations", "journal", "routing_chunk", "snapshot", "token_route"])
             func columns(_ table: String) throws -> [String] {
                 try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))").map { $0["name"] }
             }
@@ -35,12 +35,13 @@ import Testing
                     == ["id", "document_id", "byte_count", "token_count", "state_bytes", "digest", "created_at", "state"])
             #expect(try columns("journal") == ["document_id", "start_offset", "end_offset", "data"])
             #expect(try columns("routing_chunk") == ["document_id", "chunk_index", "tokens", "counts", "mean_weights"])
-            let cascades = try ["snapshot", "journal", "routing_chunk"].map { table in
+            #expect(try columns("token_route") == ["document_id", "first_token", "token_count", "top_k", "frame"])
+            let cascades = try ["snapshot", "journal", "routing_chunk", "token_route"].map { table in
                 try Row.fetchAll(db, sql: "PRAGMA foreign_key_list(\(table))").map { row -> String in
                     "\(row["table"] as String).\(row["to"] as String) \(row["on_delete"] as String)"
                 }
             }
-            #expect(cascades == [["document.id CASCADE"], ["document.id CASCADE"], ["document.id CASCADE"]])
+            #expect(cascades == Array(repeating: ["document.id CASCADE"], count: 4))
             #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["0001_initial.sql"])
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MoMCore
+import MoMStore
 import Testing
 
 /// `momd ingest`, `show`, `docs` and `rm`, driven through the real binary.
@@ -66,6 +67,23 @@ import Testing
         let text = try Momd.run(["show", "notes", "--db", database])
         #expect(text.status == 0)
         #expect(text.stdout.contains("digest \(expected)"))
+    }
+
+    @Test func ingestRecordsTokenRoutesOnlyWhenAsked() throws {
+        let ingest = try Momd.run(
+            ["ingest", "notes", input.path, "--db", database, "--record-token-routes", "--chunk-bytes", "4096"] + model)
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        var state = try MoMState(configuration: configuration)
+        try state.startRecordingTokenRoutes()
+        state.fold(text)
+        let drained = state.drainTokenRoutes()
+        let expected = try #require(drained).routes
+        let store = try MoMStore.open(path: database, createIfMissing: false)
+        #expect(try store.tokenRoutes(of: "notes") == expected)
+
+        let more = try write(Array(" and a few more words.".utf8), "more.txt")
+        #expect(try Momd.run(["ingest", "notes", more.path, "--db", database]).status == 0)
+        #expect(try store.tokenRoutes(of: "notes").count == expected.count, "an ingest without the flag records nothing")
     }
 
     @Test func stdinAndFilesAppendInOrder() throws {
