@@ -39,7 +39,7 @@ struct ServeBench: AsyncParsableCommand {
     var smallDocumentTokens = 2000
 
     @Option(help: "The daemon's --hot-documents.")
-    var hotDocuments = 64
+    var hotDocuments = ServerOptions.defaultHotDocuments
 
     @Option(help: "Directory for the scratch database and socket (default: a new one under the temporary directory, removed afterwards).")
     var directory: String?

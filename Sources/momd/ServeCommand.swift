@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     var listen: String?
 
     @Option(help: "Documents whose state stays in memory; the least recently used idle one beyond it is snapshotted and evicted.")
-    var hotDocuments: Int = 64
+    var hotDocuments: Int = ServerOptions.defaultHotDocuments
 
     @Option(help: "Snapshot a document after this many tokens.")
     var snapshotTokens: UInt64 = SnapshotPolicy.default.everyTokens
