@@ -63,23 +63,12 @@ struct StoreBench: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let bare = try FoldBenchmark(tokens: tokens, seed: seed, chunkBytes: chunkBytes).run()
             var corpus = SyntheticCorpus(seed: seed)
             var text: [UInt8] = []
             text.reserveCapacity(tokens * 6)
             corpus.generate(tokens: tokens, into: &text)
             let clock = ContinuousClock()
-
-            var bare = try MoMState()
-            var started = clock.now
-            text.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let end = min(offset + chunkBytes, raw.count)
-                    bare.fold(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
-                    offset = end
-                }
-            }
-            let foldSeconds = (clock.now - started).seconds
 
             let scratch = directory ?? "/tmp/momd-bench-store-\(getpid())"
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -88,7 +77,7 @@ struct StoreBench: ParsableCommand {
             let store = try MoMStore.open(path: path, createIfMissing: true)
             let policy = SnapshotPolicy(everyTokens: snapshotTokens, everySeconds: SnapshotPolicy.default.everySeconds, retained: SnapshotPolicy.default.retained)
             var session = try store.openSession(named: "bench", policy: policy)
-            started = clock.now
+            let started = clock.now
             try text.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
@@ -123,11 +112,11 @@ struct StoreBench: ParsableCommand {
             }
             let stateBytes = info?.stateBytes ?? 0
             let storedBytes = info?.storedBytes ?? 0
-            let tokenCount = bare.tokenCount
+            let tokenCount = bare.tokens
             let result = Result(
-                tokens: tokenCount, bytes: text.count, foldTokensPerSecond: Double(tokenCount) / foldSeconds,
+                tokens: tokenCount, bytes: text.count, foldTokensPerSecond: bare.tokensPerSecond,
                 ingestTokensPerSecond: Double(tokenCount) / ingestSeconds,
-                overheadPercent: (ingestSeconds / foldSeconds - 1) * 100, snapshotsWritten: written,
+                overheadPercent: (ingestSeconds / bare.seconds - 1) * 100, snapshotsWritten: written,
                 snapshotSaveMilliseconds: saves, snapshotLoadMilliseconds: loads, stateBytes: stateBytes,
                 storedBytes: storedBytes, compressionRatio: Double(stateBytes) / Double(max(storedBytes, 1)),
                 databaseBytes: databaseBytes, digestsMatch: loadedDigest == bare.digest && session.state.digest == bare.digest)
