@@ -262,7 +262,9 @@ struct ServeBench: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["MOMD_HOST"] = nil
         process.environment = environment
-        FileManager.default.createFile(atPath: log, contents: nil)
+        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+            throw CommandError("cannot create \(log)", exitCode: .ioError)
+        }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = output
         process.standardError = output
