@@ -82,7 +82,7 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         } catch {
             throw APIError(.badRequest, code: "bad_request", "the body is not a memory-model configuration: \(error)")
         }
-        let existed = try store.documents().contains { $0.name == name }
+        let existed = (try? store.document(named: name)) != nil
         let info = try store.createDocument(named: name, configuration: configuration)
         return try jsonResponse(DocumentSummary(info), status: existed ? .ok : .created)
     }

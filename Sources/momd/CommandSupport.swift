@@ -116,3 +116,34 @@ struct ProgressLine {
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
+
+/// Where a benchmark keeps its scratch database: the directory given (created if missing), or a
+/// new one under /tmp that `remove()` deletes. Kept short: a Unix socket's path is limited to
+/// about 100 bytes.
+struct ScratchDirectory {
+    let path: String
+    let isTemporary: Bool
+
+    init(given: String?, name: String) throws {
+        isTemporary = given == nil
+        path = given ?? "/tmp/momd-\(name)-\(getpid())"
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw CommandError("cannot create \(path): \(error.localizedDescription)", exitCode: .ioError)
+        }
+    }
+
+    /// Deletes the directory if this benchmark made it.
+    func remove() {
+        if isTemporary { try? FileManager.default.removeItem(atPath: path) }
+    }
+}
+
+/// Bytes of an SQLite database on disk: the file and its write-ahead log.
+func databaseFileBytes(_ path: String) -> Int64 {
+    ["", "-wal"].reduce(Int64(0)) { total, suffix in
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path + suffix)
+        return total + ((attributes?[.size] as? NSNumber)?.int64Value ?? 0)
+    }
+}

@@ -158,49 +158,60 @@ struct IngestCommand: AsyncParsableCommand {
         if model.configuration != .default {
             try await client.create(document, configuration: model.configuration)
         }
-        let before: UInt64
-        do {
-            before = try await client.report(of: document).bytes
-        } catch let error as ClientError where error.code == StoreError.Code.unknownDocument.rawValue {
-            before = 0
+        // The document's length before this ingest: --resume needs it to skip input; otherwise
+        // the first acknowledgment tells it (its offset less the bytes it folded).
+        var before: UInt64?
+        if resume {
+            do {
+                before = try await client.report(of: document).bytes
+            } catch let error as ClientError where error.code == StoreError.Code.unknownDocument.rawValue {
+                before = 0
+            }
         }
         var progress = ProgressLine()
         // With --resume the inputs are the document from byte 0; otherwise the first request
         // appends at the end, and every later one names the offset the previous one reached.
         var position: UInt64? = resume ? 0 : nil
-        var committed = before
-        var tokens: UInt64 = 0
+        var last: IngestResponse?
         var buffer = [UInt8](repeating: 0, count: chunkBytes)
         for input in inputs {
-            if resume, let start = position { position = start + (try input.skip(upTo: before - min(start, before))) }
+            if let held = before, let start = position { position = start + (try input.skip(upTo: held - min(start, held))) }
             while true {
                 let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
                 if count == 0 { break }
                 let response = try await client.ingest(document, offset: position, bytes: buffer[..<count])
+                if before == nil { before = response.committedOffset - response.foldedBytes }
                 position = response.committedOffset
-                committed = response.committedOffset
-                tokens = response.tokens
-                if events { writeStandardOutput("ack \(committed)\n") }
-                let added = committed - before
+                last = response
+                if events { writeStandardOutput("ack \(response.committedOffset)\n") }
+                let added = response.committedOffset - (before ?? 0)
                 progress.update { seconds in
-                    "\(document): \(formatBytes(added)) folded, \(tokens) tokens, "
+                    "\(document): \(formatBytes(added)) folded, \(response.tokens) tokens, "
                         + String(format: "%.1f MB/s", Double(added) / 1e6 / max(seconds, 1e-9))
                 }
             }
         }
-        if resume, let position, position < before {
+        if resume, let position, let held = before, position < held {
             throw CommandError(
-                "--resume: the input has \(position) bytes but '\(document)' already holds \(before): it is not this document's input",
+                "--resume: the input has \(position) bytes but '\(document)' already holds \(held): it is not this document's input",
                 exitCode: .usage)
         }
+        // Empty input still creates the document, as it does embedded.
+        let acknowledged: IngestResponse
+        if let last {
+            acknowledged = last
+        } else {
+            acknowledged = try await client.ingest(document, offset: position, bytes: [])
+        }
         progress.finish()
+        let start = before ?? acknowledged.committedOffset
         let report = try await client.report(of: document)
         let seconds = progress.elapsedSeconds
         try printSummary(
             Summary(
-                document: document, bytesAdded: committed - before, bytes: report.bytes, tokens: report.tokens,
-                digest: report.digest, seconds: seconds, bytesPerSecond: Double(committed - before) / max(seconds, 1e-9),
-                warnings: report.warnings))
+                document: document, bytesAdded: acknowledged.committedOffset - start, bytes: report.bytes,
+                tokens: report.tokens, digest: report.digest, seconds: seconds,
+                bytesPerSecond: Double(acknowledged.committedOffset - start) / max(seconds, 1e-9), warnings: report.warnings))
     }
 
     func printSummary(_ summary: Summary) throws {

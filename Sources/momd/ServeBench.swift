@@ -41,7 +41,7 @@ struct ServeBench: AsyncParsableCommand {
     @Option(help: "The daemon's --hot-documents.")
     var hotDocuments = ServerOptions.defaultHotDocuments
 
-    @Option(help: "Directory for the scratch database and socket (default: a new one under the temporary directory, removed afterwards).")
+    @Option(help: "Directory for the scratch database and socket (default: a new one under /tmp, removed afterwards).")
     var directory: String?
 
     @Flag(help: "Print the result as JSON.")
@@ -103,11 +103,11 @@ struct ServeBench: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let scratch = try directory ?? Self.scratchDirectory()
-            defer { if directory == nil { try? FileManager.default.removeItem(atPath: scratch) } }
-            let database = scratch + "/bench.sqlite"
-            let socket = scratch + "/bench.sock"
-            let daemon = try startDaemon(database: database, socket: socket, log: scratch + "/daemon.log")
+            let scratch = try ScratchDirectory(given: directory, name: "bench-serve")
+            defer { scratch.remove() }
+            let database = scratch.path + "/bench.sqlite"
+            let socket = scratch.path + "/bench.sock"
+            let daemon = try startDaemon(database: database, socket: socket, log: scratch.path + "/daemon.log")
             defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
             let client = MoMClient(address: .unixSocket(path: socket))
             try await waitUntilHealthy(client, daemon: daemon)
@@ -243,14 +243,10 @@ struct ServeBench: AsyncParsableCommand {
         let metrics = try await client.metrics()
         let hot = metrics.split(separator: "\n").first { $0.hasPrefix("momd_hot_documents ") }
             .flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
-        let databaseBytes = ["", "-wal"].reduce(Int64(0)) { total, suffix in
-            let attributes = try? FileManager.default.attributesOfItem(atPath: database + suffix)
-            return total + ((attributes?[.size] as? NSNumber)?.int64Value ?? 0)
-        }
         return MemoryPhase(
             documents: listed.count, hotDocuments: hotDocuments, hotDocumentsNow: Int(hot), ingestSeconds: elapsed, errors: errors,
             residentBytes: memory.resident, peakResidentBytes: memory.peak,
-            databaseBytes: databaseBytes)
+            databaseBytes: databaseFileBytes(database))
     }
 
     // MARK: The daemon
@@ -297,13 +293,6 @@ struct ServeBench: AsyncParsableCommand {
             return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
         }
         return (field("VmRSS"), field("VmHWM"))
-    }
-
-    static func scratchDirectory() throws -> String {
-        // Short: a Unix socket path is limited to about 100 bytes.
-        let path = "/tmp/momd-bench-\(getpid())"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
     }
 
     // MARK: Input and output

@@ -70,10 +70,9 @@ struct StoreBench: ParsableCommand {
             corpus.generate(tokens: tokens, into: &text)
             let clock = ContinuousClock()
 
-            let scratch = directory ?? "/tmp/momd-bench-store-\(getpid())"
-            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-            defer { if directory == nil { try? FileManager.default.removeItem(atPath: scratch) } }
-            let path = scratch + "/bench.sqlite"
+            let scratch = try ScratchDirectory(given: directory, name: "bench-store")
+            defer { scratch.remove() }
+            let path = scratch.path + "/bench.sqlite"
             let store = try MoMStore.open(path: path, createIfMissing: true)
             let policy = SnapshotPolicy(everyTokens: snapshotTokens, everySeconds: SnapshotPolicy.default.everySeconds, retained: SnapshotPolicy.default.retained)
             var session = try store.openSession(named: "bench", policy: policy)
@@ -106,10 +105,7 @@ struct StoreBench: ParsableCommand {
                 loads.append((clock.now - start).seconds * 1000)
                 loadedDigest = loaded.state.digest
             }
-            let databaseBytes = ["", "-wal"].reduce(Int64(0)) { total, suffix in
-                let attributes = try? FileManager.default.attributesOfItem(atPath: path + suffix)
-                return total + ((attributes?[.size] as? NSNumber)?.int64Value ?? 0)
-            }
+            let databaseBytes = databaseFileBytes(path)
             let stateBytes = info?.stateBytes ?? 0
             let storedBytes = info?.storedBytes ?? 0
             let tokenCount = bare.tokens

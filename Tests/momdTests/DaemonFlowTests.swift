@@ -108,6 +108,17 @@ import Testing
         #expect(Passkey.firstDigits(try ask("The door code is").answer) == "4711")
         #expect(Passkey.firstDigits(try ask(Passkey.question).answer) == "68048")
 
+        // --resume through the daemon skips what the document holds; empty input creates a document.
+        let whole = try write(first + second + " The vault code is 1911. ", "whole.txt")
+        let resumed = try Momd.run(["ingest", "notes", whole.path, "--resume", "--db", database, "--json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try resumed.json()["bytes_added"] as? Int == " The vault code is 1911. ".utf8.count)
+        #expect(Passkey.firstDigits(try ask("The vault code is").answer) == "1911")
+        let blank = try Momd.run(["ingest", "blank", "--db", database, "--json"])
+        #expect(blank.status == 0, "\(blank.stderr)")
+        #expect(try blank.json()["bytes"] as? Int == 0)
+        #expect(try Momd.run(["rm", "blank", "--db", database]).status == 0)
+
         let listed = try Momd.run(["docs", "--db", database, "--json"])
         let names = (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []).map { $0["document"] as? String }
         #expect(names == ["notes"])
