@@ -17,7 +17,6 @@ public actor DocumentActor {
 
     var committedOffset: UInt64 { session.committedOffset }
     var tokenCount: UInt64 { session.state.tokenCount }
-    var isDirty: Bool { session.isDirty }
 
     /// Claims the document for one ingest stream.
     func beginIngest() throws {
@@ -63,7 +62,9 @@ public actor DocumentRegistry {
     public nonisolated let capacity: Int
     let policy: SnapshotPolicy
     let metrics: ServerMetrics
-    var actors: [String: DocumentActor] = [:]
+    var actors: [String: DocumentActor] = [:] {
+        didSet { metrics.hotDocuments.set(to: Double(actors.count)) }
+    }
     /// Requests using each document now; a pinned document is never evicted.
     var pins: [String: Int] = [:]
     /// When each hot document was last checked out or in.
@@ -90,7 +91,6 @@ public actor DocumentRegistry {
             if actors[name] == nil {
                 let session = try store.openSession(named: name, createIfMissing: createIfMissing, policy: policy)
                 actors[name] = DocumentActor(session: session)
-                metrics.hotDocuments.set(to: Double(actors.count))
             }
         }
         pins[name, default: 0] += 1
@@ -127,7 +127,6 @@ public actor DocumentRegistry {
         try DocumentName.validate(name)
         actors[name] = nil
         lastUsed[name] = nil
-        metrics.hotDocuments.set(to: Double(actors.count))
         try store.deleteDocument(named: name)
     }
 
@@ -153,7 +152,6 @@ public actor DocumentRegistry {
                 break
             }
         }
-        metrics.hotDocuments.set(to: Double(actors.count))
     }
 
     /// Snapshots every dirty document (shutdown). Returns the names whose snapshot failed.
@@ -165,7 +163,6 @@ public actor DocumentRegistry {
         }
         actors.removeAll()
         lastUsed.removeAll()
-        metrics.hotDocuments.set(to: 0.0)
         return failed
     }
 }
