@@ -90,11 +90,7 @@ public struct MoMClient: Sendable {
     /// Sends one piece of a document; `offset` (where its first byte belongs) makes a retry
     /// idempotent.
     public func ingest(_ name: String, offset: UInt64?, bytes: some Sequence<UInt8>) async throws -> IngestResponse {
-        var path = "/v1/docs/\(Self.escape(name))/ingest"
-        if let offset { path += "?offset=\(offset)" }
-        var request = HTTPClientRequest(url: try url(path))
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        var request = try ingestRequest(name, offset: offset)
         request.body = .bytes(ByteBuffer(bytes: bytes))
         return try await decode(try await execute(request, deadline: .hours(1)))
     }
@@ -116,13 +112,18 @@ public struct MoMClient: Sendable {
     public func ingest<Chunks: AsyncSequence & Sendable>(_ name: String, offset: UInt64?, chunks: Chunks) async throws
         -> IngestResponse where Chunks.Element == ByteBuffer
     {
+        var request = try ingestRequest(name, offset: offset)
+        request.body = .stream(chunks, length: .unknown)
+        return try await decode(try await execute(request, deadline: .hours(24 * 365)))
+    }
+
+    func ingestRequest(_ name: String, offset: UInt64?) throws -> HTTPClientRequest {
         var path = "/v1/docs/\(Self.escape(name))/ingest"
         if let offset { path += "?offset=\(offset)" }
         var request = HTTPClientRequest(url: try url(path))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
-        request.body = .stream(chunks, length: .unknown)
-        return try await decode(try await execute(request, deadline: .hours(24 * 365)))
+        return request
     }
 
     // MARK: Plumbing

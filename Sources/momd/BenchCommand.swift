@@ -102,6 +102,16 @@ struct PasskeyBench: ParsableCommand {
         }
     }
 
+    /// The sentences of a prose file, for a haystack.
+    static func sentences(fromFile path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read haystack file '\(path)'")
+        }
+        let sentences = Passkey.sentences(fromProse: String(decoding: data, as: UTF8.self))
+        guard sentences.count >= 2 else { throw ValidationError("haystack file '\(path)' holds fewer than two sentences") }
+        return sentences
+    }
+
     static func parseDepths(_ text: String) throws -> [Int] {
         try text.split(separator: ",").map { part in
             guard let value = Int(part.trimmingCharacters(in: .whitespaces)), (0...100).contains(value) else {
@@ -129,15 +139,7 @@ struct PasskeyBench: ParsableCommand {
     }
 
     func run() throws {
-        var sentences: [String]?
-        if let haystack {
-            guard let data = FileManager.default.contents(atPath: haystack) else {
-                throw ValidationError("cannot read haystack file '\(haystack)'")
-            }
-            let parsed = Passkey.sentences(fromProse: String(decoding: data, as: UTF8.self))
-            guard parsed.count >= 2 else { throw ValidationError("haystack file '\(haystack)' holds fewer than two sentences") }
-            sentences = parsed
-        }
+        let sentences = try haystack.map(Self.sentences(fromFile:))
         let benchmark = PasskeyBenchmark(
             lengths: lengths, depths: depths, trials: trials, seed: seed, sentences: sentences, systems: systems,
             configuration: model.configuration)
@@ -201,14 +203,7 @@ struct HaystackBench: ParsableCommand {
     }
 
     func run() throws {
-        var sentences = [Passkey.filler]
-        if let haystack {
-            guard let data = FileManager.default.contents(atPath: haystack) else {
-                throw ValidationError("cannot read haystack file '\(haystack)'")
-            }
-            sentences = Passkey.sentences(fromProse: String(decoding: data, as: UTF8.self))
-            guard sentences.count >= 2 else { throw ValidationError("haystack file '\(haystack)' holds fewer than two sentences") }
-        }
+        let sentences = try haystack.map(PasskeyBench.sentences(fromFile:)) ?? [Passkey.filler]
         writeStandardOutput(Passkey.haystack(tokens: tokens, depth: Double(depth) / 100, key: key, sentences: sentences) + "\n")
     }
 }

@@ -23,23 +23,19 @@ struct DocsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let entries: [Entry]
+            let summaries: [DocumentSummary]
             switch try Backend.resolve(store) {
             case .daemon(let client):
-                entries = try await client.documents().map {
-                    Entry(
-                        document: $0.name, tokens: $0.tokens, bytes: $0.bytes, snapshots: $0.snapshots,
-                        storedBytes: $0.storedBytes, fingerprint: $0.fingerprint, updatedAt: $0.updatedAt)
-                }
+                summaries = try await client.documents()
             case .embedded:
                 let path = store.resolvedDatabasePath
-                let documents = FileManager.default.fileExists(atPath: path)
-                    ? try store.openStore(createIfMissing: false).documents() : []
-                entries = documents.map {
-                    Entry(
-                        document: $0.name, tokens: $0.tokenCount, bytes: $0.byteCount, snapshots: $0.snapshotCount,
-                        storedBytes: $0.storedBytes, fingerprint: $0.configuration.fingerprintHex, updatedAt: $0.updatedAt)
-                }
+                summaries = FileManager.default.fileExists(atPath: path)
+                    ? try store.openStore(createIfMissing: false).documents().map(DocumentSummary.init) : []
+            }
+            let entries = summaries.map {
+                Entry(
+                    document: $0.name, tokens: $0.tokens, bytes: $0.bytes, snapshots: $0.snapshots,
+                    storedBytes: $0.storedBytes, fingerprint: $0.fingerprint, updatedAt: $0.updatedAt)
             }
             if store.json {
                 try printJSON(entries)
