@@ -10,20 +10,34 @@ struct BenchCommand: AsyncParsableCommand {
     )
 }
 
-struct FoldBench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "fold",
-        abstract: "Fold a generated corpus (words and numbers) with the default configuration and report tokens/s."
-    )
-
+/// The generated corpus `bench fold` and `bench store` fold.
+struct CorpusOptions: ParsableArguments {
     @Option(help: "Tokens in the generated corpus.")
     var tokens: Int = 10_000_000
 
     @Option(help: "Seed of the generated corpus.")
     var seed: UInt64 = 42
 
-    @Option(help: "Bytes handed to each fold call.")
+    @Option(help: "Bytes handed to each fold call (and each append).")
     var chunkBytes: Int = 1 << 16
+
+    func validate() throws {
+        guard tokens > 0 else { throw ValidationError("--tokens must be positive") }
+        guard chunkBytes > 0 else { throw ValidationError("--chunk-bytes must be positive") }
+    }
+
+    func benchmark(configuration: MoMConfiguration = .default) -> FoldBenchmark {
+        FoldBenchmark(tokens: tokens, seed: seed, chunkBytes: chunkBytes, configuration: configuration)
+    }
+}
+
+struct FoldBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fold",
+        abstract: "Fold a generated corpus (words and numbers) with the default configuration and report tokens/s."
+    )
+
+    @OptionGroup var corpus: CorpusOptions
 
     @OptionGroup(title: "Memory model")
     var model: ConfigurationOptions
@@ -31,13 +45,8 @@ struct FoldBench: ParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
-    func validate() throws {
-        guard tokens > 0 else { throw ValidationError("--tokens must be positive") }
-        guard chunkBytes > 0 else { throw ValidationError("--chunk-bytes must be positive") }
-    }
-
     func run() throws {
-        let result = try FoldBenchmark(tokens: tokens, seed: seed, chunkBytes: chunkBytes, configuration: model.configuration).run()
+        let result = try corpus.benchmark(configuration: model.configuration).run()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

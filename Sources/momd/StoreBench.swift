@@ -17,14 +17,7 @@ struct StoreBench: ParsableCommand {
             """
     )
 
-    @Option(help: "Tokens in the generated corpus.")
-    var tokens: Int = 10_000_000
-
-    @Option(help: "Seed of the generated corpus.")
-    var seed: UInt64 = 42
-
-    @Option(help: "Bytes per append (and per fold call of the bare run).")
-    var chunkBytes: Int = 1 << 16
+    @OptionGroup var corpus: CorpusOptions
 
     @Option(help: "Snapshot writes and loads timed.")
     var repeats: Int = 5
@@ -39,8 +32,8 @@ struct StoreBench: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard tokens > 0, chunkBytes > 0, repeats > 0, snapshotTokens > 0 else {
-            throw ValidationError("--tokens, --chunk-bytes, --repeats and --snapshot-tokens must be positive")
+        guard repeats > 0, snapshotTokens > 0 else {
+            throw ValidationError("--repeats and --snapshot-tokens must be positive")
         }
     }
 
@@ -63,11 +56,11 @@ struct StoreBench: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let bare = try FoldBenchmark(tokens: tokens, seed: seed, chunkBytes: chunkBytes).run()
-            var corpus = SyntheticCorpus(seed: seed)
+            let bare = try corpus.benchmark().run()
+            var generator = SyntheticCorpus(seed: corpus.seed)
             var text: [UInt8] = []
-            text.reserveCapacity(tokens * 6)
-            corpus.generate(tokens: tokens, into: &text)
+            text.reserveCapacity(corpus.tokens * 6)
+            generator.generate(tokens: corpus.tokens, into: &text)
             let clock = ContinuousClock()
 
             let scratch = try ScratchDirectory(given: directory, name: "bench-store")
@@ -80,7 +73,7 @@ struct StoreBench: ParsableCommand {
             try text.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
-                    let end = min(offset + chunkBytes, raw.count)
+                    let end = min(offset + corpus.chunkBytes, raw.count)
                     try session.append(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
                     try session.snapshotIfDue()
                     offset = end
