@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MoMAsk
 import MoMCore
 import MoMStore
 
@@ -147,24 +148,25 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         do {
             let body = try await request.body.collect(upTo: limits.maxAskBytes)
             let ask = try JSONCoding.decoder.decode(AskRequest.self, from: Data(buffer: body))
-            guard ask.cue.contains(where: { !$0.isWhitespace }) else {
-                throw MoMError(.emptyCue, "the cue is empty: give some words that precede the answer")
+            guard ask.question.contains(where: { !$0.isWhitespace }) else {
+                throw MoMError(.invalidQuestion, "the question is empty: ask a question or give the words that precede the answer")
             }
-            let result: ReadResult
+            let answerer = QuestionAnswerer(options: ask.options)
+            let answer: Answer
             let tokens: UInt64
             if let at = ask.at {
                 let loaded = try store.loadState(of: name, at: .atOrBefore(tokens: at))
-                result = try loaded.state.read(cue: ask.cue, options: ask.options)
+                answer = try answerer.answer(ask.question, from: loaded.state)
                 tokens = loaded.state.tokenCount
             } else {
-                (result, tokens) = try await registry.withDocument(name, createIfMissing: false) { actor in
-                    try await actor.ask(cue: ask.cue, options: ask.options)
+                (answer, tokens) = try await registry.withDocument(name, createIfMissing: false) { actor in
+                    try await actor.ask(ask.question, answerer: answerer)
                 }
             }
             let elapsed = clock.now - started
             metrics.asks.increment()
             metrics.askDuration.record(elapsed)
-            return try jsonResponse(AskResponse(document: name, result: result, stateTokens: tokens, latency: elapsed))
+            return try jsonResponse(AskResponse(document: name, question: ask.question, answer: answer, stateTokens: tokens, latency: elapsed))
         } catch {
             metrics.askFailures.increment()
             throw error
