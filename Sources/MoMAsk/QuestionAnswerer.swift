@@ -14,7 +14,7 @@ public struct AskOptions: Sendable, Codable, Equatable {
 
     public static let defaultAbstainBelow: Float = 0.7
 
-    public init(abstainBelow: Float = AskOptions.defaultAbstainBelow, maxTokens: Int = 48, minConfidence: Float = 0.3, candidates: Int = 4) {
+    public init(abstainBelow: Float = AskOptions.defaultAbstainBelow, maxTokens: Int = 48, minConfidence: Float = 0.3, candidates: Int = 6) {
         self.abstainBelow = abstainBelow
         self.maxTokens = maxTokens
         self.minConfidence = minConfidence
@@ -26,6 +26,8 @@ public struct AskOptions: Sendable, Codable, Equatable {
 public struct Answer: Sendable, Codable, Equatable {
     /// The span that answers ("4711", "Lisbon"); empty when abstained.
     public var answer: String
+    /// When abstained, the span that would have been answered (for calibrating the threshold).
+    public var withheld: String = ""
     /// Everything decoded after the winning probe.
     public var continuation: String
     /// The weaker of the probe's match strength and the span tokens' confidences.
@@ -93,6 +95,8 @@ public struct QuestionAnswerer: Sendable {
         let readOptions = ReadOptions(maxTokens: options.maxTokens, minConfidence: options.minConfidence)
         var best: Answer?
         for (index, first) in firsts {
+            // An answer's confidence is at most its probe's strength: weaker probes cannot win.
+            if let best, best.confidence >= first.strength { break }
             let probe = probes[index]
             let continuation = try system.read(cue: probe.cue, options: readOptions)
             let span = AnswerSpan.find(question.answerType, in: continuation)
@@ -111,6 +115,7 @@ public struct QuestionAnswerer: Sendable {
         guard var best else { return .nothing(question.answerType, probesRead: probes.count) }
         if best.confidence < options.abstainBelow || best.answer.isEmpty {
             best.abstained = true
+            best.withheld = best.answer
             best.answer = ""
         }
         return best

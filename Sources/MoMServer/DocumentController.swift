@@ -151,6 +151,9 @@ public struct DocumentController<Context: RequestContext>: Sendable {
             guard ask.question.contains(where: { !$0.isWhitespace }) else {
                 throw MoMError(.invalidQuestion, "the question is empty: ask a question or give the words that precede the answer")
             }
+            if let maxTokens = ask.maxTokens, !(1...1024).contains(maxTokens) {
+                throw MoMError(.invalidQuestion, "max_tokens must be in 1...1024, got \(maxTokens)")
+            }
             let answerer = QuestionAnswerer(options: ask.options)
             let answer: Answer
             let tokens: UInt64
