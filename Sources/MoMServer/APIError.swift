@@ -50,8 +50,8 @@ public struct APIError: HTTPResponseError, Sendable {
         case let error as MoMError:
             let status: HTTPResponse.Status
             switch error.code {
-            case .emptyCue: status = .badRequest
-            // Each field in range (the spec's schema) but not fitting together.
+            case .emptyCue, .invalidQuestion: status = .badRequest
+            // Well-formed, but a configuration the model cannot have.
             case .invalidConfiguration: status = .unprocessableContent
             case .emptyDocument: status = .conflict
             case .configurationMismatch: status = .conflict

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MoMAsk
 import MoMCore
 import MoMStore
 
@@ -191,21 +192,22 @@ public struct DocumentController<Context: RequestContext>: Sendable {
             let body = try await request.body.collect(upTo: limits.maxAskBytes)
             let ask = try JSONCoding.decoder.decode(AskRequest.self, from: Data(buffer: body))
             try Self.validate(ask)
-            let result: ReadResult
+            let answerer = QuestionAnswerer(options: ask.options)
+            let answer: Answer
             let tokens: UInt64
             if let at = ask.at {
                 let loaded = try store.loadState(of: name, at: .atOrBefore(tokens: at))
-                result = try loaded.state.read(cue: ask.cue, options: ask.options)
+                answer = try answerer.answer(ask.question, from: loaded.state)
                 tokens = loaded.state.tokenCount
             } else {
-                (result, tokens) = try await registry.withDocument(name, createIfMissing: false) { actor in
-                    try await actor.ask(cue: ask.cue, options: ask.options)
+                (answer, tokens) = try await registry.withDocument(name, createIfMissing: false) { actor in
+                    try await actor.ask(ask.question, answerer: answerer)
                 }
             }
             let elapsed = clock.now - started
             metrics.asks.increment()
             metrics.askDuration.record(elapsed)
-            return try jsonResponse(AskResponse(document: name, result: result, stateTokens: tokens, latency: elapsed))
+            return try jsonResponse(AskResponse(document: name, question: ask.question, answer: answer, stateTokens: tokens, latency: elapsed))
         } catch {
             metrics.askFailures.increment()
             throw error
@@ -218,11 +220,11 @@ extension DocumentController {
     /// checked while decoding, before they are rounded to Float).
     static func validate(_ ask: AskRequest) throws {
         func refuse(_ message: String) -> APIError { APIError(.badRequest, code: "bad_request", message) }
-        guard ask.cue.contains(where: { !$0.isWhitespace }) else {
-            throw MoMError(.emptyCue, "the cue is empty: give some words that precede the answer")
+        guard ask.question.contains(where: { !$0.isWhitespace }) else {
+            throw MoMError(.invalidQuestion, "the question is empty: ask a question or give the words that precede the answer")
         }
-        guard ask.cue.unicodeScalars.count <= maxCueCharacters else {
-            throw refuse("cue must be at most \(maxCueCharacters) characters")
+        guard ask.question.unicodeScalars.count <= maxQuestionCharacters else {
+            throw refuse("question must be at most \(maxQuestionCharacters) characters")
         }
         if let maxTokens = ask.maxTokens, !(1...maxAnswerTokens).contains(maxTokens) {
             throw refuse("max_tokens must be in 1...\(maxAnswerTokens), not \(maxTokens)")
@@ -230,8 +232,8 @@ extension DocumentController {
         if let at = ask.at, at > maximumInt64Query { throw refuse("at must be at most \(maximumInt64Query)") }
     }
 
-    /// A cue longer than any question; it keeps an ask request's JSON under `maxAskBytes`.
-    static var maxCueCharacters: Int { 4096 }
+    /// Longer than any question; it keeps an ask request's JSON under `maxAskBytes`.
+    static var maxQuestionCharacters: Int { 4096 }
     /// Each answer token is one decoding step over the vocabulary; this bounds an ask's work.
     static var maxAnswerTokens: Int { 4096 }
 }
