@@ -98,7 +98,7 @@ struct DocumentAPITests {
                 #expect($0.status == .ok)
             }
             try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: try json(AskRequest(question: "   "))) {
-                try expectError($0, .badRequest, "empty_cue")
+                try expectError($0, .badRequest, "invalid_question")
             }
             try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: ByteBuffer(string: "{not json")) {
                 try expectError($0, .badRequest, "bad_request")
