@@ -55,14 +55,15 @@ public struct QuestionAnswerer: Sendable {
         self.options = options
     }
 
-    /// Characters of a question read at most: a question is a sentence or two, and probing grows
+    /// Characters (Unicode scalars) of a question read at most: a question is a sentence or two, and probing grows
     /// with its words.
     public static let maxQuestionLength = 4096
 
     /// Answers `text` from `system` alone. A question with nothing to read abstains.
     public func answer(_ text: String, from system: some RecallSystem) throws -> Answer {
-        guard text.count <= Self.maxQuestionLength else {
-            throw MoMError(.invalidQuestion, "the question is \(text.count) characters long: ask in at most \(Self.maxQuestionLength)")
+        guard text.unicodeScalars.count <= Self.maxQuestionLength else {
+            throw MoMError(
+                .invalidQuestion, "the question is \(text.unicodeScalars.count) characters long: ask in at most \(Self.maxQuestionLength)")
         }
         let question = Question(text)
         guard !question.isEmpty else { return .nothing(question.answerType) }

@@ -70,6 +70,27 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         self.updateRule = updateRule
     }
 
+    /// Reads the floats as JSON numbers of any magnitude, rounded to the nearest Float (the
+    /// synthesized decoding refuses a number a Float cannot hold exactly in range, 1e-300 say,
+    /// as "not valid JSON"); `validate()` then judges the values.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        memories = try container.decode(Int.self, forKey: .memories)
+        topK = try container.decode(Int.self, forKey: .topK)
+        dk = try container.decode(Int.self, forKey: .dk)
+        dv = try container.decode(Int.self, forKey: .dv)
+        window = try container.decode(Int.self, forKey: .window)
+        hashesPerOrder = try container.decode(Int.self, forKey: .hashesPerOrder)
+        orderWeights = try container.decode([Double].self, forKey: .orderWeights).map { Float($0) }
+        alpha = Float(try container.decode(Double.self, forKey: .alpha))
+        beta = Float(try container.decode(Double.self, forKey: .beta))
+        sharedMemory = try container.decode(Bool.self, forKey: .sharedMemory)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        maxTokenLength = try container.decode(Int.self, forKey: .maxTokenLength)
+        routingChunkTokens = try container.decode(Int.self, forKey: .routingChunkTokens)
+        updateRule = try container.decode(UpdateRule.self, forKey: .updateRule)
+    }
+
     /// The defaults the README documents and the benchmarks measure.
     public static let `default` = MoMConfiguration()
 
