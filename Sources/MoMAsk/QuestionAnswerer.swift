@@ -12,7 +12,7 @@ public struct AskOptions: Sendable, Codable, Equatable {
     /// Probes decoded in full after the first tokens are ranked.
     public var candidates: Int
 
-    public static let defaultAbstainBelow: Float = 0.7
+    public static let defaultAbstainBelow: Float = 0.74
 
     public init(abstainBelow: Float = AskOptions.defaultAbstainBelow, maxTokens: Int = 48, minConfidence: Float = 0.3, candidates: Int = 6) {
         self.abstainBelow = abstainBelow
@@ -104,6 +104,12 @@ public struct QuestionAnswerer: Sendable {
             var confidence = first.strength
             if let span {
                 for token in continuation.tokens[..<span.tokens.upperBound] { confidence = min(confidence, token.confidence) }
+                // A number or code whose decoding broke off right after it may be cut short: the
+                // token that failed is part of its evidence.
+                let cut = continuation.stop == .lowConfidence && span.tokens.upperBound == continuation.tokens.count
+                if cut && [.number, .code, .time].contains(question.answerType) {
+                    confidence = min(confidence, options.minConfidence)
+                }
             } else {
                 confidence = 0
             }

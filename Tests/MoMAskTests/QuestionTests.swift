@@ -19,7 +19,10 @@ import Testing
         #expect(Question("What time does the train leave?").answerType == .time)
         #expect(Question("When did Jonas move to Porto?").answerType == .time)
         #expect(Question("Who wrote The Silver Orchard?").answerType == .name)
-        #expect(Question("What is the door code?").answerType == .phrase)
+        #expect(Question("What is the door code?").answerType == .code)
+        #expect(Question("What is the capital of Zorbia?").answerType == .place)
+        #expect(Question("What is the age of Lucia?").answerType == .number)
+        #expect(Question("What is Selma's favourite colour?").answerType == .phrase)
     }
 
     @Test func contractionsCarryTheirAuxiliary() {
