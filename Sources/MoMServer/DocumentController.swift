@@ -152,14 +152,16 @@ public struct DocumentController<Context: RequestContext>: Sendable {
             }
             let result: ReadResult
             let tokens: UInt64
-            if let at = ask.at {
-                let loaded = try store.loadState(of: name, at: .atOrBefore(tokens: at))
-                result = try loaded.state.read(cue: ask.cue, options: ask.options)
-                tokens = loaded.state.tokenCount
+            if ask.at == nil,
+                let hot = try await registry.withHotDocument(name, { actor in try await actor.ask(cue: ask.cue, options: ask.options) })
+            {
+                (result, tokens) = hot
             } else {
-                (result, tokens) = try await registry.withDocument(name, createIfMissing: false) { actor in
-                    try await actor.ask(cue: ask.cue, options: ask.options)
+                // A cold document (or an older state) answers from its snapshot, read on demand.
+                let read = try store.read(name, at: ask.at.map { .atOrBefore(tokens: $0) } ?? .current) { state in
+                    try state.read(cue: ask.cue, options: ask.options)
                 }
+                (result, tokens) = (read.value, read.tokenCount)
             }
             let elapsed = clock.now - started
             metrics.asks.increment()

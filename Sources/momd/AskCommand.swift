@@ -57,11 +57,13 @@ struct AskCommand: AsyncParsableCommand {
                 let clock = ContinuousClock()
                 let started = clock.now
                 let opened = try store.openStore(createIfMissing: false)
-                let loaded = try opened.loadState(of: document, at: at.map { .atOrBefore(tokens: $0) } ?? .current)
-                printWarnings(loaded.warnings)
                 let options = ReadOptions(maxTokens: maxTokens, minConfidence: minConfidence, abstainBelow: abstainBelow)
-                let result = try loaded.state.read(cue: request.cue, options: options)
-                response = AskResponse(document: document, result: result, stateTokens: loaded.state.tokenCount, latency: clock.now - started)
+                // Read on demand: only the memories the cue routes to are decompressed.
+                let read = try opened.read(document, at: at.map { .atOrBefore(tokens: $0) } ?? .current) { state in
+                    try state.read(cue: request.cue, options: options)
+                }
+                printWarnings(read.warnings)
+                response = AskResponse(document: document, result: read.value, stateTokens: read.tokenCount, latency: clock.now - started)
             }
             if store.json {
                 try printJSON(response)
