@@ -96,20 +96,22 @@ import Testing
         let cue = cues(1)[0]
         let expected = try state.read(cue: cue)
         var detected = 0
-        for position in original.indices {
+        // Every third byte: a dense sample of every frame (a whole load refuses every byte).
+        let positions = Array(stride(from: 0, to: original.count, by: 3))
+        for position in positions {
             var damaged = original
             damaged[position] ^= position % 2 == 0 ? 0x01 : 0x80
             try store.sql { db in try db.execute(sql: "UPDATE snapshot SET state = ? WHERE id = ?", arguments: [Data(damaged), newest.id]) }
             let read = try store.read("notes") { try $0.read(cue: cue) }
             // Damage in a frame the read did not need cannot change its answer; damage in one it
-            // read is caught and the older snapshot plus the journal answer instead.
+            // read is caught and the older snapshot plus the journal answer instead. (A whole
+            // load refuses every changed byte: SnapshotCorruptionTests.)
             #expect(read.value == expected, "byte \(position)")
             if read.loadedWhole {
                 detected += 1
                 #expect(read.warnings.count == 1 && read.warnings[0].message.contains("snapshot \(newest.id) of 'notes'"), "byte \(position)")
             }
-            #expect(storeError { try store.loadState(of: "notes", at: .snapshot(id: newest.id)) }?.code == .corruptData, "byte \(position)")
         }
-        #expect(detected > original.count / 2)
+        #expect(detected > positions.count / 2)
     }
 }
