@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "MoMCore", targets: ["MoMCore"]),
         .library(name: "MoMStore", targets: ["MoMStore"]),
         .library(name: "MoMServer", targets: ["MoMServer"]),
+        .library(name: "MoMAsk", targets: ["MoMAsk"]),
+        .library(name: "MoMBench", targets: ["MoMBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +29,8 @@ let package = Package(
         ),
         .systemLibrary(name: "CMalloc"),
         .target(name: "MoMCore"),
+        .target(name: "MoMAsk", dependencies: ["MoMCore"]),
+        .target(name: "MoMBench", dependencies: ["MoMCore", "MoMAsk"]),
         .target(
             name: "MoMStore",
             dependencies: [
@@ -39,6 +43,7 @@ let package = Package(
             name: "MoMServer",
             dependencies: [
                 "MoMCore",
+                "MoMAsk",
                 "MoMStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -51,6 +56,8 @@ let package = Package(
             name: "momd",
             dependencies: [
                 "MoMCore",
+                "MoMAsk",
+                "MoMBench",
                 "MoMStore",
                 "MoMServer",
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
@@ -59,11 +66,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MoMCoreTests", dependencies: ["MoMCore"]),
-        .testTarget(name: "MoMStoreTests", dependencies: ["MoMStore"]),
+        .testTarget(name: "MoMAskTests", dependencies: ["MoMAsk", "MoMBench"]),
+        .testTarget(name: "MoMBenchTests", dependencies: ["MoMBench"]),
+        .testTarget(name: "MoMStoreTests", dependencies: ["MoMStore", "MoMBench"]),
         .testTarget(
             name: "MoMServerTests",
             dependencies: [
                 "MoMServer",
+                "MoMBench",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

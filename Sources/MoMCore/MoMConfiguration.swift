@@ -168,3 +168,20 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         return configuration
     }
 }
+
+extension MoMConfiguration {
+    /// The cosine between the key of a context of `tokens` tokens and the key of a longer stored
+    /// context that agrees on those tokens: how much a perfect match on fewer orders can read.
+    /// Reads divide by it, so a short cue that matches all it has reads a strength of about 1.
+    public func matchCoverage(tokens: Int) -> Float {
+        let orders = min(max(tokens, 0), window)
+        var covered: Float = 0
+        var total: Float = 0
+        for (order, weight) in orderWeights.enumerated() {
+            total += weight * weight
+            if order < orders { covered += weight * weight }
+        }
+        guard total > 0, covered > 0 else { return 1 }
+        return (covered / total).squareRoot()
+    }
+}

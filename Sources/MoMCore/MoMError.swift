@@ -7,6 +7,7 @@ public struct MoMError: Error, Sendable, Equatable, CustomStringConvertible {
         case unsupportedStateVersion = "unsupported_state_version"
         case configurationMismatch = "configuration_mismatch"
         case emptyCue = "empty_cue"
+        case invalidQuestion = "invalid_question"
         case emptyDocument = "empty_document"
     }
 

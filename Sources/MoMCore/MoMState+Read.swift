@@ -22,8 +22,21 @@ public struct ReadToken: Sendable, Codable, Equatable {
     public var text: String
     /// Cosine between the read-out and the token's value code.
     public var confidence: Float
+    /// How much of the read-out points at the token: its projection on the token's unit code,
+    /// divided by what a stored context agreeing on every token of the query would give
+    /// (`MoMConfiguration.matchCoverage`). A query whose whole context was stored reads about 1;
+    /// one that shares only its last words with a stored context reads a fraction, even when the
+    /// direction (the confidence) is right.
+    public var strength: Float
     /// Memories the step read, best first.
     public var memories: [Int]
+
+    public init(text: String, confidence: Float, strength: Float, memories: [Int]) {
+        self.text = text
+        self.confidence = confidence
+        self.strength = strength
+        self.memories = memories
+    }
 }
 
 /// Why decoding ended.
@@ -45,14 +58,54 @@ public struct ReadResult: Sendable, Codable, Equatable {
     public var memoriesRead: [Int]
     public var stop: ReadStop
     public var abstained: Bool { stop == .abstained }
+
+    public init(answer: String, confidence: Float, tokens: [ReadToken], memoriesRead: [Int], stop: ReadStop) {
+        self.answer = answer
+        self.confidence = confidence
+        self.tokens = tokens
+        self.memoriesRead = memoriesRead
+        self.stop = stop
+    }
 }
 
 extension MoMState {
     /// Answers a cue: its last `window` tokens make a query, the routed memories are read, and the
     /// read-out decodes to the nearest value code of the document's vocabulary, token by token.
     public func read(cue: String, options: ReadOptions = ReadOptions()) throws -> ReadResult {
-        var decoder = try CueDecoder(state: self, cue: cue)
-        return decoder.run(options: options)
+        let decoder = try CueDecoder(state: self)
+        return decoder.run(from: try decoder.context(for: cue), options: options)
+    }
+
+    /// The `limit` cues whose first decoded token is strongest (ties to the earlier cue), best
+    /// first, each with that token; cues with no tokens are skipped.
+    ///
+    /// A projection on a unit code is at most the read-out's length, so the read-outs are taken
+    /// longest first and the vocabulary is searched only until no longer read-out could win.
+    public func strongestFirstTokens(of cues: [String], limit: Int) throws -> [(cue: Int, token: ReadToken)] {
+        let decoder = try CueDecoder(state: self)
+        // bound: the read-out's length over the coverage, which no strength can exceed.
+        var readouts: [(cue: Int, output: [Float], coverage: Float, bound: Float, memories: [Int])] = []
+        for (index, cue) in cues.enumerated() {
+            guard let context = try? decoder.context(for: cue), let (output, selection) = decoder.readout(context) else { continue }
+            var squares: Float = 0
+            for value in output { squares += value * value }
+            let coverage = configuration.matchCoverage(tokens: context.count)
+            readouts.append((index, output, coverage, squares.squareRoot() / coverage, selection.memories))
+        }
+        readouts.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.cue < $1.cue }
+        var best: [(cue: Int, token: ReadToken)] = []
+        for readout in readouts {
+            if best.count >= limit, let weakest = best.last, weakest.token.strength >= readout.bound { break }
+            let (entry, confidence, projection) = decoder.codes.nearest(to: readout.output)
+            guard let entry else { continue }
+            let strength = projection / readout.coverage
+            let token = ReadToken(
+                text: engine.vocabulary.surface(entry), confidence: confidence, strength: strength, memories: readout.memories)
+            best.append((readout.cue, token))
+            best.sort { $0.token.strength != $1.token.strength ? $0.token.strength > $1.token.strength : $0.cue < $1.cue }
+            if best.count > limit { best.removeLast() }
+        }
+        return best
     }
 }
 
@@ -60,51 +113,87 @@ extension MoMState {
 struct CueDecoder {
     let engine: MemoryEngine
     let codes: ValueCodes
-    var context: ContextWindow
+    let window: Int
+    let maxTokenLength: Int
+    let configuration: MoMConfiguration
 
-    init(state: MoMState, cue: String) throws {
+    init(state: MoMState) throws {
         guard state.tokenCount > 0 else {
             throw MoMError(.emptyDocument, "the document is empty: nothing has been folded into it yet")
         }
-        var collector = FoldedHashCollector(featurizer: state.engine.featurizer)
-        var tokenizer = Tokenizer(maxTokenLength: state.configuration.maxTokenLength)
+        engine = state.engine
+        codes = state.codeCache.codes(for: state.engine.vocabulary, featurizer: state.engine.featurizer)
+        window = state.configuration.window
+        maxTokenLength = state.configuration.maxTokenLength
+        configuration = state.configuration
+    }
+
+    /// The context a cue leaves: its last `window` tokens.
+    func context(for cue: String) throws -> ContextWindow {
+        var collector = FoldedHashCollector(featurizer: engine.featurizer)
+        var tokenizer = Tokenizer(maxTokenLength: maxTokenLength)
         tokenizer.feed(Array(cue.utf8), into: &collector)
         tokenizer.finish(into: &collector)
         guard !collector.hashes.isEmpty else {
             throw MoMError(.emptyCue, "the cue has no tokens: give some words that precede the answer")
         }
-        engine = state.engine
-        codes = ValueCodes(vocabulary: state.engine.vocabulary, featurizer: state.engine.featurizer)
-        context = ContextWindow(capacity: state.configuration.window)
-        for hash in collector.hashes.suffix(state.configuration.window) { context.push(hash) }
+        var context = ContextWindow(capacity: window)
+        for hash in collector.hashes.suffix(window) { context.push(hash) }
+        return context
     }
 
-    mutating func run(options: ReadOptions) -> ReadResult {
+    /// The routed memories' read-out for a context, or nil when its key is empty.
+    func readout(_ context: ContextWindow) -> (output: [Float], selection: RouteSelection)? {
+        var query = SparseVector()
+        var logits: [Float] = []
+        var selection = RouteSelection()
+        engine.featurizer.key(for: context, into: &query)
+        guard !query.isEmpty else { return nil }
+        var output = [Float](repeating: 0, count: engine.bank.dv)
+        if context.count < window && configuration.memories > configuration.topK {
+            // A context shorter than the window keys only its lower orders, and the router may
+            // send it elsewhere than the full context it is part of was written: read every
+            // memory and keep the one that answers loudest.
+            var loudest: Float = -1
+            var candidate = [Float](repeating: 0, count: engine.bank.dv)
+            for memory in 0..<configuration.memories {
+                for index in candidate.indices { candidate[index] = 0 }
+                engine.bank.read(memory: memory, query: query, weight: 1, into: &candidate)
+                var squares: Float = 0
+                for value in candidate { squares += value * value }
+                if squares > loudest {
+                    loudest = squares
+                    swap(&output, &candidate)
+                    selection = RouteSelection(memories: [memory], weights: [1])
+                }
+            }
+        } else {
+            engine.router.logits(of: query, into: &logits)
+            engine.router.select(logits: logits, into: &selection)
+            for (memory, weight) in zip(selection.memories, selection.weights) {
+                engine.bank.read(memory: memory, query: query, weight: weight, into: &output)
+            }
+        }
+        if let shared = engine.sharedMemory {
+            engine.bank.read(memory: shared, query: query, weight: 1, into: &output)
+        }
+        return (output, selection)
+    }
+
+    func run(from start: ContextWindow, options: ReadOptions) -> ReadResult {
+        var context = start
         var tokens: [ReadToken] = []
         var answer = ""
         var memoriesRead = Set<Int>()
         var stop = ReadStop.maxTokens
         var abstainedConfidence: Float?
-        var query = SparseVector()
-        var logits: [Float] = []
-        var selection = RouteSelection()
-        let dv = engine.bank.dv
         while tokens.count < options.maxTokens {
-            engine.featurizer.key(for: context, into: &query)
-            guard !query.isEmpty else {
+            guard let (output, selection) = readout(context) else {
                 stop = .lowConfidence
                 break
             }
-            engine.router.logits(of: query, into: &logits)
-            engine.router.select(logits: logits, into: &selection)
-            var output = [Float](repeating: 0, count: dv)
-            for (memory, weight) in zip(selection.memories, selection.weights) {
-                engine.bank.read(memory: memory, query: query, weight: weight, into: &output)
-            }
-            if let shared = engine.sharedMemory {
-                engine.bank.read(memory: shared, query: query, weight: 1, into: &output)
-            }
-            let (entry, confidence) = codes.nearest(to: output)
+            let (entry, confidence, projection) = codes.nearest(to: output)
+            let strength = projection / configuration.matchCoverage(tokens: context.count)
             if tokens.isEmpty, let floor = options.abstainBelow, confidence < floor {
                 stop = .abstained
                 abstainedConfidence = confidence
@@ -121,7 +210,7 @@ struct CueDecoder {
             }
             if !answer.isEmpty && engine.vocabulary.hasLeadingSpace(entry) { answer += " " }
             answer += text
-            tokens.append(ReadToken(text: text, confidence: confidence, memories: selection.memories))
+            tokens.append(ReadToken(text: text, confidence: confidence, strength: strength, memories: selection.memories))
             memoriesRead.formUnion(selection.memories)
             context.push(engine.vocabulary.foldedHash(entry))
         }
@@ -133,91 +222,13 @@ struct CueDecoder {
 }
 
 /// Collects the folded hashes of a cue's tokens.
-struct FoldedHashCollector: TokenSink {
+package struct FoldedHashCollector: TokenSink {
     let featurizer: Featurizer
-    var hashes: [UInt64] = []
+    package var hashes: [UInt64] = []
 
-    mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
+    package init(featurizer: Featurizer) { self.featurizer = featurizer }
+
+    package mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
         hashes.append(featurizer.foldedHash(folded))
-    }
-}
-
-/// Every vocabulary entry's value code as one matrix, for nearest-code decoding.
-public struct ValueCodes: Sendable {
-    public let dv: Int
-    public let count: Int
-    /// `codes[e * dv + j]`: entry e, dimension j.
-    let codes: [Float]
-    let featurizer: Featurizer
-    let vocabulary: Vocabulary
-
-    public init(vocabulary: Vocabulary, featurizer: Featurizer) {
-        dv = featurizer.dv
-        count = vocabulary.count
-        self.featurizer = featurizer
-        self.vocabulary = vocabulary
-        let dv = self.dv
-        codes = [Float](unsafeUninitializedCapacity: count * dv) { buffer, initialized in
-            for entry in 0..<vocabulary.count {
-                featurizer.valueCode(
-                    vocabulary.valueHash(entry),
-                    into: UnsafeMutableBufferPointer(rebasing: buffer[(entry * dv)..<((entry + 1) * dv)]))
-            }
-            initialized = vocabulary.count * dv
-        }
-    }
-
-    // MARK: Fast kernel
-
-    /// The entry whose code has the highest cosine with `output` (ties to the lower entry), and
-    /// that cosine. Codes have unit length, so cosine = code·output / |output|.
-    public func nearest(to output: [Float]) -> (entry: Int?, confidence: Float) {
-        var squares: Float = 0
-        for value in output { squares += value * value }
-        guard squares > 0, squares.isFinite, count > 0 else { return (nil, 0) }
-        let norm = squares.squareRoot()
-        var best = -1
-        var bestScore = -Float.infinity
-        let dv = self.dv
-        codes.withUnsafeBufferPointer { codes in
-            output.withUnsafeBufferPointer { output in
-                for entry in 0..<count {
-                    let base = entry * dv
-                    var score: Float = 0
-                    for dimension in 0..<dv { score += codes[base + dimension] * output[dimension] }
-                    if score > bestScore {
-                        bestScore = score
-                        best = entry
-                    }
-                }
-            }
-        }
-        return (best, bestScore / norm)
-    }
-
-    // MARK: Plain reference
-
-    /// The same search, drawing each code afresh and computing the cosine in full.
-    public func referenceNearest(to output: [Float]) -> (entry: Int?, confidence: Float) {
-        var squares: Float = 0
-        for value in output { squares += value * value }
-        guard squares > 0, squares.isFinite, count > 0 else { return (nil, 0) }
-        var best: Int?
-        var bestCosine = -Float.infinity
-        for entry in 0..<count {
-            let code = featurizer.valueCode(vocabulary.valueHash(entry))
-            var dot: Float = 0
-            var codeSquares: Float = 0
-            for dimension in 0..<dv {
-                dot += code[dimension] * output[dimension]
-                codeSquares += code[dimension] * code[dimension]
-            }
-            let cosine = dot / (codeSquares.squareRoot() * squares.squareRoot())
-            if cosine > bestCosine {
-                bestCosine = cosine
-                best = entry
-            }
-        }
-        return (best, bestCosine)
     }
 }

@@ -8,6 +8,8 @@ public struct MoMState: Sendable {
     var tokenizer: Tokenizer
     var engine: MemoryEngine
     public private(set) var byteCount: UInt64 = 0
+    /// The vocabulary's value codes for reads, made on the first read (not part of the state).
+    var codeCache = ValueCodeCache()
 
     public init(configuration: MoMConfiguration = .default) throws {
         try configuration.validate()
@@ -27,6 +29,8 @@ public struct MoMState: Sendable {
 
     /// Folds the next bytes of the document's stream.
     public mutating func fold(_ bytes: UnsafeRawBufferPointer) {
+        // A copy that shares the cache may fold other bytes: entries past the shared prefix differ.
+        if !isKnownUniquelyReferenced(&codeCache) { codeCache = ValueCodeCache() }
         tokenizer.feed(bytes, into: &engine)
         byteCount += UInt64(bytes.count)
     }

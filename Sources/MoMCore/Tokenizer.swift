@@ -293,3 +293,14 @@ extension Tokenizer {
         return tokenizer
     }
 }
+
+/// Counts tokens.
+package struct TokenCounter: TokenSink {
+    package var count = 0
+
+    package init() {}
+
+    package mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
+        count += 1
+    }
+}

@@ -49,7 +49,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case let error as MoMError:
             let status: HTTPResponse.Status
             switch error.code {
-            case .emptyCue, .invalidConfiguration: status = .badRequest
+            case .emptyCue, .invalidQuestion, .invalidConfiguration: status = .badRequest
             case .emptyDocument: status = .conflict
             case .configurationMismatch: status = .conflict
             case .corruptState, .unsupportedStateVersion: status = .internalServerError

@@ -1,30 +1,32 @@
 import Foundation
+import MoMAsk
 import MoMCore
 import MoMStore
 
 /// The body of `POST /v1/docs/{doc}/ask`.
 public struct AskRequest: Codable, Sendable {
-    public var cue: String
+    /// A question as people write it, a noun phrase, or the words that precede the answer.
+    public var question: String
     public var maxTokens: Int?
     public var minConfidence: Float?
+    /// Answer nothing below this confidence (the default is the benchmark's, `AskOptions`).
     public var abstainBelow: Float?
     /// Answer from the newest kept snapshot at or before this many tokens.
     public var at: UInt64?
 
-    public init(cue: String, maxTokens: Int? = nil, minConfidence: Float? = nil, abstainBelow: Float? = nil, at: UInt64? = nil) {
-        self.cue = cue
+    public init(question: String, maxTokens: Int? = nil, minConfidence: Float? = nil, abstainBelow: Float? = nil, at: UInt64? = nil) {
+        self.question = question
         self.maxTokens = maxTokens
         self.minConfidence = minConfidence
         self.abstainBelow = abstainBelow
         self.at = at
     }
 
-
-    var options: ReadOptions {
-        var options = ReadOptions()
+    public var options: AskOptions {
+        var options = AskOptions()
         if let maxTokens { options.maxTokens = maxTokens }
         if let minConfidence { options.minConfidence = minConfidence }
-        options.abstainBelow = abstainBelow
+        if let abstainBelow { options.abstainBelow = abstainBelow }
         return options
     }
 }
@@ -34,31 +36,53 @@ public struct AskResponse: Codable, Sendable, Equatable {
     public struct Token: Codable, Sendable, Equatable {
         public var text: String
         public var confidence: Float
+        public var strength: Float
         public var memories: [Int]
     }
 
+    /// One item's answer, for a question over a list.
+    public struct Item: Codable, Sendable, Equatable {
+        public var item: String
+        public var answer: String
+        public var confidence: Float
+        public var abstained: Bool
+    }
+
     public var document: String
+    public var question: String
+    /// The span that answers; empty when abstained.
     public var answer: String
+    /// Everything decoded after the probe that matched.
+    public var continuation: String
     public var confidence: Float
     public var abstained: Bool
-    public var stop: String
+    /// The kind of span the question asks for: number, time, place, name or phrase.
+    public var answerType: String
+    /// The cue that matched and the rewrite that wrote it.
+    public var probe: Probe?
+    public var probesRead: Int
     public var tokens: [Token]
     public var memoriesRead: [Int]
+    public var items: [Item]?
     /// Tokens in the state that answered.
     public var stateTokens: UInt64
-    public var latencyMilliseconds: Double
+    public var latencyMs: Double
 
-
-    public init(document: String, result: ReadResult, stateTokens: UInt64, latency: Duration) {
+    public init(document: String, question: String, answer: Answer, stateTokens: UInt64, latency: Duration) {
         self.document = document
-        answer = result.answer
-        confidence = result.confidence
-        abstained = result.abstained
-        stop = result.stop.rawValue
-        tokens = result.tokens.map { Token(text: $0.text, confidence: $0.confidence, memories: $0.memories) }
-        memoriesRead = result.memoriesRead
+        self.question = question
+        self.answer = answer.answer
+        continuation = answer.continuation
+        confidence = answer.confidence
+        abstained = answer.abstained
+        answerType = answer.answerType.rawValue
+        probe = answer.probe
+        probesRead = answer.probesRead
+        tokens = answer.tokens.map { Token(text: $0.text, confidence: $0.confidence, strength: $0.strength, memories: $0.memories) }
+        memoriesRead = answer.memoriesRead
+        items = answer.items?.map { Item(item: $0.probe?.item ?? "", answer: $0.answer, confidence: $0.confidence, abstained: $0.abstained) }
         self.stateTokens = stateTokens
-        latencyMilliseconds = latency.seconds * 1000
+        latencyMs = latency.seconds * 1000
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MoMAsk
 import MoMCore
 import MoMStore
 
@@ -43,8 +44,8 @@ public actor DocumentActor {
     }
 
     /// Answers from the hot state.
-    func ask(cue: String, options: ReadOptions) throws -> (ReadResult, UInt64) {
-        return (try session.state.read(cue: cue, options: options), session.state.tokenCount)
+    func ask(_ question: String, answerer: QuestionAnswerer) throws -> (Answer, UInt64) {
+        return (try answerer.answer(question, from: session.state), session.state.tokenCount)
     }
 
     /// Snapshots the document if anything is not yet in a snapshot; returns the time spent.

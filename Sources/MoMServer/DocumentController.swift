@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MoMAsk
 import MoMCore
 import MoMStore
 
@@ -147,26 +148,27 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         do {
             let body = try await request.body.collect(upTo: limits.maxAskBytes)
             let ask = try JSONCoding.decoder.decode(AskRequest.self, from: Data(buffer: body))
-            guard ask.cue.contains(where: { !$0.isWhitespace }) else {
-                throw MoMError(.emptyCue, "the cue is empty: give some words that precede the answer")
+            guard ask.question.contains(where: { !$0.isWhitespace }) else {
+                throw MoMError(.invalidQuestion, "the question is empty: ask a question or give the words that precede the answer")
             }
-            let result: ReadResult
+            let answerer = QuestionAnswerer(options: ask.options)
+            let answer: Answer
             let tokens: UInt64
             if ask.at == nil,
-                let hot = try await registry.withHotDocument(name, { actor in try await actor.ask(cue: ask.cue, options: ask.options) })
+                let hot = try await registry.withHotDocument(name, { actor in try await actor.ask(ask.question, answerer: answerer) })
             {
-                (result, tokens) = hot
+                (answer, tokens) = hot
             } else {
                 // A cold document (or an older state) answers from its snapshot, read on demand.
                 let read = try store.read(name, at: ask.at.map { .atOrBefore(tokens: $0) } ?? .current) { state in
-                    try state.read(cue: ask.cue, options: ask.options)
+                    try answerer.answer(ask.question, from: state)
                 }
-                (result, tokens) = (read.value, read.tokenCount)
+                (answer, tokens) = (read.value, read.tokenCount)
             }
             let elapsed = clock.now - started
             metrics.asks.increment()
             metrics.askDuration.record(elapsed)
-            return try jsonResponse(AskResponse(document: name, result: result, stateTokens: tokens, latency: elapsed))
+            return try jsonResponse(AskResponse(document: name, question: ask.question, answer: answer, stateTokens: tokens, latency: elapsed))
         } catch {
             metrics.askFailures.increment()
             throw error

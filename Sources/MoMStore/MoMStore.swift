@@ -234,7 +234,7 @@ extension StoreError {
     /// The store's view of an engine error.
     public init(_ error: MoMError) {
         switch error.code {
-        case .invalidConfiguration, .emptyCue, .emptyDocument:
+        case .invalidConfiguration, .emptyCue, .invalidQuestion, .emptyDocument:
             self.init(.invalidArgument, error.message)
         case .configurationMismatch:
             self.init(.configurationMismatch, error.message)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MoMAsk
 import MoMCore
 import MoMServer
 import MoMStore
@@ -7,29 +8,32 @@ import MoMStore
 struct AskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ask",
-        abstract: "Answer a recall question about a document from its state alone.",
+        abstract: "Answer a question about a document from its state alone.",
         discussion: """
-            The cue is the text that precedes the answer ("The pass key is"); its last words make the \
-            query. The answer is decoded token by token from the memories; each token's confidence is \
-            the cosine between the memory read-out and the token's code. Decoding stops at a sentence \
-            end, below --min-confidence, or after --max-tokens.
+            Ask as people ask ("Where was Maria born?", "What is the door code?", "Tell me the door code", \
+            "door code") or give the words that precede the answer ("The door code is"). The question is \
+            rewritten into the statements that would precede its answer; each is read from the memories, the \
+            strongest reading wins, and the span of the kind the question asks for (a number, a time, a place, \
+            a name, a phrase) is printed. When nothing in the state answers, nothing is printed: one line on \
+            stderr and exit 3. --json adds the continuation, the probe that matched, per-token confidence and \
+            the memories read.
             """
     )
 
     @Argument(help: "The document.")
     var document: String
 
-    @Argument(parsing: .remaining, help: "The cue: words that precede the answer.")
-    var cue: [String]
+    @Argument(parsing: .remaining, help: "The question, or the words that precede the answer.")
+    var question: [String]
 
-    @Option(help: "Tokens decoded at most.")
-    var maxTokens: Int = 32
+    @Option(help: "Tokens decoded at most after a probe.")
+    var maxTokens: Int = AskOptions().maxTokens
 
-    @Option(help: "Stop before a token whose confidence is below this.")
-    var minConfidence: Float = ReadOptions().minConfidence
+    @Option(help: "Stop decoding before a token whose confidence is below this.")
+    var minConfidence: Float = AskOptions().minConfidence
 
-    @Option(help: "Abstain (answer nothing, exit 3) if the first token's confidence is below this.")
-    var abstainBelow: Float?
+    @Option(help: "Answer nothing (exit 3) when the answer's confidence is below this; 0 always answers.")
+    var abstainBelow: Float = AskOptions.defaultAbstainBelow
 
     @Option(help: "Answer from the newest kept snapshot at or before this many tokens.")
     var at: UInt64?
@@ -37,8 +41,8 @@ struct AskCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
-        guard !cue.joined().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw ValidationError("the cue is empty: give some words that precede the answer")
+        guard !question.joined().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ValidationError("the question is empty: ask a question or give the words that precede the answer")
         }
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
     }
@@ -47,7 +51,7 @@ struct AskCommand: AsyncParsableCommand {
         try await reportingErrors {
             try DocumentName.validate(document)
             let request = AskRequest(
-                cue: cue.joined(separator: " "), maxTokens: maxTokens, minConfidence: minConfidence,
+                question: question.joined(separator: " "), maxTokens: maxTokens, minConfidence: minConfidence,
                 abstainBelow: abstainBelow, at: at)
             let response: AskResponse
             switch try Backend.resolve(store) {
@@ -57,13 +61,15 @@ struct AskCommand: AsyncParsableCommand {
                 let clock = ContinuousClock()
                 let started = clock.now
                 let opened = try store.openStore(createIfMissing: false)
-                let options = ReadOptions(maxTokens: maxTokens, minConfidence: minConfidence, abstainBelow: abstainBelow)
-                // Read on demand: only the memories the cue routes to are decompressed.
+                // Read on demand: only the memories the probes route to are decompressed.
+                let answerer = QuestionAnswerer(options: request.options)
                 let read = try opened.read(document, at: at.map { .atOrBefore(tokens: $0) } ?? .current) { state in
-                    try state.read(cue: request.cue, options: options)
+                    try answerer.answer(request.question, from: state)
                 }
                 printWarnings(read.warnings)
-                response = AskResponse(document: document, result: read.value, stateTokens: read.tokenCount, latency: clock.now - started)
+                response = AskResponse(
+                    document: document, question: request.question, answer: read.value, stateTokens: read.tokenCount,
+                    latency: clock.now - started)
             }
             if store.json {
                 try printJSON(response)
@@ -71,11 +77,21 @@ struct AskCommand: AsyncParsableCommand {
                 writeStandardOutput(response.answer + "\n")
             }
             if response.abstained {
-                if !store.json {
-                    writeStandardError("momd: abstained: confidence \(response.confidence) is below \(abstainBelow ?? 0)\n")
-                }
+                if !store.json { writeStandardError("momd: no answer: \(Self.reason(response, threshold: abstainBelow))\n") }
                 throw ExitCode(3)
             }
         }
+    }
+
+    /// Why nothing was answered, in one line.
+    static func reason(_ response: AskResponse, threshold: Float) -> String {
+        if response.probesRead == 0 {
+            return "the question has no words to read"
+        }
+        let confidence = String(format: "%.2f", response.confidence)
+        if response.confidence < threshold {
+            return "nothing in '\(response.document)' answers it (best confidence \(confidence), below \(threshold))"
+        }
+        return "what '\(response.document)' holds after the best match is not a \(response.answerType) (confidence \(confidence))"
     }
 }

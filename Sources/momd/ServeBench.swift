@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MoMBench
 import MoMCore
 import MoMServer
 
@@ -158,7 +159,7 @@ struct ServeBench: AsyncParsableCommand {
         let elapsed = (clock.now - started).seconds
         var recalled = 0
         for document in corpus {
-            let answer = try? await client.ask(document.name, AskRequest(cue: Passkey.question))
+            let answer = try? await client.ask(document.name, AskRequest(question: Passkey.question))
             if let answer, Passkey.firstDigits(answer.answer) == document.key { recalled += 1 }
         }
         let bytes = corpus.reduce(0) { $0 + $1.text.utf8.count }
@@ -187,7 +188,7 @@ struct ServeBench: AsyncParsableCommand {
                         let document = corpus[Int(random.next() % UInt64(corpus.count))]
                         let sent = clock.now
                         do {
-                            let answer = try await client.ask(document.name, AskRequest(cue: Passkey.question))
+                            let answer = try await client.ask(document.name, AskRequest(question: Passkey.question))
                             tally.latencies.append((clock.now - sent).seconds * 1000)
                             if Passkey.firstDigits(answer.answer) == document.key { tally.correct += 1 }
                         } catch {

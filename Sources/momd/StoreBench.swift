@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MoMBench
 import MoMCore
 import MoMStore
 

@@ -190,9 +190,10 @@ import Testing
                 output = (0..<featurizer.dv).map { _ in Float.random(in: -1...1, using: &generator) }
             }
             let fast = codes.nearest(to: output)
-            let reference = codes.referenceNearest(to: output)
+            let reference = codes.referenceNearest(to: output, in: state.vocabulary)
             #expect(fast.entry == reference.entry)
             #expect(abs(fast.confidence - reference.confidence) <= 1e-6 * max(1, abs(reference.confidence)))
+            #expect(abs(fast.strength - reference.strength) <= 1e-5 * max(1, abs(reference.strength)))
         }
     }
 
@@ -205,7 +206,7 @@ import Testing
         let codes = ValueCodes(vocabulary: state.vocabulary, featurizer: featurizer)
         #expect(codes.nearest(to: zero).entry == nil)
         #expect(codes.nearest(to: zero).confidence == 0)
-        #expect(codes.referenceNearest(to: zero).entry == nil)
+        #expect(codes.referenceNearest(to: zero, in: state.vocabulary).entry == nil)
         var bad = zero
         bad[0] = .nan
         #expect(codes.nearest(to: bad).entry == nil)

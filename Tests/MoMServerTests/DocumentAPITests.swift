@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import MoMBench
 import MoMCore
 import MoMServer
 import MoMStore
@@ -31,7 +32,7 @@ struct DocumentAPITests {
             #expect(ingest.tokens > 3900)
 
             let answer = try await client.execute(
-                uri: "/v1/docs/notes/ask", method: .post, body: try json(AskRequest(cue: Passkey.question))
+                uri: "/v1/docs/notes/ask", method: .post, body: try json(AskRequest(question: Passkey.question))
             ) { try decode(AskResponse.self, $0) }
             #expect(Passkey.firstDigits(answer.answer) == "68048")
             #expect(answer.tokens.count >= 5)
@@ -87,7 +88,7 @@ struct DocumentAPITests {
             try await client.execute(uri: "/v1/docs/bad%20name/ingest", method: .post, body: ByteBuffer(string: "x")) {
                 try expectError($0, .badRequest, "invalid_document_name")
             }
-            try await client.execute(uri: "/v1/docs/nobody/ask", method: .post, body: try json(AskRequest(cue: "hello"))) {
+            try await client.execute(uri: "/v1/docs/nobody/ask", method: .post, body: try json(AskRequest(question: "hello"))) {
                 try expectError($0, .notFound, "unknown_document")
             }
             try await client.execute(uri: "/v1/docs/nobody", method: .get) {
@@ -96,14 +97,14 @@ struct DocumentAPITests {
             try await client.execute(uri: "/v1/docs/doc/ingest", method: .post, body: ByteBuffer(string: "The sky is blue. ")) {
                 #expect($0.status == .ok)
             }
-            try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: try json(AskRequest(cue: "   "))) {
+            try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: try json(AskRequest(question: "   "))) {
                 try expectError($0, .badRequest, "empty_cue")
             }
             try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: ByteBuffer(string: "{not json")) {
                 try expectError($0, .badRequest, "bad_request")
             }
             let long = String(repeating: "word ", count: 400)
-            try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: try json(AskRequest(cue: long))) {
+            try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: try json(AskRequest(question: long))) {
                 #expect($0.status == .contentTooLarge)
             }
             // An oversized ingest commits what fits, says so, and the daemon stays up.
@@ -187,7 +188,7 @@ struct DocumentAPITests {
             #expect(routing.chunks.count == 2)  // 9000 tokens: two full chunks of 4096
             #expect(routing.chunks.map(\.index) == [0, 1])
             #expect(routing.chunks[1].counts.reduce(0, +) == 4096)
-            try await client.execute(uri: "/v1/docs/r/ask", method: .post, body: try json(AskRequest(cue: Passkey.question))) {
+            try await client.execute(uri: "/v1/docs/r/ask", method: .post, body: try json(AskRequest(question: Passkey.question))) {
                 #expect($0.status == .ok)
             }
             let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
@@ -220,7 +221,7 @@ struct DocumentAPITests {
                 for index in 0..<count {
                     group.addTask {
                         let answer = try await client.execute(
-                            uri: "/v1/docs/c\(index)/ask", method: .post, body: try json(AskRequest(cue: Passkey.question))
+                            uri: "/v1/docs/c\(index)/ask", method: .post, body: try json(AskRequest(question: Passkey.question))
                         ) { try decode(AskResponse.self, $0) }
                         #expect(Passkey.firstDigits(answer.answer) == "\(20_000 + index)")
                     }
@@ -246,7 +247,7 @@ struct DocumentAPITests {
             #expect(await daemon.registry.hotCount <= 2)
             for (index, name) in names.enumerated() {
                 let answer = try await client.execute(
-                    uri: "/v1/docs/\(name)/ask", method: .post, body: try json(AskRequest(cue: Passkey.question))
+                    uri: "/v1/docs/\(name)/ask", method: .post, body: try json(AskRequest(question: Passkey.question))
                 ) { try decode(AskResponse.self, $0) }
                 #expect(Passkey.firstDigits(answer.answer) == "1234\(index)")
             }

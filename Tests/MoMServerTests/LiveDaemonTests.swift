@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MoMBench
 import MoMCore
 import MoMServer
 import MoMStore
@@ -47,13 +48,13 @@ struct LiveDaemonTests {
             let ingest = try await client.ingest("live", offset: 0, chunks: chunks)
             #expect(ingest.committedOffset == UInt64(text.count))
 
-            let answer = try await client.ask("live", AskRequest(cue: Passkey.question))
+            let answer = try await client.ask("live", AskRequest(question: Passkey.question))
             #expect(Passkey.firstDigits(answer.answer) == "27182")
             let before = try await client.report(of: "live")
             #expect(before.snapshots == 0)  // the default policy snapshots every 1M tokens
 
             do {
-                _ = try await client.ask("missing", AskRequest(cue: "hello"))
+                _ = try await client.ask("missing", AskRequest(question: "hello"))
                 Issue.record("asking an unknown document should fail")
             } catch let error as ClientError {
                 #expect(error.code == "unknown_document")

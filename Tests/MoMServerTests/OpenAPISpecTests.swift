@@ -49,7 +49,7 @@ struct OpenAPISpecTests {
                 let uri = parts[1].replacingOccurrences(of: "{doc}", with: "probe")
                 let body: ByteBuffer? =
                     switch method {
-                    case .post: ByteBuffer(string: uri.hasSuffix("/ask") ? #"{"cue": "a few"}"# : "more words. ")
+                    case .post: ByteBuffer(string: uri.hasSuffix("/ask") ? #"{"question": "a few"}"# : "more words. ")
                     case .put: try json(MoMConfiguration.default)
                     default: nil
                     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import MoMBench
 import MoMCore
 import MoMServer
 import MoMStore

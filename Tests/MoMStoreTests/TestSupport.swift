@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MoMBench
 import MoMCore
 import Testing
 

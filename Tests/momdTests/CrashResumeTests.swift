@@ -1,4 +1,5 @@
 import Foundation
+import MoMBench
 import MoMCore
 import Testing
 

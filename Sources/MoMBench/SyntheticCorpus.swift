@@ -1,3 +1,5 @@
+import MoMCore
+
 /// A seeded generator of text for the fold benchmark: words, numbers and punctuation in
 /// English-like proportions, the same bytes for the same seed on every machine.
 public struct SyntheticCorpus {

@@ -1,18 +1,19 @@
-/// A memory that folds a document and answers cues: what the pass-key benchmark compares.
-public protocol RecallSystem {
+import MoMAsk
+import MoMCore
+
+/// A recall system the benchmarks can fill: it folds a document and says what it keeps.
+public protocol BenchmarkedSystem: RecallSystem {
     mutating func fold(_ bytes: UnsafeRawBufferPointer)
-    func read(cue: String, options: ReadOptions) throws -> ReadResult
     /// Bytes the system keeps for the document (state, or KV cache).
     var stateBytes: Int { get }
-    var tokenCount: UInt64 { get }
 }
 
-extension MoMState: RecallSystem {
+extension MoMState: BenchmarkedSystem {
     /// The encoded state's size: memories, vocabulary, carry and header.
     public var stateBytes: Int { encodedByteCount }
 }
 
-extension FullContextBaseline: RecallSystem {}
+extension FullContextBaseline: BenchmarkedSystem {}
 
 /// Pass-key retrieval over lengths × depths, for MoM and the systems it is measured against.
 public struct PasskeyBenchmark: Sendable {
@@ -168,7 +169,7 @@ public struct PasskeyBenchmark: Sendable {
         }
     }
 
-    func measure<Memory: RecallSystem>(_ memory: inout Memory, bytes: [UInt8], key: String) throws -> Outcome {
+    func measure<Memory: BenchmarkedSystem>(_ memory: inout Memory, bytes: [UInt8], key: String) throws -> Outcome {
         let clock = ContinuousClock()
         let foldStart = clock.now
         bytes.withUnsafeBytes { raw in
@@ -193,9 +194,4 @@ public struct PasskeyBenchmark: Sendable {
         let rank = Int((fraction * Double(sorted.count - 1)).rounded(.up))
         return sorted[min(rank, sorted.count - 1)]
     }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -1,5 +1,6 @@
 import Testing
-@testable import MoMCore
+@testable import MoMBench
+import MoMCore
 
 /// The pass-key task in process, with the default configuration: a five-digit key hidden in
 /// 16K tokens of repeated filler, recalled from the state alone.

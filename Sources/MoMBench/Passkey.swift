@@ -1,3 +1,5 @@
+import MoMCore
+
 /// The classic pass-key retrieval task (Landmark attention, InfiniteBench): a needle holding a
 /// five-digit key hidden at some depth of a haystack, then a question whose answer is the key.
 public enum Passkey {
@@ -93,13 +95,6 @@ public enum Passkey {
     }
 }
 
-/// Counts tokens.
-struct TokenCounter: TokenSink {
-    var count = 0
-    mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
-        count += 1
-    }
-}
 
 extension String {
     func trimmingSpaces() -> String {

@@ -1,3 +1,6 @@
+import MoMAsk
+import MoMCore
+
 /// The full-context baseline: the same tokens and keys as MoM, with no compression.
 ///
 /// It keeps every position's (key, token) pair — the KV cache a Transformer would keep — and
@@ -58,7 +61,9 @@ public struct FullContextBaseline: Sendable {
                 break
             }
             for (index, value) in zip(query.indices, query.values) { dense[Int(index)] = value }
-            let (position, score) = cache.attend(dense)
+            let (position, rawScore) = cache.attend(dense)
+            // Scored like MoM's strength: 1 when every token of the query matches a stored context.
+            let score = rawScore / configuration.matchCoverage(tokens: context.count)
             for index in query.indices { dense[Int(index)] = 0 }
             if tokens.isEmpty, let floor = options.abstainBelow, score < floor {
                 stop = .abstained
@@ -76,7 +81,7 @@ public struct FullContextBaseline: Sendable {
             }
             if !answer.isEmpty && cache.vocabulary.hasLeadingSpace(entry) { answer += " " }
             answer += text
-            tokens.append(ReadToken(text: text, confidence: score, memories: []))
+            tokens.append(ReadToken(text: text, confidence: score, strength: score, memories: []))
             context.push(cache.vocabulary.foldedHash(entry))
         }
         return ReadResult(

@@ -1,3 +1,5 @@
+import MoMCore
+
 /// Measures fold throughput: a generated corpus folded into a fresh state, timed alone.
 public struct FoldBenchmark: Sendable {
     public struct Result: Sendable, Codable, Equatable {

@@ -1,5 +1,6 @@
 import Testing
-@testable import MoMCore
+@testable import MoMBench
+import MoMCore
 
 /// The full-context baseline answers from every position's key, so what MoM recalls it recalls
 /// too, at a cost that grows with the document.
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func refusesAKeyDimensionBeyondSixteenBits() {
-        var configuration = MoMConfiguration.small
+        var configuration = MoMConfiguration(memories: 4, topK: 2, dk: 64, dv: 16, routingChunkTokens: 7)
         configuration.dk = 65_537
         #expect(throws: MoMError.self) { try FullContextBaseline(configuration: configuration) }
     }

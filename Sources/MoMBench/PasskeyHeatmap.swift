@@ -1,3 +1,5 @@
+import MoMCore
+
 /// Draws pass-key results as an SVG heatmap: one panel per system, length across, depth down,
 /// accuracy as colour from red (0) through amber (0.5) to green (1).
 public enum PasskeyHeatmap {

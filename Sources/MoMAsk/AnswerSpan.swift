@@ -1,0 +1,158 @@
+import MoMCore
+
+/// The part of a decoded continuation that answers: "4711", "Lisbon", "7:45", a UUID — not the
+/// rest of the sentence.
+public struct AnswerSpan: Sendable, Equatable {
+    /// The span's text, with the document's spacing.
+    public var text: String
+    /// Indices of the continuation's tokens the span covers.
+    public var tokens: Range<Int>
+
+    /// The span of `type` in `continuation`, or nil when it holds none.
+    public static func find(_ type: AnswerType, in continuation: ReadResult) -> AnswerSpan? {
+        let pieces = Piece.split(continuation)
+        guard let range = range(of: type, in: pieces) ?? (type == .place || type == .name ? range(of: .phrase, in: pieces) : nil),
+            !range.isEmpty
+        else { return nil }
+        var text = ""
+        for index in range {
+            if index > range.lowerBound && pieces[index].spaceBefore { text += " " }
+            text += pieces[index].text
+        }
+        return AnswerSpan(text: text, tokens: range)
+    }
+
+    /// One decoded token with whether the document put a space before it.
+    struct Piece {
+        var text: String
+        var spaceBefore: Bool
+
+        var isDigit: Bool { text.count == 1 && text.first!.isASCII && text.first!.isNumber }
+        var isWord: Bool { text.first?.isLetter == true }
+        var isCapitalized: Bool { text.first?.isUppercase == true }
+        var lower: String { text.lowercased() }
+
+        /// The continuation's tokens, spacing recovered from where each sits in the answer text.
+        static func split(_ result: ReadResult) -> [Piece] {
+            var pieces: [Piece] = []
+            var rest = Substring(result.answer)
+            for token in result.tokens {
+                var spaceBefore = false
+                while rest.first == " " {
+                    rest.removeFirst()
+                    spaceBefore = true
+                }
+                if rest.hasPrefix(token.text) { rest.removeFirst(token.text.count) }
+                pieces.append(Piece(text: token.text, spaceBefore: spaceBefore))
+            }
+            return pieces
+        }
+    }
+
+    static let clauseEnds: Set<String> = [".", ",", ";", "!", "?", "(", ")", "\"", "“", "”"]
+    static let clauseVerbs: Set<String> = ["is", "are", "was", "were", "will", "would", "has", "have", "had"]
+    static let leading: Set<String> = [":", "-", "=", "\"", "“", "'", "(", "—", "–", ","]
+    static let months: Set<String> = [
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    ]
+    static let weekdays: Set<String> = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "noon", "midnight"]
+    static let clockWords: Set<String> = ["am", "pm", "a", "p", "o'clock", "h", "hours", "utc", "gmt"]
+    static let currency: Set<String> = ["$", "€", "£", "¥"]
+    static let nameLinks: Set<String> = ["of", "de", "da", "van", "von", "del", "la", "le", "-", "'"]
+
+    static func range(of type: AnswerType, in pieces: [Piece]) -> Range<Int>? {
+        var start = 0
+        // A cue without its verb reads the verb first ("door code" → "is 4711").
+        while start < pieces.count && (leading.contains(pieces[start].text) || (start < 2 && clauseVerbs.contains(pieces[start].lower))) {
+            start += 1
+        }
+        guard start < pieces.count else { return nil }
+        switch type {
+        case .phrase:
+            // A code written as one run ("4711", "7:45", a UUID) is the answer by itself.
+            var end = start + 1
+            while end < pieces.count && !pieces[end].spaceBefore && !clauseEnds.contains(pieces[end].text) { end += 1 }
+            if pieces[start..<end].contains(where: \.isDigit) {
+                while end > start + 1 && leading.contains(pieces[end - 1].text) { end -= 1 }
+                return start..<end
+            }
+            // Otherwise the words up to the end of the clause or the next verb of being.
+            end = start + 1
+            while end < pieces.count && !clauseEnds.contains(pieces[end].text) && !clauseVerbs.contains(pieces[end].lower)
+                && end - start < 16
+            {
+                end += 1
+            }
+            return start..<end
+        case .number:
+            guard let first = (start..<pieces.count).first(where: { pieces[$0].isDigit }), first - start <= 4 else { return nil }
+            let begin = first > 0 && currency.contains(pieces[first - 1].text) ? first - 1 : first
+            return begin..<numberEnd(pieces, from: first)
+        case .time:
+            guard let first = (start..<pieces.count).first(where: { pieces[$0].isDigit || isCalendarWord(pieces[$0]) }),
+                first - start <= 4
+            else { return nil }
+            var end = first
+            while end < pieces.count {
+                let piece = pieces[end]
+                if piece.isDigit {
+                    end = numberEnd(pieces, from: end)
+                } else if isCalendarWord(piece) || (end > first && clockWords.contains(piece.lower)) {
+                    end += 1
+                } else if piece.text == "," && end + 1 < pieces.count && pieces[end + 1].isDigit && end > first {
+                    end += 1
+                } else if piece.text == "." && end > first && pieces[end - 1].lower.count == 1 && clockWords.contains(pieces[end - 1].lower) {
+                    end += 1  // "p.m."
+                } else {
+                    break
+                }
+            }
+            return first..<end
+        case .place, .name:
+            // A few words may come first ("in", "written by"): the name is the first capitalised run.
+            var first = start
+            while first < pieces.count && first - start < 4 && !(pieces[first].isCapitalized && pieces[first].isWord)
+                && !clauseEnds.contains(pieces[first].text)
+            {
+                first += 1
+            }
+            guard first < pieces.count, pieces[first].isCapitalized, pieces[first].isWord else { return nil }
+            var end = first + 1
+            while end < pieces.count {
+                let piece = pieces[end]
+                if piece.isWord && piece.isCapitalized {
+                    end += 1
+                } else if nameLinks.contains(piece.lower), end + 1 < pieces.count, pieces[end + 1].isCapitalized, pieces[end + 1].isWord {
+                    end += 2
+                } else {
+                    break
+                }
+            }
+            return first..<end
+        }
+    }
+
+    /// The end of a number that starts at `index`: digits written together, with the separators
+    /// of decimals, thousands, times and dates between them, and a percent sign.
+    static func numberEnd(_ pieces: [Piece], from index: Int) -> Int {
+        var end = index + 1
+        while end < pieces.count && !pieces[end].spaceBefore {
+            if pieces[end].isDigit {
+                end += 1
+            } else if [".", ",", ":", "/"].contains(pieces[end].text), end + 1 < pieces.count, pieces[end + 1].isDigit,
+                !pieces[end + 1].spaceBefore
+            {
+                end += 2
+            } else if pieces[end].text == "%" {
+                end += 1
+                break
+            } else {
+                break
+            }
+        }
+        return end
+    }
+
+    static func isCalendarWord(_ piece: Piece) -> Bool { months.contains(piece.lower) || weekdays.contains(piece.lower) }
+}

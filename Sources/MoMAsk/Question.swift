@@ -1,0 +1,242 @@
+/// What kind of span answers a question, read from its question word.
+public enum AnswerType: String, Sendable, Codable, CaseIterable {
+    /// A number: "how many", "how much", "what number", "how old".
+    case number
+    /// A date or a time: "when", "what time", "what year".
+    case time
+    /// A place: "where".
+    case place
+    /// A person or a name: "who", "whom".
+    case name
+    /// Whatever follows, up to the end of the clause: "what", "which", a noun phrase, a cue.
+    case phrase
+}
+
+/// A question as the probe writer sees it: its words, the kind of question, the answer type.
+///
+/// Parsing is shallow on purpose: no grammar, no model, only the closed classes English questions
+/// are built from (question words, auxiliaries, determiners, prepositions), so that any wording of
+/// any content word gets the same treatment.
+public struct Question: Sendable, Equatable {
+    /// How the text asks.
+    public enum Form: String, Sendable, Codable {
+        /// A wh-question ("Where was Maria born?").
+        case wh
+        /// A yes/no-shaped or auxiliary-first question ("Is there a door code?").
+        case auxiliary
+        /// A request ("Tell me the door code", "Give the code for the door").
+        case request
+        /// Words with no question or request shape: a noun phrase ("door code") or the words that
+        /// precede the answer ("The door code is").
+        case cue
+    }
+
+    public var text: String
+    public var form: Form
+    /// The question word ("where", "how many"), lower-cased; nil when there is none.
+    public var questionWord: String?
+    /// The auxiliary right after the question word ("was", "did"), lower-cased.
+    public var auxiliary: String?
+    /// The words after the question word and auxiliary, with boilerplate removed, as written.
+    public var body: [String]
+    /// Declarative tails the text carries after its question ("… ? The special magic number is").
+    public var tails: [[String]]
+    public var answerType: AnswerType
+
+    /// Parses `text`; a question with no words parses to an empty body.
+    public init(_ text: String) {
+        self.text = text
+        var segments = Question.segments(of: text)
+        let first = segments.isEmpty ? [] : segments.removeFirst()
+        tails = segments.map { Question.removingBoilerplate(Question.strippingLead($0)) }.filter { !$0.isEmpty }
+        var words = Question.strippingLead(first)
+        form = words.count < first.count ? .request : .cue
+
+        var questionWord: String?
+        var auxiliary: String?
+        if let (word, length) = Question.questionWord(at: words) {
+            questionWord = word
+            form = .wh
+            let contracted = EnglishWords.contractions[words[0].lowercased()]
+            words.removeFirst(length)
+            if let (_, verb) = contracted, length == 1 {
+                auxiliary = verb
+            } else if let next = words.first, EnglishWords.auxiliaries.contains(next.lowercased()) {
+                auxiliary = next.lowercased()
+                words.removeFirst()
+            }
+        } else if let next = words.first, EnglishWords.auxiliaries.contains(next.lowercased()), Question.endsWithQuestionMark(text) {
+            form = .auxiliary
+            auxiliary = next.lowercased()
+            words.removeFirst()
+        }
+        self.questionWord = questionWord
+        self.auxiliary = auxiliary
+        body = Question.removingBoilerplate(words)
+        answerType = Question.answerType(questionWord: questionWord, body: body)
+    }
+
+    /// Whether the question has any word to read.
+    public var isEmpty: Bool {
+        !(body + tails.flatMap { $0 }).contains { word in word.contains { $0.isLetter || $0.isNumber } }
+    }
+
+    // MARK: Parsing
+
+    /// The text split at "?" into segments of words; a word is a run of letters, digits,
+    /// apostrophes or hyphens inside a word, or one other visible character.
+    static func segments(of text: String) -> [[String]] {
+        var segments: [[String]] = []
+        var current: [String] = []
+        var word = ""
+        func closeWord() {
+            if !word.isEmpty { current.append(word) }
+            word = ""
+        }
+        for character in text {
+            if character.isLetter || character.isNumber {
+                word.append(character)
+            } else if (character == "'" || character == "’" || character == "-") && !word.isEmpty {
+                word.append(character)
+            } else {
+                // A trailing apostrophe or hyphen belongs to no word.
+                while let last = word.last, last == "'" || last == "’" || last == "-" { word.removeLast() }
+                closeWord()
+                if character == "?" {
+                    if !current.isEmpty { segments.append(current) }
+                    current = []
+                } else if !character.isWhitespace {
+                    current.append(String(character))
+                }
+            }
+        }
+        while let last = word.last, last == "'" || last == "’" || last == "-" { word.removeLast() }
+        closeWord()
+        if !current.isEmpty { segments.append(current) }
+        // Sentence-final punctuation says nothing about the answer.
+        return segments.map { words in
+            var words = words
+            while let last = words.last, last == "." || last == "!" { words.removeLast() }
+            return words
+        }.filter { !$0.isEmpty }
+    }
+
+    static func endsWithQuestionMark(_ text: String) -> Bool {
+        text.reversed().first(where: { !$0.isWhitespace }) == "?"
+    }
+
+    /// Words of a request or a polite frame that carry nothing of the question ("please", "tell
+    /// me", "can you tell me", "do you know").
+    static func strippingLead(_ words: [String]) -> [String] {
+        Array(words.dropFirst(leadLength(words)))
+    }
+
+    static func leadLength(_ words: [String]) -> Int {
+        let lower = words.map { $0.lowercased() }
+        var start = 0
+        var changed = true
+        while changed {
+            changed = false
+            for lead in EnglishWords.leads where lower.count - start >= lead.count {
+                if Array(lower[start..<(start + lead.count)]) == lead {
+                    start += lead.count
+                    changed = true
+                    break
+                }
+            }
+        }
+        return start
+    }
+
+    /// The question word at the start of `words` and how many words it spans.
+    static func questionWord(at words: [String]) -> (String, Int)? {
+        guard let first = words.first?.lowercased() else { return nil }
+        let contracted = EnglishWords.contractions[first]
+        let head = contracted?.0 ?? first
+        guard EnglishWords.questionWords.contains(head) else { return nil }
+        if head == "how" || head == "what" || head == "which", words.count > 1 {
+            let second = words[1].lowercased()
+            if EnglishWords.questionWordFollowers[head]?.contains(second) == true {
+                return ("\(head) \(second)", 2)
+            }
+        }
+        return (head, 1)
+    }
+
+    /// Boilerplate that says where to look rather than what is asked ("mentioned in the provided
+    /// text", "according to the document"), and "all" before a plural ("all the numbers").
+    static func removingBoilerplate(_ words: [String]) -> [String] {
+        var words = words
+        for phrase in EnglishWords.boilerplate {
+            var index = 0
+            var kept: [String] = []
+            let current = words.map { $0.lowercased() }
+            while index < current.count {
+                if index + phrase.count <= current.count && Array(current[index..<(index + phrase.count)]) == phrase {
+                    index += phrase.count
+                } else {
+                    kept.append(words[index])
+                    index += 1
+                }
+            }
+            words = kept
+        }
+        while let first = words.first, first.lowercased() == "all" { words.removeFirst() }
+        return words
+    }
+
+    static func answerType(questionWord: String?, body: [String]) -> AnswerType {
+        switch questionWord {
+        case "how many", "how much", "how old", "how long", "how far", "how big", "how tall", "how often",
+            "what number", "which number":
+            return .number
+        case "when", "what time", "what year", "what day", "what date", "which year", "which day":
+            return .time
+        case "where", "what place", "which place", "what city", "which city", "what country", "which country":
+            return .place
+        case "who", "whom", "whose":
+            return .name
+        default:
+            return .phrase
+        }
+    }
+}
+
+/// The closed classes of English the parser and the probe writer are built from.
+enum EnglishWords {
+    static let questionWords: Set<String> = ["what", "which", "who", "whom", "whose", "where", "when", "how", "why"]
+    /// Words that make a two-word question word with the one before them.
+    static let questionWordFollowers: [String: Set<String>] = [
+        "how": ["many", "much", "old", "long", "far", "big", "tall", "often"],
+        "what": ["time", "year", "day", "date", "number", "place", "city", "country"],
+        "which": ["year", "day", "number", "place", "city", "country"],
+    ]
+    /// "what's" → ("what", "is").
+    static let contractions: [String: (String, String)] = [
+        "what's": ("what", "is"), "who's": ("who", "is"), "where's": ("where", "is"), "when's": ("when", "is"),
+        "how's": ("how", "is"), "what’s": ("what", "is"), "who’s": ("who", "is"), "where’s": ("where", "is"),
+    ]
+    static let beForms: Set<String> = ["is", "are", "was", "were", "be", "been"]
+    static let doForms: Set<String> = ["do", "does", "did"]
+    static let haveForms: Set<String> = ["has", "have", "had"]
+    static let modals: Set<String> = ["can", "could", "will", "would", "shall", "should", "may", "might", "must"]
+    static let auxiliaries: Set<String> = beForms.union(doForms).union(haveForms).union(modals)
+    static let determiners: Set<String> = ["the", "a", "an", "this", "that", "these", "those", "its", "his", "her", "their", "our", "my", "your"]
+    static let prepositions: Set<String> = [
+        "of", "for", "in", "on", "at", "to", "from", "by", "with", "about", "into", "during", "after", "before", "under", "over",
+    ]
+    /// Polite or request frames, longest first within a shared start.
+    static let leads: [[String]] = [
+        ["can", "you", "tell", "me"], ["could", "you", "tell", "me"], ["would", "you", "tell", "me"],
+        ["do", "you", "know"], ["i", "want", "to", "know"], ["i'd", "like", "to", "know"], ["i", "wonder"],
+        ["please"], ["tell", "me"], ["give", "me"], ["show", "me"], ["remind", "me", "of"], ["remind", "me"],
+        ["recall"], ["find"], ["name"], ["say"], ["list"], ["and"], ["so"], ["ok"], ["okay"], ["hey"],
+    ]
+    /// Phrases that say where to look, not what is asked.
+    static let boilerplate: [[String]] = [
+        ["mentioned", "in", "the", "provided", "text"], ["mentioned", "in", "the", "text"], ["mentioned", "in", "the", "document"],
+        ["in", "the", "provided", "text"], ["from", "the", "provided", "text"], ["in", "the", "text"], ["in", "the", "document"],
+        ["according", "to", "the", "text"], ["according", "to", "the", "document"], ["in", "this", "document"],
+        ["in", "the", "story"], ["please"],
+    ]
+}

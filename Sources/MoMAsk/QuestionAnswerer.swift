@@ -1,0 +1,127 @@
+import MoMCore
+
+/// How the question layer reads and when it declines to answer.
+public struct AskOptions: Sendable, Codable, Equatable {
+    /// Below this confidence the layer answers nothing. The default is the lowest threshold that
+    /// kept answered questions ≥ 99 % precise in `momd bench qa` (docs/benchmarks.md).
+    public var abstainBelow: Float
+    /// Tokens decoded at most after a probe.
+    public var maxTokens: Int
+    /// Decoding stops before a token whose confidence is below this.
+    public var minConfidence: Float
+    /// Probes decoded in full after the first tokens are ranked.
+    public var candidates: Int
+
+    public static let defaultAbstainBelow: Float = 0.7
+
+    public init(abstainBelow: Float = AskOptions.defaultAbstainBelow, maxTokens: Int = 48, minConfidence: Float = 0.3, candidates: Int = 4) {
+        self.abstainBelow = abstainBelow
+        self.maxTokens = maxTokens
+        self.minConfidence = minConfidence
+        self.candidates = candidates
+    }
+}
+
+/// What the memory answered to a question (or to one item of a question over a list).
+public struct Answer: Sendable, Codable, Equatable {
+    /// The span that answers ("4711", "Lisbon"); empty when abstained.
+    public var answer: String
+    /// Everything decoded after the winning probe.
+    public var continuation: String
+    /// The weaker of the probe's match strength and the span tokens' confidences.
+    public var confidence: Float
+    public var abstained: Bool
+    public var answerType: AnswerType
+    /// The probe whose reading won.
+    public var probe: Probe?
+    /// The continuation's tokens.
+    public var tokens: [ReadToken]
+    public var memoriesRead: [Int]
+    /// Probes read.
+    public var probesRead: Int
+    /// For a question over a list, each item's answer.
+    public var items: [Answer]?
+
+}
+
+/// The question layer: question → probes → reads → the span that answers, or no answer.
+public struct QuestionAnswerer: Sendable {
+    public var writer = ProbeWriter()
+    public var options: AskOptions
+
+    public init(options: AskOptions = AskOptions()) {
+        self.options = options
+    }
+
+    /// Characters of a question read at most: a question is a sentence or two, and probing grows
+    /// with its words.
+    public static let maxQuestionLength = 4096
+
+    /// Answers `text` from `system` alone. A question with nothing to read abstains.
+    public func answer(_ text: String, from system: some RecallSystem) throws -> Answer {
+        guard text.count <= Self.maxQuestionLength else {
+            throw MoMError(.invalidQuestion, "the question is \(text.count) characters long: ask in at most \(Self.maxQuestionLength)")
+        }
+        let question = Question(text)
+        guard !question.isEmpty else { return .nothing(question.answerType) }
+        let probes = writer.probes(for: question)
+        var groups: [(item: String?, probes: [Probe])] = []
+        for probe in probes {
+            if let index = groups.firstIndex(where: { $0.item == probe.item }) {
+                groups[index].probes.append(probe)
+            } else {
+                groups.append((probe.item, [probe]))
+            }
+        }
+        guard !groups.isEmpty else { return .nothing(question.answerType) }
+        let answers = try groups.map { try answer(question, probes: $0.probes, from: system) }
+        guard answers.count > 1 else { return answers[0] }
+        // A list: every item answered is part of the answer; the weakest answered item sets the confidence.
+        let answered = answers.filter { !$0.abstained }
+        return Answer(
+            answer: answered.map(\.answer).joined(separator: ", "),
+            continuation: answered.map(\.continuation).joined(separator: " | "),
+            confidence: answered.map(\.confidence).min() ?? answers.map(\.confidence).max() ?? 0,
+            abstained: answered.isEmpty, answerType: question.answerType, probe: answered.first?.probe,
+            tokens: answered.flatMap(\.tokens), memoriesRead: Array(Set(answered.flatMap(\.memoriesRead))).sorted(),
+            probesRead: answers.map(\.probesRead).reduce(0, +), items: answers)
+    }
+
+    /// The best-reading probe's answer among `probes`.
+    func answer(_ question: Question, probes: [Probe], from system: some RecallSystem) throws -> Answer {
+        let firsts = try system.strongestFirstTokens(of: probes.map(\.cue), limit: options.candidates)
+        let readOptions = ReadOptions(maxTokens: options.maxTokens, minConfidence: options.minConfidence)
+        var best: Answer?
+        for (index, first) in firsts {
+            let probe = probes[index]
+            let continuation = try system.read(cue: probe.cue, options: readOptions)
+            let span = AnswerSpan.find(question.answerType, in: continuation)
+            var confidence = first.strength
+            if let span {
+                for token in continuation.tokens[..<span.tokens.upperBound] { confidence = min(confidence, token.confidence) }
+            } else {
+                confidence = 0
+            }
+            let candidate = Answer(
+                answer: span?.text ?? "", continuation: continuation.answer, confidence: max(confidence, 0), abstained: false,
+                answerType: question.answerType, probe: probe, tokens: continuation.tokens, memoriesRead: continuation.memoriesRead,
+                probesRead: probes.count, items: nil)
+            if best == nil || candidate.confidence > best!.confidence { best = candidate }
+        }
+        guard var best else { return .nothing(question.answerType, probesRead: probes.count) }
+        if best.confidence < options.abstainBelow || best.answer.isEmpty {
+            best.abstained = true
+            best.answer = ""
+        }
+        return best
+    }
+}
+
+extension Answer {
+    /// The answer to a question with nothing to read.
+    static func nothing(_ type: AnswerType, probesRead: Int = 0) -> Answer {
+        Answer(
+            answer: "", continuation: "", confidence: 0, abstained: true, answerType: type, probe: nil, tokens: [], memoriesRead: [],
+            probesRead: probesRead, items: nil)
+    }
+}

@@ -1,0 +1,33 @@
+import MoMCore
+
+/// A memory the question layer can ask: MoM, one delta memory, or the full-context baseline.
+///
+/// The layer turns a question into cues and reads each one here; a system only has to continue a
+/// cue from what it holds, so every system is asked the same way and comparisons stay fair.
+public protocol RecallSystem {
+    /// Continues `cue` from the memory alone, token by token.
+    func read(cue: String, options: ReadOptions) throws -> ReadResult
+    /// The `limit` cues whose first token reads strongest, best first, with that token.
+    func strongestFirstTokens(of cues: [String], limit: Int) throws -> [(cue: Int, token: ReadToken)]
+    /// Tokens folded so far.
+    var tokenCount: UInt64 { get }
+}
+
+extension RecallSystem {
+    /// Reads every cue's first token; a system with a faster way overrides this.
+    public func strongestFirstTokens(of cues: [String], limit: Int) throws -> [(cue: Int, token: ReadToken)] {
+        var firsts: [(cue: Int, token: ReadToken)] = []
+        let options = ReadOptions(maxTokens: 1, minConfidence: -Float.infinity, stopsAtSentenceEnd: false)
+        for (index, cue) in cues.enumerated() {
+            do {
+                if let token = try read(cue: cue, options: options).tokens.first { firsts.append((index, token)) }
+            } catch let error as MoMError where error.code == .emptyCue {
+                continue
+            }
+        }
+        firsts.sort { $0.token.strength != $1.token.strength ? $0.token.strength > $1.token.strength : $0.cue < $1.cue }
+        return Array(firsts.prefix(limit))
+    }
+}
+
+extension MoMState: RecallSystem {}

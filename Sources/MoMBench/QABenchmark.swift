@@ -1,0 +1,199 @@
+import MoMAsk
+import MoMCore
+
+/// Questions over documents, asked through the question layer of every system alike: RULER's
+/// retrieval tasks and natural questions with unanswerable ones among them.
+public struct QABenchmark: Sendable {
+    /// One system on one task at one length.
+    public struct Row: Codable, Sendable, Equatable {
+        public var system: String
+        public var task: String
+        public var length: Int
+        public var questions: Int
+        /// Mean share of each answerable question's references found in its answer (RULER's
+        /// string_match_all); an abstention scores 0.
+        public var accuracy: Double
+        /// Of the questions answered (not abstained), the share answered right; an answered
+        /// unanswerable question is wrong. nil when nothing was answered.
+        public var precision: Double?
+        /// Area under the ROC curve of the confidence as a predictor of a right answer.
+        public var auroc: Double?
+        /// Share of unanswerable questions abstained (natural questions only).
+        public var abstainedUnanswerable: Double?
+        public var askP50Milliseconds: Double
+        public var askP99Milliseconds: Double
+        public var stateBytes: Int
+
+        enum CodingKeys: String, CodingKey {
+            case system, task, length, questions, accuracy, precision, auroc
+            case abstainedUnanswerable = "abstained_unanswerable"
+            case askP50Milliseconds = "ask_p50_ms"
+            case askP99Milliseconds = "ask_p99_ms"
+            case stateBytes = "state_bytes"
+        }
+    }
+
+    /// One question's outcome, kept for calibrating the abstention threshold.
+    public struct Outcome: Codable, Sendable, Equatable {
+        public var system: String
+        public var task: String
+        public var length: Int
+        public var question: String
+        public var references: [String]
+        public var answer: String
+        public var confidence: Float
+        /// The share of references the answer holds (0 for an unanswerable question).
+        public var score: Double
+        public var answerable: Bool
+        public var probe: String?
+    }
+
+    public var lengths: [Int]
+    public var tasks: [QATask]
+    public var systems: [PasskeyBenchmark.System]
+    public var trials: Int
+    public var seed: UInt64
+    public var prose: [String]
+    public var configuration: MoMConfiguration
+    public var options: AskOptions
+
+    public init(
+        lengths: [Int] = [4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10], tasks: [QATask] = QATask.allCases,
+        systems: [PasskeyBenchmark.System] = [.mom, .deltaSingle, .fullContext], trials: Int = 10, seed: UInt64 = 1,
+        prose: [String], configuration: MoMConfiguration = .default, options: AskOptions = AskOptions()
+    ) {
+        self.lengths = lengths
+        self.tasks = tasks
+        self.systems = systems
+        self.trials = trials
+        self.seed = seed
+        self.prose = prose
+        self.configuration = configuration
+        self.options = options
+    }
+
+    /// Runs every cell; `progress` hears each row as it is finished. Answers are read with no
+    /// threshold and judged at `options.abstainBelow`, so the outcomes serve any threshold.
+    public func run(progress: (Row) -> Void = { _ in }) throws -> (rows: [Row], outcomes: [Outcome]) {
+        let generator = QATaskGenerator(prose: prose)
+        var unthresholded = options
+        unthresholded.abstainBelow = 0
+        let answerer = QuestionAnswerer(options: unthresholded)
+        let passkey = PasskeyBenchmark(configuration: configuration)
+        var rows: [Row] = []
+        var outcomes: [Outcome] = []
+        let clock = ContinuousClock()
+        for length in lengths {
+            for task in tasks {
+                var cells: [PasskeyBenchmark.System: (outcomes: [Outcome], asks: [Double], bytes: Int)] = [:]
+                for trial in 0..<trials {
+                    let document = generator.document(task, tokens: length, seed: seed &+ UInt64(trial) &* 0x9E37_79B9 &+ UInt64(length))
+                    let bytes = Array(document.text.utf8)
+                    for system in systems {
+                        let memory = try Self.fold(bytes, system: system, configuration: passkey.configuration(for: system))
+                        var cell = cells[system] ?? ([], [], 0)
+                        cell.bytes = memory.stateBytes
+                        for question in document.questions {
+                            let start = clock.now
+                            let answer = try answerer.answer(question.text, from: memory)
+                            cell.asks.append((clock.now - start).seconds)
+                            let text = answer.abstained ? "" : answer.answer
+                            cell.outcomes.append(
+                                Outcome(
+                                    system: system.rawValue, task: task.rawValue, length: length, question: question.text,
+                                    references: question.references, answer: text, confidence: answer.confidence,
+                                    score: Self.score(text, references: question.references), answerable: question.isAnswerable,
+                                    probe: answer.probe?.cue))
+                        }
+                        cells[system] = cell
+                    }
+                }
+                for system in systems {
+                    guard let cell = cells[system] else { continue }
+                    let row = Self.row(
+                        system: system.rawValue, task: task, length: length, outcomes: cell.outcomes, asks: cell.asks.sorted(),
+                        bytes: cell.bytes, threshold: options.abstainBelow)
+                    rows.append(row)
+                    outcomes.append(contentsOf: cell.outcomes)
+                    progress(row)
+                }
+            }
+        }
+        return (rows, outcomes)
+    }
+
+    static func fold(_ bytes: [UInt8], system: PasskeyBenchmark.System, configuration: MoMConfiguration) throws -> any BenchmarkedSystem {
+        var memory: any BenchmarkedSystem
+        switch system {
+        case .fullContext: memory = try FullContextBaseline(configuration: configuration)
+        default: memory = try MoMState(configuration: configuration)
+        }
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let end = min(offset + (1 << 16), raw.count)
+                memory.fold(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
+                offset = end
+            }
+        }
+        return memory
+    }
+
+    /// The share of `references` found in `answer`, ignoring case.
+    public static func score(_ answer: String, references: [String]) -> Double {
+        guard !references.isEmpty else { return 0 }
+        let answer = answer.lowercased()
+        return Double(references.filter { answer.contains($0.lowercased()) }.count) / Double(references.count)
+    }
+
+    /// A row judged at `threshold`: an outcome below it counts as abstained.
+    static func row(system: String, task: QATask, length: Int, outcomes: [Outcome], asks: [Double], bytes: Int, threshold: Float) -> Row {
+        let answerable = outcomes.filter(\.answerable)
+        let unanswerable = outcomes.filter { !$0.answerable }
+        let accuracy = answerable.map { $0.confidence >= threshold ? $0.score : 0 }.reduce(0, +) / Double(max(answerable.count, 1))
+        let answered = outcomes.filter { $0.confidence >= threshold && !$0.answer.isEmpty }
+        let right = answered.filter { $0.answerable && $0.score == 1 }.count
+        return Row(
+            system: system, task: task.rawValue, length: length, questions: outcomes.count, accuracy: accuracy,
+            precision: answered.isEmpty ? nil : Double(right) / Double(answered.count),
+            auroc: auroc(outcomes.map { ($0.confidence, $0.answerable && $0.score == 1) }),
+            abstainedUnanswerable: unanswerable.isEmpty
+                ? nil : Double(unanswerable.filter { $0.confidence < threshold || $0.answer.isEmpty }.count) / Double(unanswerable.count),
+            askP50Milliseconds: percentile(asks, 0.5) * 1000, askP99Milliseconds: percentile(asks, 0.99) * 1000, stateBytes: bytes)
+    }
+
+    /// The probability that a right answer has a higher confidence than a wrong one (ties count
+    /// half); nil without both.
+    public static func auroc(_ samples: [(Float, Bool)]) -> Double? {
+        let positives = samples.filter(\.1).map(\.0)
+        let negatives = samples.filter { !$0.1 }.map(\.0)
+        guard !positives.isEmpty, !negatives.isEmpty else { return nil }
+        var wins = 0.0
+        for positive in positives {
+            for negative in negatives { wins += positive > negative ? 1 : positive == negative ? 0.5 : 0 }
+        }
+        return wins / Double(positives.count * negatives.count)
+    }
+
+    /// The lowest threshold at which the answered outcomes are at least `precision` right, and the
+    /// share of answerable questions it still answers right.
+    public static func calibrate(_ outcomes: [Outcome], precision: Double) -> (threshold: Float, coverage: Double) {
+        let candidates = Set(outcomes.map(\.confidence)).sorted()
+        let answerable = max(outcomes.filter(\.answerable).count, 1)
+        for threshold in candidates {
+            let answered = outcomes.filter { $0.confidence >= threshold && !$0.answer.isEmpty }
+            guard !answered.isEmpty else { break }
+            let right = answered.filter { $0.answerable && $0.score == 1 }.count
+            if Double(right) / Double(answered.count) >= precision {
+                return (threshold, Double(right) / Double(answerable))
+            }
+        }
+        return (candidates.last.map { $0.nextUp } ?? 1, 0)
+    }
+
+    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let rank = Int((fraction * Double(sorted.count - 1)).rounded(.up))
+        return sorted[min(rank, sorted.count - 1)]
+    }
+}

@@ -1,0 +1,86 @@
+import MoMBench
+import MoMCore
+import Testing
+
+@testable import MoMAsk
+
+/// The question layer answers questions in other words than the stored sentence, gives the span
+/// that answers, and abstains when the state holds no answer.
+@Suite struct QuestionAnswererTests {
+    static let facts = """
+        The old house stood at the end of the lane, and nobody had lived in it for years. Maria was born in Lisbon in 1984. \
+        The rain came down on the roofs of the town all through the night. The garage door code is 4711. \
+        A dog barked somewhere beyond the hill while the lamps went out one by one. The train to Porto leaves at 7:45 every morning. \
+        Jonas has 12 goats on the farm. The Silver Orchard was written by Ingrid Holm. The capital of Zorbia is Quexville. \
+        Everyone agreed that the winter had been long and the spring was late.
+
+        """
+
+    static func systems() throws -> [any RecallSystem] {
+        var mom = try MoMState()
+        mom.fold(facts)
+        var baseline = try FullContextBaseline()
+        baseline.fold(Array(facts.utf8))
+        return [mom, baseline]
+    }
+
+    @Test(arguments: [
+        ("Where was Maria born?", "Lisbon"),
+        ("When was Maria born?", "1984"),
+        ("What is the code for the garage door?", "4711"),
+        ("garage door code", "4711"),
+        ("Tell me the garage door code.", "4711"),
+        ("The garage door code is", "4711"),
+        ("When does the train to Porto leave?", "7:45"),
+        ("How many goats does Jonas have?", "12"),
+        ("Who wrote The Silver Orchard?", "Ingrid Holm"),
+        ("What is the capital of Zorbia?", "Quexville"),
+    ])
+    func answersTheSpan(question: String, expected: String) throws {
+        for system in try Self.systems() {
+            let answer = try QuestionAnswerer().answer(question, from: system)
+            #expect(!answer.abstained, "\(question) abstained at \(answer.confidence)")
+            #expect(answer.answer == expected, "\(question) → \(answer.answer) (\(answer.continuation))")
+        }
+    }
+
+    @Test(arguments: ["Where was Tomas born?", "What is the password for the bank account?", "How old is Jonas?", "What is the capital of Quelland?"])
+    func abstainsWhenNothingAnswers(question: String) throws {
+        for system in try Self.systems() {
+            let answer = try QuestionAnswerer().answer(question, from: system)
+            #expect(answer.abstained, "\(question) answered \(answer.answer) at \(answer.confidence)")
+            #expect(answer.answer.isEmpty)
+        }
+    }
+
+    @Test func nothingToReadAbstainsAndTooLongIsRefused() throws {
+        let state = try #require(try Self.systems().first)
+        for question in ["...", "?", "  ", "¿¡"] {
+            let answer = try QuestionAnswerer().answer(question, from: state)
+            #expect(answer.abstained && answer.probesRead == 0)
+        }
+        #expect {
+            try QuestionAnswerer().answer(String(repeating: "word ", count: 300_000), from: state)
+        } throws: { ($0 as? MoMError)?.code == .invalidQuestion }
+    }
+
+    @Test func otherScriptsAreReadNotRefused() throws {
+        var state = try MoMState()
+        state.fold("Η πόρτα έχει κωδικό 4711. 門の番号は 8812 です。 Then nothing more. ")
+        let answer = try QuestionAnswerer().answer("Η πόρτα έχει κωδικό", from: state)
+        #expect(answer.answer == "4711")
+        let other = try QuestionAnswerer().answer("門の番号は", from: state)
+        #expect(other.answer == "8812")
+        // A question in a script the document never used reads nothing strong.
+        #expect(try QuestionAnswerer().answer("Где родилась Мария?", from: state).abstained)
+    }
+
+    @Test func askingNeverChangesTheState() throws {
+        var state = try MoMState()
+        state.fold(Self.facts)
+        let before = state.digest
+        _ = try QuestionAnswerer().answer("Where was Maria born?", from: state)
+        _ = try QuestionAnswerer().answer("What is the capital of Quelland?", from: state)
+        #expect(state.digest == before)
+    }
+}
