@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries momd links (liblz4, SQLite) and the tools the tests use (lz4,
-# sqlite3) when they are missing; then, unless --deps-only is given, builds the release binary.
+# sqlite3, schemathesis) when they are missing; then, unless --deps-only is given, builds the
+# release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,23 @@ if ! dpkg -s "${packages[@]}" >/dev/null 2>&1; then
     if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}"
+fi
+
+# schemathesis checks the daemon against schemas/openapi.yaml in the test suite
+# (Tests/momdTests/SchemathesisTests.swift). A pinned version, used from PATH when it is that
+# version, else installed into a virtual environment under .build/tools.
+schemathesis_version=4.32.5
+schemathesis_venv=.build/tools/schemathesis
+if ! { command -v schemathesis >/dev/null 2>&1 && schemathesis --version 2>/dev/null | grep -qx "schemathesis, version $schemathesis_version"; } \
+    && ! [ -x "$schemathesis_venv/bin/schemathesis" ]; then
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        sudo=""
+        if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-venv
+    fi
+    python3 -m venv "$schemathesis_venv"
+    "$schemathesis_venv/bin/pip" install -q "schemathesis==$schemathesis_version"
 fi
 
 if [ "${1:-}" != "--deps-only" ]; then

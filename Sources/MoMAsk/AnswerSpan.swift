@@ -85,6 +85,19 @@ public struct AnswerSpan: Sendable, Equatable {
                 end += 1
             }
             return start..<end
+        case .code:
+            // The first run written without spaces that holds a digit: "4711", "7:45", a UUID.
+            var begin = start
+            while begin < pieces.count && begin - start <= 4 {
+                var end = begin + 1
+                while end < pieces.count && !pieces[end].spaceBefore && !clauseEnds.contains(pieces[end].text) { end += 1 }
+                if pieces[begin..<end].contains(where: \.isDigit) {
+                    while end > begin + 1 && leading.contains(pieces[end - 1].text) { end -= 1 }
+                    return begin..<end
+                }
+                begin = end
+            }
+            return nil
         case .number:
             guard let first = (start..<pieces.count).first(where: { pieces[$0].isDigit }), first - start <= 4 else { return nil }
             let begin = first > 0 && currency.contains(pieces[first - 1].text) ? first - 1 : first

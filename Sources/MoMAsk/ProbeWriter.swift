@@ -140,7 +140,7 @@ public struct ProbeWriter: Sendable {
         case .place: return ["in", "at", "on", "from", "to"]
         case .time: return ["in", "on", "at", "since"]
         case .name: return ["by"]
-        case .number, .phrase: return []
+        case .number, .phrase, .code: return []
         }
     }
 

@@ -8,6 +8,8 @@ public enum AnswerType: String, Sendable, Codable, CaseIterable {
     case place
     /// A person or a name: "who", "whom".
     case name
+    /// A code written as one run with digits in it: "the door code", "the pass key", a UUID.
+    case code
     /// Whatever follows, up to the end of the clause: "what", "which", a noun phrase, a cue.
     case phrase
 }
@@ -197,8 +199,16 @@ public struct Question: Sendable, Equatable {
         case "who", "whom", "whose":
             return .name
         default:
-            return .phrase
+            return headNoun(of: body).flatMap { EnglishWords.headTypes[$0] } ?? .phrase
         }
+    }
+
+    /// The noun a body is about: the last word before its first preposition ("the code for the
+    /// door" → "code"), or its last word.
+    static func headNoun(of body: [String]) -> String? {
+        let lower = body.map { $0.lowercased() }
+        let end = lower.firstIndex(where: { EnglishWords.prepositions.contains($0) }) ?? lower.count
+        return lower[..<end].last(where: { word in word.contains { $0.isLetter } })
     }
 }
 
@@ -215,6 +225,17 @@ enum EnglishWords {
     static let contractions: [String: (String, String)] = [
         "what's": ("what", "is"), "who's": ("who", "is"), "where's": ("where", "is"), "when's": ("when", "is"),
         "how's": ("how", "is"), "what’s": ("what", "is"), "who’s": ("who", "is"), "where’s": ("where", "is"),
+    ]
+    /// The answer type a head noun asks for ("What is the door code?" → a code).
+    static let headTypes: [String: AnswerType] = [
+        "number": .number, "numbers": .number, "amount": .number, "count": .number, "age": .number, "price": .number,
+        "cost": .number, "total": .number, "population": .number, "height": .number, "weight": .number,
+        "code": .code, "codes": .code, "uuid": .code, "uuids": .code, "id": .code, "pin": .code, "key": .code, "keys": .code,
+        "identifier": .code, "serial": .code,
+        "time": .time, "date": .time, "day": .time, "year": .time, "hour": .time, "birthday": .time, "deadline": .time,
+        "city": .place, "country": .place, "place": .place, "town": .place, "birthplace": .place, "location": .place,
+        "capital": .place, "address": .place,
+        "author": .name, "name": .name, "owner": .name, "writer": .name,
     ]
     static let beForms: Set<String> = ["is", "are", "was", "were", "be", "been"]
     static let doForms: Set<String> = ["do", "does", "did"]

@@ -14,7 +14,7 @@ public struct AskOptions: Sendable, Codable, Equatable {
 
     public static let defaultAbstainBelow: Float = 0.7
 
-    public init(abstainBelow: Float = AskOptions.defaultAbstainBelow, maxTokens: Int = 48, minConfidence: Float = 0.3, candidates: Int = 4) {
+    public init(abstainBelow: Float = AskOptions.defaultAbstainBelow, maxTokens: Int = 48, minConfidence: Float = 0.3, candidates: Int = 6) {
         self.abstainBelow = abstainBelow
         self.maxTokens = maxTokens
         self.minConfidence = minConfidence
@@ -26,6 +26,8 @@ public struct AskOptions: Sendable, Codable, Equatable {
 public struct Answer: Sendable, Codable, Equatable {
     /// The span that answers ("4711", "Lisbon"); empty when abstained.
     public var answer: String
+    /// When abstained, the span that would have been answered (for calibrating the threshold).
+    public var withheld: String = ""
     /// Everything decoded after the winning probe.
     public var continuation: String
     /// The weaker of the probe's match strength and the span tokens' confidences.
@@ -53,14 +55,15 @@ public struct QuestionAnswerer: Sendable {
         self.options = options
     }
 
-    /// Characters of a question read at most: a question is a sentence or two, and probing grows
+    /// Characters (Unicode scalars) of a question read at most: a question is a sentence or two, and probing grows
     /// with its words.
     public static let maxQuestionLength = 4096
 
     /// Answers `text` from `system` alone. A question with nothing to read abstains.
     public func answer(_ text: String, from system: some RecallSystem) throws -> Answer {
-        guard text.count <= Self.maxQuestionLength else {
-            throw MoMError(.invalidQuestion, "the question is \(text.count) characters long: ask in at most \(Self.maxQuestionLength)")
+        guard text.unicodeScalars.count <= Self.maxQuestionLength else {
+            throw MoMError(
+                .invalidQuestion, "the question is \(text.unicodeScalars.count) characters long: ask in at most \(Self.maxQuestionLength)")
         }
         let question = Question(text)
         guard !question.isEmpty else { return .nothing(question.answerType) }
@@ -93,6 +96,8 @@ public struct QuestionAnswerer: Sendable {
         let readOptions = ReadOptions(maxTokens: options.maxTokens, minConfidence: options.minConfidence)
         var best: Answer?
         for (index, first) in firsts {
+            // An answer's confidence is at most its probe's strength: weaker probes cannot win.
+            if let best, best.confidence >= first.strength { break }
             let probe = probes[index]
             let continuation = try system.read(cue: probe.cue, options: readOptions)
             let span = AnswerSpan.find(question.answerType, in: continuation)
@@ -111,6 +116,7 @@ public struct QuestionAnswerer: Sendable {
         guard var best else { return .nothing(question.answerType, probesRead: probes.count) }
         if best.confidence < options.abstainBelow || best.answer.isEmpty {
             best.abstained = true
+            best.withheld = best.answer
             best.answer = ""
         }
         return best

@@ -61,9 +61,7 @@ public struct FullContextBaseline: Sendable {
                 break
             }
             for (index, value) in zip(query.indices, query.values) { dense[Int(index)] = value }
-            let (position, rawScore) = cache.attend(dense)
-            // Scored like MoM's strength: 1 when every token of the query matches a stored context.
-            let score = rawScore / configuration.matchCoverage(tokens: context.count)
+            let (position, score) = cache.attend(dense)
             for index in query.indices { dense[Int(index)] = 0 }
             if tokens.isEmpty, let floor = options.abstainBelow, score < floor {
                 stop = .abstained

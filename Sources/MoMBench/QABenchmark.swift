@@ -41,6 +41,8 @@ public struct QABenchmark: Sendable {
         public var question: String
         public var references: [String]
         public var answer: String
+        /// The span held back by an abstention: what the answer would have been with no threshold.
+        public var withheld: String
         public var confidence: Float
         /// The share of references the answer holds (0 for an unanswerable question).
         public var score: Double
@@ -72,13 +74,11 @@ public struct QABenchmark: Sendable {
         self.options = options
     }
 
-    /// Runs every cell; `progress` hears each row as it is finished. Answers are read with no
-    /// threshold and judged at `options.abstainBelow`, so the outcomes serve any threshold.
+    /// Runs every cell; `progress` hears each row as it is finished. Each outcome keeps the span
+    /// an abstention held back, so the outcomes of single questions serve any threshold.
     public func run(progress: (Row) -> Void = { _ in }) throws -> (rows: [Row], outcomes: [Outcome]) {
         let generator = QATaskGenerator(prose: prose)
-        var unthresholded = options
-        unthresholded.abstainBelow = 0
-        let answerer = QuestionAnswerer(options: unthresholded)
+        let answerer = QuestionAnswerer(options: options)
         let passkey = PasskeyBenchmark(configuration: configuration)
         var rows: [Row] = []
         var outcomes: [Outcome] = []
@@ -101,7 +101,8 @@ public struct QABenchmark: Sendable {
                             cell.outcomes.append(
                                 Outcome(
                                     system: system.rawValue, task: task.rawValue, length: length, question: question.text,
-                                    references: question.references, answer: text, confidence: answer.confidence,
+                                    references: question.references, answer: text, withheld: answer.withheld,
+                                    confidence: answer.confidence,
                                     score: Self.score(text, references: question.references), answerable: question.isAnswerable,
                                     probe: answer.probe?.cue))
                         }
@@ -112,7 +113,7 @@ public struct QABenchmark: Sendable {
                     guard let cell = cells[system] else { continue }
                     let row = Self.row(
                         system: system.rawValue, task: task, length: length, outcomes: cell.outcomes, asks: cell.asks.sorted(),
-                        bytes: cell.bytes, threshold: options.abstainBelow)
+                        bytes: cell.bytes)
                     rows.append(row)
                     outcomes.append(contentsOf: cell.outcomes)
                     progress(row)
@@ -146,19 +147,18 @@ public struct QABenchmark: Sendable {
         return Double(references.filter { answer.contains($0.lowercased()) }.count) / Double(references.count)
     }
 
-    /// A row judged at `threshold`: an outcome below it counts as abstained.
-    static func row(system: String, task: QATask, length: Int, outcomes: [Outcome], asks: [Double], bytes: Int, threshold: Float) -> Row {
+    /// A row of outcomes judged as answered (an abstention has an empty answer).
+    static func row(system: String, task: QATask, length: Int, outcomes: [Outcome], asks: [Double], bytes: Int) -> Row {
         let answerable = outcomes.filter(\.answerable)
         let unanswerable = outcomes.filter { !$0.answerable }
-        let accuracy = answerable.map { $0.confidence >= threshold ? $0.score : 0 }.reduce(0, +) / Double(max(answerable.count, 1))
-        let answered = outcomes.filter { $0.confidence >= threshold && !$0.answer.isEmpty }
+        let accuracy = answerable.map(\.score).reduce(0, +) / Double(max(answerable.count, 1))
+        let answered = outcomes.filter { !$0.answer.isEmpty }
         let right = answered.filter { $0.answerable && $0.score == 1 }.count
         return Row(
             system: system, task: task.rawValue, length: length, questions: outcomes.count, accuracy: accuracy,
             precision: answered.isEmpty ? nil : Double(right) / Double(answered.count),
-            auroc: auroc(outcomes.map { ($0.confidence, $0.answerable && $0.score == 1) }),
-            abstainedUnanswerable: unanswerable.isEmpty
-                ? nil : Double(unanswerable.filter { $0.confidence < threshold || $0.answer.isEmpty }.count) / Double(unanswerable.count),
+            auroc: auroc(outcomes.map { ($0.confidence, $0.answerable && score($0.answer + $0.withheld, references: $0.references) == 1) }),
+            abstainedUnanswerable: unanswerable.isEmpty ? nil : Double(unanswerable.filter(\.answer.isEmpty).count) / Double(unanswerable.count),
             askP50Milliseconds: percentile(asks, 0.5) * 1000, askP99Milliseconds: percentile(asks, 0.99) * 1000, stateBytes: bytes)
     }
 
@@ -176,14 +176,16 @@ public struct QABenchmark: Sendable {
     }
 
     /// The lowest threshold at which the answered outcomes are at least `precision` right, and the
-    /// share of answerable questions it still answers right.
+    /// share of answerable questions it still answers right. Questions over a list are left out:
+    /// their items are thresholded one by one.
     public static func calibrate(_ outcomes: [Outcome], precision: Double) -> (threshold: Float, coverage: Double) {
-        let candidates = Set(outcomes.map(\.confidence)).sorted()
-        let answerable = max(outcomes.filter(\.answerable).count, 1)
+        let single = outcomes.filter { $0.references.count <= 1 }
+        let candidates = Set(single.map(\.confidence)).sorted()
+        let answerable = max(single.filter(\.answerable).count, 1)
         for threshold in candidates {
-            let answered = outcomes.filter { $0.confidence >= threshold && !$0.answer.isEmpty }
+            let answered = single.filter { $0.confidence >= threshold && !($0.answer + $0.withheld).isEmpty }
             guard !answered.isEmpty else { break }
-            let right = answered.filter { $0.answerable && $0.score == 1 }.count
+            let right = answered.filter { $0.answerable && score($0.answer + $0.withheld, references: $0.references) == 1 }.count
             if Double(right) / Double(answered.count) >= precision {
                 return (threshold, Double(right) / Double(answerable))
             }

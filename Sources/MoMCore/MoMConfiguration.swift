@@ -70,6 +70,27 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         self.updateRule = updateRule
     }
 
+    /// Reads the floats as JSON numbers of any magnitude, rounded to the nearest Float (the
+    /// synthesized decoding refuses a number a Float cannot hold exactly in range, 1e-300 say,
+    /// as "not valid JSON"); `validate()` then judges the values.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        memories = try container.decode(Int.self, forKey: .memories)
+        topK = try container.decode(Int.self, forKey: .topK)
+        dk = try container.decode(Int.self, forKey: .dk)
+        dv = try container.decode(Int.self, forKey: .dv)
+        window = try container.decode(Int.self, forKey: .window)
+        hashesPerOrder = try container.decode(Int.self, forKey: .hashesPerOrder)
+        orderWeights = try container.decode([Double].self, forKey: .orderWeights).map { Float($0) }
+        alpha = Float(try container.decode(Double.self, forKey: .alpha))
+        beta = Float(try container.decode(Double.self, forKey: .beta))
+        sharedMemory = try container.decode(Bool.self, forKey: .sharedMemory)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        maxTokenLength = try container.decode(Int.self, forKey: .maxTokenLength)
+        routingChunkTokens = try container.decode(Int.self, forKey: .routingChunkTokens)
+        updateRule = try container.decode(UpdateRule.self, forKey: .updateRule)
+    }
+
     /// The defaults the README documents and the benchmarks measure.
     public static let `default` = MoMConfiguration()
 
@@ -166,22 +187,5 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
             throw MoMError(.corruptState, "state holds an invalid configuration: \(error.message)")
         }
         return configuration
-    }
-}
-
-extension MoMConfiguration {
-    /// The cosine between the key of a context of `tokens` tokens and the key of a longer stored
-    /// context that agrees on those tokens: how much a perfect match on fewer orders can read.
-    /// Reads divide by it, so a short cue that matches all it has reads a strength of about 1.
-    public func matchCoverage(tokens: Int) -> Float {
-        let orders = min(max(tokens, 0), window)
-        var covered: Float = 0
-        var total: Float = 0
-        for (order, weight) in orderWeights.enumerated() {
-            total += weight * weight
-            if order < orders { covered += weight * weight }
-        }
-        guard total > 0, covered > 0 else { return 1 }
-        return (covered / total).squareRoot()
     }
 }

@@ -22,11 +22,11 @@ public struct ReadToken: Sendable, Codable, Equatable {
     public var text: String
     /// Cosine between the read-out and the token's value code.
     public var confidence: Float
-    /// How much of the read-out points at the token: its projection on the token's unit code,
-    /// divided by what a stored context agreeing on every token of the query would give
-    /// (`MoMConfiguration.matchCoverage`). A query whose whole context was stored reads about 1;
-    /// one that shares only its last words with a stored context reads a fraction, even when the
-    /// direction (the confidence) is right.
+    /// How much of the read-out points at the token: its projection on the token's unit code. A
+    /// query whose whole context (all `window` tokens) was stored reads about 1; one that shares
+    /// only its last words with a stored context, or that has fewer tokens than the window, reads
+    /// a fraction, even when the direction (the confidence) is right: a short match is weak
+    /// evidence.
     public var strength: Float
     /// Memories the step read, best first.
     public var memories: [Int]
@@ -83,22 +83,20 @@ extension MoMState {
     /// longest first and the vocabulary is searched only until no longer read-out could win.
     public func strongestFirstTokens(of cues: [String], limit: Int) throws -> [(cue: Int, token: ReadToken)] {
         let decoder = try CueDecoder(state: self)
-        // bound: the read-out's length over the coverage, which no strength can exceed.
-        var readouts: [(cue: Int, output: [Float], coverage: Float, bound: Float, memories: [Int])] = []
+        // bound: the read-out's length, which no projection on a unit code can exceed.
+        var readouts: [(cue: Int, output: [Float], bound: Float, memories: [Int])] = []
         for (index, cue) in cues.enumerated() {
             guard let context = try? decoder.context(for: cue), let (output, selection) = decoder.readout(context) else { continue }
             var squares: Float = 0
             for value in output { squares += value * value }
-            let coverage = configuration.matchCoverage(tokens: context.count)
-            readouts.append((index, output, coverage, squares.squareRoot() / coverage, selection.memories))
+            readouts.append((index, output, squares.squareRoot(), selection.memories))
         }
         readouts.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.cue < $1.cue }
         var best: [(cue: Int, token: ReadToken)] = []
         for readout in readouts {
             if best.count >= limit, let weakest = best.last, weakest.token.strength >= readout.bound { break }
-            let (entry, confidence, projection) = decoder.codes.nearest(to: readout.output)
+            let (entry, confidence, strength) = decoder.codes.nearest(to: readout.output)
             guard let entry else { continue }
-            let strength = projection / readout.coverage
             let token = ReadToken(
                 text: engine.vocabulary.surface(entry), confidence: confidence, strength: strength, memories: readout.memories)
             best.append((readout.cue, token))
@@ -192,8 +190,7 @@ struct CueDecoder {
                 stop = .lowConfidence
                 break
             }
-            let (entry, confidence, projection) = codes.nearest(to: output)
-            let strength = projection / configuration.matchCoverage(tokens: context.count)
+            let (entry, confidence, strength) = codes.nearest(to: output)
             if tokens.isEmpty, let floor = options.abstainBelow, confidence < floor {
                 stop = .abstained
                 abstainedConfidence = confidence

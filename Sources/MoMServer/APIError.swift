@@ -43,13 +43,16 @@ public struct APIError: HTTPResponseError, Sendable {
             case .invalidDocumentName, .invalidArgument: status = .badRequest
             case .unknownDocument, .unknownSnapshot: status = .notFound
             case .configurationMismatch, .concurrentWrite, .offsetMismatch: status = .conflict
+            case .binaryData: status = .unprocessableContent
             case .notMomdDatabase, .newerSchema, .corruptData, .database: status = .internalServerError
             }
             return APIError(status, code: error.code.rawValue, error.message)
         case let error as MoMError:
             let status: HTTPResponse.Status
             switch error.code {
-            case .emptyCue, .invalidQuestion, .invalidConfiguration: status = .badRequest
+            case .emptyCue, .invalidQuestion: status = .badRequest
+            // Well-formed, but a configuration the model cannot have.
+            case .invalidConfiguration: status = .unprocessableContent
             case .emptyDocument: status = .conflict
             case .configurationMismatch: status = .conflict
             case .corruptState, .unsupportedStateVersion: status = .internalServerError

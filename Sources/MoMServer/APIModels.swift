@@ -22,6 +22,25 @@ public struct AskRequest: Codable, Sendable {
         self.at = at
     }
 
+    /// Reads the thresholds as JSON numbers of any magnitude and checks their range before
+    /// rounding them to the nearest Float (the synthesized decoding refuses one a Float cannot
+    /// hold, 1e-300 say, as "not valid JSON").
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        question = try container.decode(String.self, forKey: .question)
+        maxTokens = try container.decodeIfPresent(Int.self, forKey: .maxTokens)
+        func threshold(_ key: CodingKeys, _ name: String) throws -> Float? {
+            guard let value = try container.decodeIfPresent(Double.self, forKey: key) else { return nil }
+            guard (-1...1).contains(value) else {
+                throw APIError(.badRequest, code: "bad_request", "\(name) is a cosine: it must be in -1...1, not \(value)")
+            }
+            return Float(value)
+        }
+        minConfidence = try threshold(.minConfidence, "min_confidence")
+        abstainBelow = try threshold(.abstainBelow, "abstain_below")
+        at = try container.decodeIfPresent(UInt64.self, forKey: .at)
+    }
+
     public var options: AskOptions {
         var options = AskOptions()
         if let maxTokens { options.maxTokens = maxTokens }

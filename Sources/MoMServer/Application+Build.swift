@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MoMCore
 import MoMStore
 import ServiceLifecycle
 #if canImport(Glibc)
@@ -61,7 +62,7 @@ public func buildApplication(store: MoMStore, options: ServerOptions, logger: Lo
     let address = options.address
     return Application(
         router: router,
-        configuration: .init(address: bindAddress, serverName: "momd"),
+        configuration: .init(address: bindAddress, serverName: "momd/\(MoMVersion.current)"),
         services: [RegistryShutdownService(registry: registry, logger: logger)],
         onServerRunning: { _ in
             if case .unixSocket(let path) = address { _ = chmod(path, 0o600) }

@@ -33,12 +33,13 @@ public actor DocumentActor {
         isIngesting = false
     }
 
-    /// Folds and commits bytes that begin at `offset` of the document (the end if nil).
-    /// Returns the acknowledgment and the seconds spent writing snapshots.
-    func append(_ bytes: [UInt8], at offset: UInt64?) throws -> (DocumentSession.Acknowledgment, Duration) {
+    /// Folds and commits bytes that begin at `offset` of the document (the end if nil); binary
+    /// data is refused unless `allowingBinary`. Returns the acknowledgment and the seconds spent
+    /// writing snapshots.
+    func append(_ bytes: [UInt8], at offset: UInt64?, allowingBinary: Bool) throws -> (DocumentSession.Acknowledgment, Duration) {
         let before = session.snapshotDuration
         let acknowledgment = try bytes.withUnsafeBytes { raw in
-            try session.append(raw, at: offset ?? session.committedOffset)
+            try session.append(raw, at: offset ?? session.committedOffset, allowingBinary: allowingBinary)
         }
         return (acknowledgment, session.snapshotDuration - before)
     }

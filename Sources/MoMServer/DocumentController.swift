@@ -51,12 +51,39 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         documents.post(":doc/ask") { request, context in try await ask(request, context: context) }
         documents.get(":doc/routing") { request, context in
             let name = try context.parameters.require("doc")
-            let from = request.uri.queryParameters.get("from", as: UInt64.self) ?? 0
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 1000
+            let from = try request.integerQuery("from", in: 0...maximumInt64Query) ?? 0
+            let limit = try request.integerQuery("limit", in: 0...100_000) ?? 1000
             let info = try store.document(named: name)
             return try jsonResponse(RoutingResponse(
                 document: name, chunkTokens: info.configuration.routingChunkTokens,
-                chunks: try store.routingHistory(of: name, from: from, limit: max(0, min(limit, 100_000)))))
+                chunks: try store.routingHistory(of: name, from: from, limit: limit)))
+        }
+        addMethodNotAllowed(to: router)
+    }
+
+    /// Answers 405, with the methods a path does serve in `Allow`, for every other method a
+    /// client may try on it (the router alone would answer 404, as for a path it does not know).
+    func addMethodNotAllowed(to router: Hummingbird.Router<Context>) {
+        var served: [String: [String]] = [:]
+        for route in Self.routes {
+            let parts = route.split(separator: " ", maxSplits: 1)
+            served[String(parts[1]), default: []].append(String(parts[0]))
+        }
+        let candidates = ["GET", "PUT", "POST", "DELETE", "PATCH", "TRACE", "QUERY", "CONNECT"]
+        for (path, methods) in served {
+            let allow = methods.joined(separator: ", ")
+            let routerPath = RouterPath(path.replacingOccurrences(of: "{doc}", with: ":doc"))
+            for method in candidates where !methods.contains(method) {
+                guard let httpMethod = HTTPRequest.Method(method) else { continue }
+                router.on(routerPath, method: httpMethod) { request, _ in
+                    let body = try JSONCoding.encoder.encode(
+                        APIError.Body(error: .init(
+                            code: "method_not_allowed", message: "\(request.method) is not served on \(path); it takes \(allow)")))
+                    return Response(
+                        status: .methodNotAllowed, headers: [.contentType: "application/json", .allow: allow],
+                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
+                }
+            }
         }
     }
 
@@ -67,7 +94,7 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         try DocumentName.validate(name)
         // A hot document may hold acknowledged bytes its snapshots do not cover yet; the store
         // replays them from the journal, so the report is the acknowledged state either way.
-        let selector: StateSelector = request.uri.queryParameters.get("at", as: UInt64.self).map { .atOrBefore(tokens: $0) } ?? .current
+        let selector: StateSelector = try request.integerQuery("at", in: 0...maximumInt64Query).map { .atOrBefore(tokens: $0) } ?? .current
         return try jsonResponse(try store.report(of: name, at: selector))
     }
 
@@ -83,6 +110,12 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         } catch {
             throw APIError(.badRequest, code: "bad_request", "the body is not a memory-model configuration: \(error)")
         }
+        do {
+            try configuration.validate()
+        } catch let error as MoMError {
+            // Well-formed, but a configuration the model cannot have (out of a field's range, or fields that do not fit together).
+            throw APIError(.unprocessableContent, code: error.code.rawValue, error.message)
+        }
         let existed = (try? store.document(named: name)) != nil
         let info = try store.createDocument(named: name, configuration: configuration)
         return try jsonResponse(DocumentSummary(info), status: existed ? .ok : .created)
@@ -90,11 +123,18 @@ public struct DocumentController<Context: RequestContext>: Sendable {
 
     func ingest(_ request: Request, context: Context) async throws -> Response {
         let name = try context.parameters.require("doc")
-        let offset = request.uri.queryParameters.get("offset", as: UInt64.self)
+        let offset = try request.integerQuery("offset", in: 0...maximumInt64Query)
+        let allowingBinary = try request.booleanQuery("allow_binary") ?? false
+        guard !request.hasNoBody else {
+            throw APIError(
+                .badRequest, code: "missing_body",
+                "an ingest request carries the text as its body (application/octet-stream); to create an empty document, send an empty body with that Content-Type"
+            )
+        }
         let response = try await registry.withDocument(name, createIfMissing: true) { actor in
             try await actor.beginIngest()
             do {
-                let response = try await stream(request.body, into: actor, from: offset)
+                let response = try await stream(request.body, into: actor, from: offset, allowingBinary: allowingBinary)
                 await actor.endIngest()
                 return response
             } catch {
@@ -108,8 +148,11 @@ public struct DocumentController<Context: RequestContext>: Sendable {
     }
 
     /// Folds a request body into a document in batches as it arrives; each batch is committed
-    /// before the next is read.
-    func stream(_ body: RequestBody, into actor: DocumentActor, from offset: UInt64?) async throws -> IngestResponse {
+    /// before the next is read. Binary data stops the stream (422) after the text before it is
+    /// committed, unless `allowingBinary`.
+    func stream(_ body: RequestBody, into actor: DocumentActor, from offset: UInt64?, allowingBinary: Bool) async throws
+        -> IngestResponse
+    {
         var position = offset
         var received: UInt64 = 0
         let before = await actor.committedOffset
@@ -117,7 +160,7 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         pending.reserveCapacity(limits.ingestBatchBytes)
         func flush() async throws {
             guard !pending.isEmpty else { return }
-            let (_, snapshotTime) = try await actor.append(pending, at: position)
+            let (_, snapshotTime) = try await actor.append(pending, at: position, allowingBinary: allowingBinary)
             metrics.recordSnapshot(snapshotTime)
             if let start = position { position = start + UInt64(pending.count) }
             pending.removeAll(keepingCapacity: true)
@@ -148,9 +191,7 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         do {
             let body = try await request.body.collect(upTo: limits.maxAskBytes)
             let ask = try JSONCoding.decoder.decode(AskRequest.self, from: Data(buffer: body))
-            guard ask.question.contains(where: { !$0.isWhitespace }) else {
-                throw MoMError(.invalidQuestion, "the question is empty: ask a question or give the words that precede the answer")
-            }
+            try Self.validate(ask)
             let answerer = QuestionAnswerer(options: ask.options)
             let answer: Answer
             let tokens: UInt64
@@ -174,6 +215,29 @@ public struct DocumentController<Context: RequestContext>: Sendable {
             throw error
         }
     }
+}
+
+extension DocumentController {
+    /// The ask request's bounds, as schemas/openapi.yaml states them (the thresholds' range is
+    /// checked while decoding, before they are rounded to Float).
+    static func validate(_ ask: AskRequest) throws {
+        func refuse(_ message: String) -> APIError { APIError(.badRequest, code: "bad_request", message) }
+        guard ask.question.contains(where: { !$0.isWhitespace }) else {
+            throw MoMError(.invalidQuestion, "the question is empty: ask a question or give the words that precede the answer")
+        }
+        guard ask.question.unicodeScalars.count <= maxQuestionCharacters else {
+            throw refuse("question must be at most \(maxQuestionCharacters) characters")
+        }
+        if let maxTokens = ask.maxTokens, !(1...maxAnswerTokens).contains(maxTokens) {
+            throw refuse("max_tokens must be in 1...\(maxAnswerTokens), not \(maxTokens)")
+        }
+        if let at = ask.at, at > maximumInt64Query { throw refuse("at must be at most \(maximumInt64Query)") }
+    }
+
+    /// Longer than any question; it keeps an ask request's JSON under `maxAskBytes`.
+    static var maxQuestionCharacters: Int { QuestionAnswerer.maxQuestionLength }
+    /// Each answer token is one decoding step over the vocabulary; this bounds an ask's work.
+    static var maxAnswerTokens: Int { 4096 }
 }
 
 /// Bounds on what one request may carry.

@@ -88,9 +88,11 @@ public struct MoMClient: Sendable {
     }
 
     /// Sends one piece of a document; `offset` (where its first byte belongs) makes a retry
-    /// idempotent.
-    public func ingest(_ name: String, offset: UInt64?, bytes: some Sequence<UInt8>) async throws -> IngestResponse {
-        var request = try ingestRequest(name, offset: offset)
+    /// idempotent. Binary data is refused (`binary_data`) unless `allowingBinary`.
+    public func ingest(_ name: String, offset: UInt64?, bytes: some Sequence<UInt8>, allowingBinary: Bool = false) async throws
+        -> IngestResponse
+    {
+        var request = try ingestRequest(name, offset: offset, allowingBinary: allowingBinary)
         request.body = .bytes(ByteBuffer(bytes: bytes))
         return try await decode(try await execute(request, deadline: .hours(1)))
     }
@@ -109,17 +111,19 @@ public struct MoMClient: Sendable {
 
     /// Streams bytes into a document; `offset` (where the first byte belongs in the document)
     /// makes a retry idempotent.
-    public func ingest<Chunks: AsyncSequence & Sendable>(_ name: String, offset: UInt64?, chunks: Chunks) async throws
-        -> IngestResponse where Chunks.Element == ByteBuffer
-    {
-        var request = try ingestRequest(name, offset: offset)
+    public func ingest<Chunks: AsyncSequence & Sendable>(
+        _ name: String, offset: UInt64?, chunks: Chunks, allowingBinary: Bool = false
+    ) async throws -> IngestResponse where Chunks.Element == ByteBuffer {
+        var request = try ingestRequest(name, offset: offset, allowingBinary: allowingBinary)
         request.body = .stream(chunks, length: .unknown)
         return try await decode(try await execute(request, deadline: .hours(24 * 365)))
     }
 
-    func ingestRequest(_ name: String, offset: UInt64?) throws -> HTTPClientRequest {
-        var path = "/v1/docs/\(Self.escape(name))/ingest"
-        if let offset { path += "?offset=\(offset)" }
+    func ingestRequest(_ name: String, offset: UInt64?, allowingBinary: Bool) throws -> HTTPClientRequest {
+        var query: [String] = []
+        if let offset { query.append("offset=\(offset)") }
+        if allowingBinary { query.append("allow_binary=true") }
+        let path = "/v1/docs/\(Self.escape(name))/ingest" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         var request = HTTPClientRequest(url: try url(path))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/octet-stream")

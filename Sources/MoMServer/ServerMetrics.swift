@@ -20,17 +20,20 @@ public struct ServerMetrics: Sendable {
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .seconds(1),
         ]
-        documents = registry.makeGauge(name: "momd_documents", help: "Documents in the database.")
-        hotDocuments = registry.makeGauge(name: "momd_hot_documents", help: "Documents whose state is held in memory.")
-        tokensFolded = registry.makeCounter(name: "momd_tokens_folded_total", help: "Tokens folded into states.")
-        bytesFolded = registry.makeCounter(name: "momd_bytes_folded_total", help: "Input bytes folded and acknowledged.")
-        asks = registry.makeCounter(name: "momd_asks_total", help: "Questions answered.")
-        askFailures = registry.makeCounter(name: "momd_ask_failures_total", help: "Questions refused or failed.")
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "momd", metricName: metric, unitName: unit, helpText: help)
+        }
+        documents = registry.makeGauge(descriptor: name("documents", "", "Documents in the database."))
+        hotDocuments = registry.makeGauge(descriptor: name("hot_documents", "", "Documents whose state is held in memory."))
+        tokensFolded = registry.makeCounter(descriptor: name("tokens_folded", "total", "Tokens folded into states."))
+        bytesFolded = registry.makeCounter(descriptor: name("bytes_folded", "total", "Input bytes folded and acknowledged."))
+        asks = registry.makeCounter(descriptor: name("asks", "total", "Questions answered."))
+        askFailures = registry.makeCounter(descriptor: name("ask_failures", "total", "Questions refused or failed."))
         askDuration = registry.makeDurationHistogram(
-            name: "momd_ask_duration_seconds", buckets: latencyBuckets, help: "Time to answer a question.")
+            descriptor: name("ask_duration", "seconds", "Time to answer a question."), buckets: latencyBuckets)
         snapshotDuration = registry.makeDurationHistogram(
-            name: "momd_snapshot_duration_seconds", buckets: latencyBuckets, help: "Time to encode, compress and store a snapshot.")
-        ingestRequests = registry.makeCounter(name: "momd_ingest_requests_total", help: "Ingest requests served.")
+            descriptor: name("snapshot_duration", "seconds", "Time to encode, compress and store a snapshot."), buckets: latencyBuckets)
+        ingestRequests = registry.makeCounter(descriptor: name("ingest_requests", "total", "Ingest requests served."))
     }
 
     func recordSnapshot(_ duration: Duration) {

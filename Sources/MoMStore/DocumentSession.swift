@@ -115,9 +115,15 @@ public struct DocumentSession: Sendable {
     /// after a lost acknowledgment: bytes before the committed offset are skipped (they are
     /// already held), a gap is refused.
     ///
-    /// - Throws: `offsetMismatch` if `offset` is past the committed offset.
+    /// Unless `allowingBinary`, the new bytes are screened first (`BinaryDetector`): when they
+    /// hold binary data, the text before it is folded and committed, and nothing from there on.
+    ///
+    /// - Throws: `offsetMismatch` if `offset` is past the committed offset; `binaryData`, after
+    ///   committing the text before it, naming the offset where the refused bytes begin.
     @discardableResult
-    public mutating func append(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws -> Acknowledgment {
+    public mutating func append(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, allowingBinary: Bool = false) throws
+        -> Acknowledgment
+    {
         try reloadIfNeeded()
         guard offset <= committedOffset else {
             throw StoreError(
@@ -126,7 +132,29 @@ public struct DocumentSession: Sendable {
         }
         let held = committedOffset - offset
         guard held < UInt64(bytes.count) else { return acknowledgment }
-        return try append(UnsafeRawBufferPointer(rebasing: bytes[Int(held)...]))
+        let new = UnsafeRawBufferPointer(rebasing: bytes[Int(held)...])
+        if !allowingBinary, let finding = BinaryDetector.firstBinary(in: new, documentOffset: committedOffset) {
+            let start = committedOffset
+            if finding.refusedFrom > 0 { try append(UnsafeRawBufferPointer(rebasing: new[..<finding.refusedFrom])) }
+            throw Self.binaryRefusal(name: name, finding: finding, chunkOffset: start)
+        }
+        return try append(new)
+    }
+
+    /// The one-line refusal of binary input, the same embedded and through the daemon.
+    static func binaryRefusal(name: String, finding: BinaryDetector.Finding, chunkOffset: UInt64) -> StoreError {
+        let refused = chunkOffset + UInt64(finding.refusedFrom)
+        let evidence = chunkOffset + UInt64(finding.evidenceIndex)
+        let why: String
+        switch finding.evidence {
+        case .nulByte: why = "a NUL byte at \(evidence)"
+        case .nonText(let count, let length):
+            why = "\(count) of the \(length) bytes around byte \(evidence) are not text"
+        }
+        return StoreError(
+            .binaryData,
+            "'\(name)': binary data from byte \(refused) (\(why)): the bytes before it are kept, nothing from there on was folded; ingest with --allow-binary to fold it anyway"
+        )
     }
 
     // MARK: Per-token routes

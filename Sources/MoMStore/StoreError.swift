@@ -27,6 +27,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidArgument = "invalid_argument"
         /// SQLite or the file system failed.
         case database = "database"
+        /// Input meant as text holds binary data (`BinaryDetector`); the text before it was kept.
+        case binaryData = "binary_data"
     }
 
     public let code: Code

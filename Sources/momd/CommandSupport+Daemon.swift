@@ -33,7 +33,8 @@ extension CommandError {
         case "unreachable": status = .unavailable
         case StoreError.Code.unknownDocument.rawValue, StoreError.Code.unknownSnapshot.rawValue: status = .noInput
         case StoreError.Code.concurrentWrite.rawValue, "ingest_in_progress": status = .temporaryFailure
-        case StoreError.Code.corruptData.rawValue, StoreError.Code.notMomdDatabase.rawValue: status = .dataError
+        case StoreError.Code.corruptData.rawValue, StoreError.Code.notMomdDatabase.rawValue, StoreError.Code.binaryData.rawValue:
+            status = .dataError
         default: status = (error.status.map { (400..<500).contains($0) } ?? false) ? .usage : .failure
         }
         self.init(error.message, exitCode: status)

@@ -9,7 +9,7 @@ struct CommandError: Error {
     enum Status: Int32 {
         case failure = 1
         case usage = 64  // EX_USAGE: a bad name, option or offset
-        case dataError = 65  // EX_DATAERR: not a momd database, damaged data
+        case dataError = 65  // EX_DATAERR: not a momd database, damaged data, binary input
         case noInput = 66  // EX_NOINPUT: unknown document or snapshot, unreadable file
         case ioError = 74  // EX_IOERR: SQLite or the file system failed
         case temporaryFailure = 75  // EX_TEMPFAIL: another writer holds the document
@@ -28,7 +28,7 @@ struct CommandError: Error {
         let status: Status
         switch error.code {
         case .invalidDocumentName, .invalidArgument, .configurationMismatch, .offsetMismatch: status = .usage
-        case .notMomdDatabase, .newerSchema, .corruptData: status = .dataError
+        case .notMomdDatabase, .newerSchema, .corruptData, .binaryData: status = .dataError
         case .unknownDocument, .unknownSnapshot: status = .noInput
         case .database: status = .ioError
         case .concurrentWrite: status = .temporaryFailure
@@ -111,6 +111,37 @@ struct ProgressLine {
     }
 
     var elapsedSeconds: Double { (ContinuousClock.now - started).seconds }
+}
+
+/// What `ingest` shows while it folds: with the input's size known (files), the share done and
+/// the time left at the rate so far.
+struct IngestProgress {
+    let document: String
+    /// Bytes of all inputs, when every one is a file.
+    let totalBytes: UInt64?
+
+    /// `consumed`: input bytes read or skipped so far; `added`: bytes this run folded.
+    func text(consumed: UInt64, added: UInt64, tokens: UInt64, seconds: Double) -> String {
+        let rate = Double(added) / max(seconds, 1e-9)
+        var line = "\(document): "
+        if let totalBytes, totalBytes > 0 {
+            let done = min(consumed, totalBytes)
+            line += String(format: "%.0f%% of %@, ", (Double(done) / Double(totalBytes) * 100).rounded(.down), formatBytes(totalBytes))
+        }
+        line += "\(formatBytes(added)) folded, \(tokens) tokens, " + String(format: "%.1f MB/s", rate / 1e6)
+        if let totalBytes, rate > 0, consumed < totalBytes {
+            line += ", ETA " + formatDuration(Double(totalBytes - consumed) / rate)
+        }
+        return line
+    }
+}
+
+/// A duration for people: 42 s, 3 min 07 s, 2 h 05 min.
+func formatDuration(_ seconds: Double) -> String {
+    let total = Int(seconds.rounded(.up))
+    if total < 60 { return "\(total) s" }
+    if total < 3600 { return String(format: "%d min %02d s", total / 60, total % 60) }
+    return String(format: "%d h %02d min", total / 3600, total % 3600 / 60)
 }
 
 extension Duration {

@@ -46,6 +46,13 @@ struct IngestCommand: AsyncParsableCommand {
         ))
     var events = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Fold binary data too, instead of refusing it.",
+            discussion: "Without it, input holding a NUL byte, or a 1 KiB block mostly made of invalid UTF-8 and control characters, is refused from the start of that line (exit 65); the text before it is kept."
+        ))
+    var allowBinary = false
+
     @Flag(help: "Also store each token's routing choice (its top-k memories and weights), compressed, for the bytes this ingest adds (embedded database only; at most 255 memories).")
     var recordTokenRoutes = false
 
@@ -105,19 +112,34 @@ struct IngestCommand: AsyncParsableCommand {
         printWarnings(session.warnings)
         let before = session.committedOffset
         var progress = ProgressLine()
+        let shown = IngestProgress(document: document, totalBytes: InputFile.totalBytes(inputs))
+        var consumed: UInt64 = 0
         // Position of the next byte read in the stream the inputs make; with --resume that
         // stream is the document from byte 0, otherwise it continues the document.
         var position = resume ? 0 : before
         var buffer = [UInt8](repeating: 0, count: chunkBytes)
         for input in inputs {
-            if resume { position += try input.skip(upTo: session.committedOffset - min(position, session.committedOffset)) }
+            if resume {
+                let skipped = try input.skip(upTo: session.committedOffset - min(position, session.committedOffset))
+                position += skipped
+                consumed += skipped
+            }
             while true {
                 let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
                 if count == 0 { break }
-                let acknowledgment = try buffer.withUnsafeBytes {
-                    try session.append(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: position)
+                let acknowledgment: DocumentSession.Acknowledgment
+                do {
+                    acknowledgment = try buffer.withUnsafeBytes {
+                        try session.append(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: position, allowingBinary: allowBinary)
+                    }
+                } catch let error as StoreError where error.code == .binaryData {
+                    // The text before the binary data was committed: say so before failing.
+                    progress.finish()
+                    if events { writeStandardOutput("ack \(session.committedOffset)\n") }
+                    throw error
                 }
                 position += UInt64(count)
+                consumed += UInt64(count)
                 if events { writeStandardOutput("ack \(acknowledgment.committedOffset)\n") }
                 if session.isSnapshotDue {
                     if events { writeStandardOutput("snapshot \(session.committedOffset)\n") }
@@ -126,10 +148,7 @@ struct IngestCommand: AsyncParsableCommand {
                 }
                 let added = session.committedOffset - before
                 let tokens = session.state.tokenCount
-                progress.update { seconds in
-                    "\(document): \(formatBytes(added)) folded, \(tokens) tokens, "
-                        + String(format: "%.1f MB/s", Double(added) / 1e6 / max(seconds, 1e-9))
-                }
+                progress.update { shown.text(consumed: consumed, added: added, tokens: tokens, seconds: $0) }
             }
         }
         if resume && position < session.committedOffset {
@@ -169,26 +188,36 @@ struct IngestCommand: AsyncParsableCommand {
             }
         }
         var progress = ProgressLine()
+        let shown = IngestProgress(document: document, totalBytes: InputFile.totalBytes(inputs))
+        var consumed: UInt64 = 0
         // With --resume the inputs are the document from byte 0; otherwise the first request
         // appends at the end, and every later one names the offset the previous one reached.
         var position: UInt64? = resume ? 0 : nil
         var last: IngestResponse?
         var buffer = [UInt8](repeating: 0, count: chunkBytes)
         for input in inputs {
-            if let held = before, let start = position { position = start + (try input.skip(upTo: held - min(start, held))) }
+            if let held = before, let start = position {
+                let skipped = try input.skip(upTo: held - min(start, held))
+                position = start + skipped
+                consumed += skipped
+            }
             while true {
                 let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
                 if count == 0 { break }
-                let response = try await client.ingest(document, offset: position, bytes: buffer[..<count])
+                consumed += UInt64(count)
+                let response: IngestResponse
+                do {
+                    response = try await client.ingest(document, offset: position, bytes: buffer[..<count], allowingBinary: allowBinary)
+                } catch let error as ClientError where error.code == StoreError.Code.binaryData.rawValue {
+                    progress.finish()
+                    throw error
+                }
                 if before == nil { before = response.committedOffset - response.foldedBytes }
                 position = response.committedOffset
                 last = response
                 if events { writeStandardOutput("ack \(response.committedOffset)\n") }
                 let added = response.committedOffset - (before ?? 0)
-                progress.update { seconds in
-                    "\(document): \(formatBytes(added)) folded, \(response.tokens) tokens, "
-                        + String(format: "%.1f MB/s", Double(added) / 1e6 / max(seconds, 1e-9))
-                }
+                progress.update { shown.text(consumed: consumed, added: added, tokens: response.tokens, seconds: $0) }
             }
         }
         if resume, let position, let held = before, position < held {
@@ -243,6 +272,24 @@ struct InputFile {
             let isRegular = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
             return InputFile(name: path == "-" ? "stdin" : path, descriptor: descriptor, isRegularFile: isRegular)
         }
+    }
+
+    /// Bytes of all the inputs when every one is a regular file (stdin redirected from a file
+    /// counts), else nil: a pipe's length is unknown until it ends.
+    static func totalBytes(_ inputs: [InputFile]) -> UInt64? {
+        var total: UInt64 = 0
+        for input in inputs {
+            guard let size = input.size else { return nil }
+            total += size
+        }
+        return total
+    }
+
+    /// The file's size, if it is a regular file.
+    var size: UInt64? {
+        var status = stat()
+        guard isRegularFile, fstat(descriptor, &status) == 0 else { return nil }
+        return UInt64(status.st_size)
     }
 
     /// Reads up to the buffer's size; 0 at the end.

@@ -14,11 +14,13 @@ struct StoreOptions: ParsableArguments {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
-    /// --db, else MOMD_DB, else the XDG data directory.
+    /// --db, else MOMD_DB, else the XDG data directory; always absolute (a relative name is taken
+    /// from the current directory), so the daemon's lock and socket name one file wherever the
+    /// next command runs.
     var resolvedDatabasePath: String {
-        if let databasePath { return databasePath }
+        if let databasePath { return Self.absolute(databasePath) }
         let environment = ProcessInfo.processInfo.environment
-        if let path = environment["MOMD_DB"], !path.isEmpty { return path }
+        if let path = environment["MOMD_DB"], !path.isEmpty { return Self.absolute(path) }
         let dataHome: String
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
             dataHome = xdg
@@ -26,6 +28,12 @@ struct StoreOptions: ParsableArguments {
             dataHome = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
         }
         return dataHome + "/momd/momd.sqlite"
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+            .standardizedFileURL.path
     }
 
     /// Opens the store; creates the file (and the default directory) only if asked.

@@ -66,12 +66,14 @@ import Testing
 
     @Test func otherScriptsAreReadNotRefused() throws {
         var state = try MoMState()
-        state.fold("Η πόρτα έχει κωδικό 4711. 門の番号は 8812 です。 Then nothing more. ")
-        let answer = try QuestionAnswerer().answer("Η πόρτα έχει κωδικό", from: state)
+        state.fold("Η πόρτα του κήπου έχει κωδικό 4711. 門の番号は 8812 です。 Then nothing more. ")
+        let answer = try QuestionAnswerer().answer("Η πόρτα του κήπου έχει κωδικό", from: state)
         #expect(answer.answer == "4711")
+        // Scripts written without spaces are one token a run: a run alone is a short match, read
+        // but not trusted.
         let other = try QuestionAnswerer().answer("門の番号は", from: state)
-        #expect(other.answer == "8812")
-        // A question in a script the document never used reads nothing strong.
+        #expect(other.abstained && other.withheld == "8812")
+        // A question in a script the document never used reads nothing.
         #expect(try QuestionAnswerer().answer("Где родилась Мария?", from: state).abstained)
     }
 

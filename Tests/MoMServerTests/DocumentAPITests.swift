@@ -98,7 +98,7 @@ struct DocumentAPITests {
                 #expect($0.status == .ok)
             }
             try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: try json(AskRequest(question: "   "))) {
-                try expectError($0, .badRequest, "empty_cue")
+                try expectError($0, .badRequest, "invalid_question")
             }
             try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: ByteBuffer(string: "{not json")) {
                 try expectError($0, .badRequest, "bad_request")
@@ -163,8 +163,9 @@ struct DocumentAPITests {
             try await client.execute(uri: "/v1/docs/small", method: .put, body: try json(other)) {
                 try expectError($0, .conflict, "configuration_mismatch")
             }
+            // Each field in range, but top_k above memories: well-formed, so 422.
             try await client.execute(uri: "/v1/docs/bad", method: .put, body: try json(invalid)) {
-                try expectError($0, .badRequest, "invalid_argument")
+                try expectError($0, .unprocessableContent, "invalid_configuration")
             }
             try await client.execute(uri: "/v1/docs/bad", method: .put, body: ByteBuffer(string: "{}")) {
                 try expectError($0, .badRequest, "bad_request")

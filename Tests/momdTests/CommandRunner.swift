@@ -34,15 +34,19 @@ enum Momd {
         }
     }
 
-    /// Runs `momd arguments` to completion, with `stdin` as its standard input (empty if nil).
+    /// Runs `momd arguments` to completion, with `stdin` as its standard input (empty if nil),
+    /// in `currentDirectory` if given.
     @discardableResult
-    static func run(_ arguments: [String], stdin: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+    static func run(
+        _ arguments: [String], stdin: URL? = nil, environment: [String: String] = [:], currentDirectory: URL? = nil
+    ) throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("momd-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("stdout")
         let err = directory.appendingPathComponent("stderr")
-        let process = try start(arguments, stdin: stdin, stdout: out, stderr: err, environment: environment)
+        let process = try start(
+            arguments, stdin: stdin, stdout: out, stderr: err, environment: environment, currentDirectory: currentDirectory)
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
@@ -51,13 +55,15 @@ enum Momd {
 
     /// Starts `momd arguments` with its output going to files.
     static func start(
-        _ arguments: [String], stdin: URL?, stdout: URL, stderr: URL, environment: [String: String] = [:]
+        _ arguments: [String], stdin: URL?, stdout: URL, stderr: URL, environment: [String: String] = [:],
+        currentDirectory: URL? = nil
     ) throws -> Process {
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         var inherited = ProcessInfo.processInfo.environment
         inherited["MOMD_DB"] = nil
         process.environment = inherited.merging(environment) { $1 }

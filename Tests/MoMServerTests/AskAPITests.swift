@@ -1,0 +1,55 @@
+import Foundation
+import HummingbirdTesting
+import MoMServer
+import Testing
+
+/// `POST /v1/docs/{doc}/ask` takes questions: the span that answers, the probe that matched, and an
+/// abstention (200, `abstained: true`, no answer) when nothing in the state answers.
+@Suite struct AskAPITests {
+    static let facts = """
+        The rain came down on the roofs of the town all through the night. Maria was born in Lisbon in 1984. \
+        A dog barked somewhere beyond the hill while the lamps went out one by one. The garage door code is 4711. \
+        Everyone agreed that the winter had been long and the spring was late.
+
+        """
+
+    @Test func questionsAnswerWithTheSpanOrAbstain() async throws {
+        let daemon = try TestDaemon()
+        try await daemon.test { client in
+            try await client.execute(uri: "/v1/docs/facts/ingest", method: .post, body: ByteBuffer(string: Self.facts)) {
+                #expect($0.status == .ok)
+            }
+            let born = try await client.execute(
+                uri: "/v1/docs/facts/ask", method: .post, body: try json(AskRequest(question: "Where was Maria born?"))
+            ) { try decode(AskResponse.self, $0) }
+            #expect(born.answer == "Lisbon")
+            #expect(born.continuation.hasPrefix("Lisbon in 1984"))
+            #expect(born.answerType == "place")
+            #expect(born.probe?.cue == "Maria was born in")
+            #expect(!born.abstained && born.confidence > 0.9)
+            #expect(born.latencyMs > 0)
+
+            let code = try await client.execute(
+                uri: "/v1/docs/facts/ask", method: .post, body: try json(AskRequest(question: "What is the code for the garage door?"))
+            ) { try decode(AskResponse.self, $0) }
+            #expect(code.answer == "4711")
+
+            try await client.execute(
+                uri: "/v1/docs/facts/ask", method: .post, body: try json(AskRequest(question: "What is the password for the bank account?"))
+            ) { response in
+                #expect(response.status == .ok)
+                let unknown = try decode(AskResponse.self, response)
+                #expect(unknown.abstained)
+                #expect(unknown.answer.isEmpty)
+                let body = String(buffer: response.body)
+                #expect(body.contains("\"abstained\":true"))
+                #expect(body.contains("\"latency_ms\":"))
+            }
+
+            let punctuation = try await client.execute(
+                uri: "/v1/docs/facts/ask", method: .post, body: try json(AskRequest(question: "?!"))
+            ) { try decode(AskResponse.self, $0) }
+            #expect(punctuation.abstained && punctuation.probesRead == 0)
+        }
+    }
+}
