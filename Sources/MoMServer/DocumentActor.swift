@@ -83,6 +83,9 @@ public actor DocumentRegistry {
     /// Hot documents now.
     public var hotCount: Int { actors.count }
 
+    /// Whether one more document can be hot without evicting another.
+    var hasRoom: Bool { actors.count < capacity }
+
     /// The actor of a document, opening it (and creating it if asked) when cold, pinned so that
     /// it is not evicted while the caller uses it; every checkout is followed by one `checkIn`.
     func checkOut(_ name: String, createIfMissing: Bool) async throws -> DocumentActor {

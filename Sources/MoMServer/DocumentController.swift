@@ -199,8 +199,15 @@ public struct DocumentController<Context: RequestContext>: Sendable {
                 let hot = try await registry.withHotDocument(name, { actor in try await actor.ask(ask.question, answerer: answerer) })
             {
                 (answer, tokens) = hot
+            } else if ask.at == nil, await registry.hasRoom {
+                // Room in the hot set: open the document whole, evicting nothing, so that the
+                // asks after this one are hot (after a restart every document starts cold).
+                (answer, tokens) = try await registry.withDocument(name, createIfMissing: false) { actor in
+                    try await actor.ask(ask.question, answerer: answerer)
+                }
             } else {
-                // A cold document (or an older state) answers from its snapshot, read on demand.
+                // A cold document with the hot set full (or an older state) answers from its
+                // snapshot, read on demand, and evicts nothing.
                 let read = try store.read(name, at: ask.at.map { .atOrBefore(tokens: $0) } ?? .current) { state in
                     try answerer.answer(ask.question, from: state)
                 }
