@@ -17,6 +17,9 @@ public struct MemoryBank: Sendable, Equatable {
     @usableFromInline var _scales: [Float]
     /// Scratch for Sᵀk, allocated once.
     @usableFromInline var _prediction: [Float]
+    /// Memories not in place in a state read on demand (MemoryBank+OnDemand.swift); nil when
+    /// every memory is.
+    var _absent: AbsentMemories?
 
     static let renormalizeBelow: Float = 1e-20
 
@@ -120,6 +123,7 @@ public struct MemoryBank: Sendable, Equatable {
 
     /// Adds `weight · Sᵀq` of memory m to `output` (dv floats), reading only the query's rows.
     public func read(memory: Int, query: SparseVector, weight: Float, into output: inout [Float]) {
+        if let absent = _absent, absent.recordMiss(memory) { return }
         let scale = _scales[memory] * weight
         let dv = self.dv
         let base = memory * dk * dv

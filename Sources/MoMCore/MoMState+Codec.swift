@@ -17,6 +17,7 @@ extension MoMState {
 
     /// The whole state as bytes.
     public func encoded() -> [UInt8] {
+        precondition(engine.bank.isComplete, "a state read on demand holds only some of its memories and cannot be encoded")
         let bank = engine.bank
         var writer = ByteWriter(capacity: configuration.memoryBytes + engine.vocabulary.encodedByteCount + 4096)
         writer.append(bytes: Self.magic)
@@ -69,17 +70,51 @@ extension MoMState {
         let actualChecksum = bytes.withUnsafeBytes {
             StableHash.hash(UnsafeRawBufferPointer(rebasing: $0[0..<body]), seed: Self.checksumSeed)
         }
+        var versionReader = ByteReader(bytes, end: 12)
+        _ = try versionReader.readBytes(8)
+        try Self.checkVersion(try versionReader.read(UInt32.self))
+        guard storedChecksum == actualChecksum else {
+            throw MoMError(.corruptState, "state checksum mismatch: the bytes were altered or cut")
+        }
         var reader = ByteReader(bytes, end: body)
-        _ = try reader.readBytes(8)
-        let version = try reader.read(UInt32.self)
+        let prefix = try Self.decodePrefix(from: &reader, expecting: expected)
+        let storage = try reader.readShuffled(count: prefix.memoryCount * prefix.dk * prefix.dv)
+        let bank = MemoryBank(count: prefix.memoryCount, dk: prefix.dk, dv: prefix.dv, storage: storage, scales: prefix.scales)
+        let (engine, tokenizer) = try Self.decodeSuffix(from: &reader, prefix: prefix, bank: bank)
+        guard reader.remaining == 0 else {
+            throw MoMError(.corruptState, "state has \(reader.remaining) unexpected bytes before its checksum")
+        }
+        guard engine.bank.isFinite else {
+            throw MoMError(.corruptState, "state memories hold non-finite values")
+        }
+        self.init(configuration: prefix.configuration, tokenizer: tokenizer, engine: engine, byteCount: prefix.byteCount)
+    }
+
+    static func checkVersion(_ version: UInt32) throws {
         guard version == Self.formatVersion else {
             throw MoMError(
                 .unsupportedStateVersion,
                 "state format version \(version) is not supported (this momd reads version \(Self.formatVersion))")
         }
-        guard storedChecksum == actualChecksum else {
-            throw MoMError(.corruptState, "state checksum mismatch: the bytes were altered or cut")
+    }
+
+    /// What comes before the matrices: header, configuration and scales.
+    struct Prefix {
+        var configuration: MoMConfiguration
+        var memoryCount: Int
+        var dk: Int
+        var dv: Int
+        var tokens: UInt64
+        var byteCount: UInt64
+        var scales: [Float]
+    }
+
+    /// Reads the header, the configuration and the scales, checking them against each other.
+    static func decodePrefix(from reader: inout ByteReader, expecting expected: MoMConfiguration?) throws -> Prefix {
+        guard Array(try reader.readBytes(8)) == Self.magic else {
+            throw MoMError(.corruptState, "not a momd state: the magic bytes are wrong")
         }
+        try checkVersion(try reader.read(UInt32.self))
         let fingerprint = try reader.read(UInt64.self)
         if let expected, expected.fingerprint != fingerprint {
             throw MoMError(
@@ -110,10 +145,19 @@ extension MoMState {
         guard scales.allSatisfy({ $0 >= MemoryBank.renormalizeBelow && $0 <= 1 }) else {
             throw MoMError(.corruptState, "state holds a memory scale outside [1e-20, 1]")
         }
-        let storage = try reader.readShuffled(count: memoryCount * dk * dv)
-        var engine = MemoryEngine(configuration: configuration)
-        engine.bank = MemoryBank(count: memoryCount, dk: dk, dv: dv, storage: storage, scales: scales)
-        for memory in 0..<memoryCount { engine.writes[memory] = try reader.read(UInt64.self) }
+        return Prefix(
+            configuration: configuration, memoryCount: memoryCount, dk: dk, dv: dv, tokens: tokens, byteCount: byteCount,
+            scales: scales)
+    }
+
+    /// Reads what follows the matrices (writes, routing tally, context, carry, vocabulary) into an
+    /// engine around `bank`.
+    static func decodeSuffix(from reader: inout ByteReader, prefix: Prefix, bank: MemoryBank) throws
+        -> (MemoryEngine, Tokenizer)
+    {
+        let configuration = prefix.configuration
+        var engine = MemoryEngine(configuration: configuration, bank: bank)
+        for memory in 0..<prefix.memoryCount { engine.writes[memory] = try reader.read(UInt64.self) }
         engine.tally = try RoutingTally.read(
             from: &reader, chunkTokens: configuration.routingChunkTokens, memories: configuration.memories)
         let contextCount = Int(try reader.read(UInt32.self))
@@ -125,14 +169,8 @@ extension MoMState {
         engine.context = ContextWindow(capacity: configuration.window, hashes: hashes)
         let tokenizer = try Tokenizer.read(from: &reader, maxTokenLength: configuration.maxTokenLength)
         engine.vocabulary = try Vocabulary.read(from: &reader, featurizer: engine.featurizer)
-        engine.tokens = tokens
-        guard reader.remaining == 0 else {
-            throw MoMError(.corruptState, "state has \(reader.remaining) unexpected bytes before its checksum")
-        }
-        guard engine.bank.isFinite else {
-            throw MoMError(.corruptState, "state memories hold non-finite values")
-        }
-        self.init(configuration: configuration, tokenizer: tokenizer, engine: engine, byteCount: byteCount)
+        engine.tokens = prefix.tokens
+        return (engine, tokenizer)
     }
 
     static func hex(_ value: UInt64) -> String {

@@ -98,14 +98,16 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
     var selection = RouteSelection()
     var value: [Float]
 
-    init(configuration: MoMConfiguration) {
+    /// - Parameter bank: the memories, if restored (a fresh zero bank otherwise, so a restore does
+    ///   not allocate and clear 4 MiB only to drop them).
+    init(configuration: MoMConfiguration, bank: MemoryBank? = nil) {
         featurizer = Featurizer(configuration: configuration)
         router = Router(configuration: configuration)
         alpha = configuration.alpha
         beta = configuration.beta
         sharedMemory = configuration.sharedMemory ? configuration.memories : nil
         updateRule = configuration.updateRule
-        bank = MemoryBank(count: configuration.memoryCount, dk: configuration.dk, dv: configuration.dv)
+        self.bank = bank ?? MemoryBank(count: configuration.memoryCount, dk: configuration.dk, dv: configuration.dv)
         context = ContextWindow(capacity: configuration.window)
         tally = RoutingTally(chunkTokens: configuration.routingChunkTokens, memories: configuration.memories)
         writes = [UInt64](repeating: 0, count: configuration.memoryCount)

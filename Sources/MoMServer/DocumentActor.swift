@@ -83,6 +83,9 @@ public actor DocumentRegistry {
     /// Hot documents now.
     public var hotCount: Int { actors.count }
 
+    /// Whether one more document can be hot without evicting another.
+    var hasRoom: Bool { actors.count < capacity }
+
     /// The actor of a document, opening it (and creating it if asked) when cold, pinned so that
     /// it is not evicted while the caller uses it; every checkout is followed by one `checkIn`.
     func checkOut(_ name: String, createIfMissing: Bool) async throws -> DocumentActor {
@@ -100,6 +103,14 @@ public actor DocumentRegistry {
         return actors[name]!
     }
 
+    /// The actor of a document if it is hot, pinned like `checkOut` pins it; nil if it is cold.
+    func checkOutIfHot(_ name: String) -> DocumentActor? {
+        guard let actor = actors[name] else { return nil }
+        pins[name, default: 0] += 1
+        lastUsed[name] = .now
+        return actor
+    }
+
     /// Unpins a document checked out with `checkOut`. Documents opened beyond the bound while
     /// every hot one was in use are evicted as soon as they are free again.
     func checkIn(_ name: String) async {
@@ -114,6 +125,23 @@ public actor DocumentRegistry {
         _ name: String, createIfMissing: Bool, _ body: (DocumentActor) async throws -> Result
     ) async throws -> Result {
         let actor = try await checkOut(name, createIfMissing: createIfMissing)
+        do {
+            let result = try await body(actor)
+            await checkIn(name)
+            return result
+        } catch {
+            await checkIn(name)
+            throw error
+        }
+    }
+
+    /// Runs `body` with a document's actor if the document is hot; nil (and `body` not run) if
+    /// it is cold. Asks use it: a cold document answers from the store, read on demand, without
+    /// being opened whole or evicting a hot one.
+    nonisolated func withHotDocument<Result: Sendable>(
+        _ name: String, _ body: (DocumentActor) async throws -> Result
+    ) async throws -> Result? {
+        guard let actor = await checkOutIfHot(name) else { return nil }
         do {
             let result = try await body(actor)
             await checkIn(name)

@@ -195,14 +195,23 @@ public struct DocumentController<Context: RequestContext>: Sendable {
             let answerer = QuestionAnswerer(options: ask.options)
             let answer: Answer
             let tokens: UInt64
-            if let at = ask.at {
-                let loaded = try store.loadState(of: name, at: .atOrBefore(tokens: at))
-                answer = try answerer.answer(ask.question, from: loaded.state)
-                tokens = loaded.state.tokenCount
-            } else {
+            if ask.at == nil,
+                let hot = try await registry.withHotDocument(name, { actor in try await actor.ask(ask.question, answerer: answerer) })
+            {
+                (answer, tokens) = hot
+            } else if ask.at == nil, await registry.hasRoom {
+                // Room in the hot set: open the document whole, evicting nothing, so that the
+                // asks after this one are hot (after a restart every document starts cold).
                 (answer, tokens) = try await registry.withDocument(name, createIfMissing: false) { actor in
                     try await actor.ask(ask.question, answerer: answerer)
                 }
+            } else {
+                // A cold document with the hot set full (or an older state) answers from its
+                // snapshot, read on demand, and evicts nothing.
+                let read = try store.read(name, at: ask.at.map { .atOrBefore(tokens: $0) } ?? .current) { state in
+                    try answerer.answer(ask.question, from: state)
+                }
+                (answer, tokens) = (read.value, read.tokenCount)
             }
             let elapsed = clock.now - started
             metrics.asks.increment()

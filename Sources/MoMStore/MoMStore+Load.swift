@@ -37,35 +37,38 @@ extension MoMStore {
     public func loadState(of name: String, at selector: StateSelector = .current) throws -> LoadedState {
         try DocumentName.validate(name)
         return try Self.mapErrors {
-            try writer.read { db in
-                let document = try Self.fetchDocument(db, named: name)
-                switch selector {
-                case .current:
-                    return try Self.restoreCurrent(db, document: document)
-                case .atOrBefore(let tokens) where tokens >= document.tokenCount:
-                    return try Self.restoreCurrent(db, document: document)
-                case .atOrBefore(let tokens):
-                    let rows = try Self.snapshotRows(db, documentID: document.id).filter { $0.tokenCount <= Int64(tokens) }
-                    let found = try Self.newestValid(db, document: document, rows: rows)
-                    guard let state = found.state, let row = found.row else {
-                        throw StoreError(
-                            .unknownSnapshot,
-                            "document '\(name)' keeps no valid snapshot at or before token \(tokens); `momd show \(name)` lists the kept ones"
-                        )
-                    }
-                    return LoadedState(
-                        document: document, state: state, snapshot: row.info, replayedBytes: 0,
-                        damagedSnapshotIDs: found.damaged.map(\.row.id), warnings: found.warnings(document))
-                case .snapshot(let id):
-                    guard let row = try Self.snapshotRows(db, documentID: document.id).first(where: { $0.id == id }) else {
-                        throw StoreError(.unknownSnapshot, "document '\(name)' has no snapshot \(id); `momd show \(name)` lists the kept ones")
-                    }
-                    let state = try Self.decodeSnapshot(db, row: row, document: document)
-                    return LoadedState(
-                        document: document, state: state, snapshot: row.info, replayedBytes: 0, damagedSnapshotIDs: [],
-                        warnings: [])
-                }
+            try writer.read { db in try Self.load(db, document: try Self.fetchDocument(db, named: name), at: selector) }
+        }
+    }
+
+    /// Loads the selected state of a document whole.
+    static func load(_ db: Database, document: DocumentInfo, at selector: StateSelector) throws -> LoadedState {
+        let name = document.name
+        switch selector {
+        case .current:
+            return try Self.restoreCurrent(db, document: document)
+        case .atOrBefore(let tokens) where tokens >= document.tokenCount:
+            return try Self.restoreCurrent(db, document: document)
+        case .atOrBefore(let tokens):
+            let rows = try Self.snapshotRows(db, documentID: document.id).filter { $0.tokenCount <= Int64(tokens) }
+            let found = try Self.newestValid(db, document: document, rows: rows)
+            guard let state = found.state, let row = found.row else {
+                throw StoreError(
+                    .unknownSnapshot,
+                    "document '\(name)' keeps no valid snapshot at or before token \(tokens); `momd show \(name)` lists the kept ones"
+                )
             }
+            return LoadedState(
+                document: document, state: state, snapshot: row.info, replayedBytes: 0,
+                damagedSnapshotIDs: found.damaged.map(\.row.id), warnings: found.warnings(document))
+        case .snapshot(let id):
+            guard let row = try Self.snapshotRows(db, documentID: document.id).first(where: { $0.id == id }) else {
+                throw StoreError(.unknownSnapshot, "document '\(name)' has no snapshot \(id); `momd show \(name)` lists the kept ones")
+            }
+            let state = try Self.decodeSnapshot(db, row: row, document: document)
+            return LoadedState(
+                document: document, state: state, snapshot: row.info, replayedBytes: 0, damagedSnapshotIDs: [],
+                warnings: [])
         }
     }
 
@@ -143,7 +146,7 @@ extension MoMStore {
         let bytes: [UInt8]
         let state: MoMState
         do {
-            bytes = try blob.withUnsafeBytes { try LZ4Frame.decompress($0, expectedSize: Int(row.stateBytes)) }
+            bytes = try blob.withUnsafeBytes { try SnapshotContainer.decompress($0, stateBytes: Int(row.stateBytes)) }
             state = try MoMState(decoding: bytes, expecting: document.configuration)
         } catch let error as StoreError {
             throw damaged(error.message)

@@ -61,11 +61,14 @@ struct AskCommand: AsyncParsableCommand {
                 let clock = ContinuousClock()
                 let started = clock.now
                 let opened = try store.openStore(createIfMissing: false)
-                let loaded = try opened.loadState(of: document, at: at.map { .atOrBefore(tokens: $0) } ?? .current)
-                printWarnings(loaded.warnings)
-                let answer = try QuestionAnswerer(options: request.options).answer(request.question, from: loaded.state)
+                // Read on demand: only the memories the probes route to are decompressed.
+                let answerer = QuestionAnswerer(options: request.options)
+                let read = try opened.read(document, at: at.map { .atOrBefore(tokens: $0) } ?? .current) { state in
+                    try answerer.answer(request.question, from: state)
+                }
+                printWarnings(read.warnings)
                 response = AskResponse(
-                    document: document, question: request.question, answer: answer, stateTokens: loaded.state.tokenCount,
+                    document: document, question: request.question, answer: read.value, stateTokens: read.tokenCount,
                     latency: clock.now - started)
             }
             if store.json {

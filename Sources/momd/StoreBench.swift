@@ -53,6 +53,15 @@ struct StoreBench: ParsableCommand {
         var compressionRatio: Double
         var databaseBytes: Int64
         var digestsMatch: Bool
+        /// Where a whole load and a save spend their time, median milliseconds per step.
+        var loadSteps: [String: Double]
+        var saveSteps: [String: Double]
+        /// An ask on the document with nothing of it in memory: the state read on demand from
+        /// the store (`MoMStore.read`), and loaded whole then read (`loadState`), in milliseconds.
+        var coldAskMilliseconds: [Double]
+        var wholeLoadAskMilliseconds: [Double]
+        var coldAskMemoriesLoaded: Int
+        var coldAnswersMatch: Bool
     }
 
     func run() throws {
@@ -99,6 +108,24 @@ struct StoreBench: ParsableCommand {
                 loads.append((clock.now - start).seconds * 1000)
                 loadedDigest = loaded.state.digest
             }
+            let (loadSteps, saveSteps) = try profile(store: store, snapshot: info, state: session.state)
+            let cue = coldAskCue(text)
+            let expected = try session.state.read(cue: cue)
+            var coldAsks: [Double] = []
+            var wholeAsks: [Double] = []
+            var memoriesLoaded = 0
+            var coldAnswersMatch = true
+            for _ in 0..<max(repeats, 21) {
+                var start = clock.now
+                let read = try store.read("bench") { try $0.read(cue: cue) }
+                coldAsks.append((clock.now - start).seconds * 1000)
+                memoriesLoaded = read.memoriesLoaded
+                coldAnswersMatch = coldAnswersMatch && read.value == expected && !read.loadedWhole
+                start = clock.now
+                let whole = try store.loadState(of: "bench").state.read(cue: cue)
+                wholeAsks.append((clock.now - start).seconds * 1000)
+                coldAnswersMatch = coldAnswersMatch && whole == expected
+            }
             let databaseBytes = databaseFileBytes(path)
             let stateBytes = info?.stateBytes ?? 0
             let storedBytes = info?.storedBytes ?? 0
@@ -109,7 +136,9 @@ struct StoreBench: ParsableCommand {
                 overheadPercent: (ingestSeconds / bare.seconds - 1) * 100, snapshotsWritten: written,
                 snapshotSaveMilliseconds: saves, snapshotLoadMilliseconds: loads, stateBytes: stateBytes,
                 storedBytes: storedBytes, compressionRatio: Double(stateBytes) / Double(max(storedBytes, 1)),
-                databaseBytes: databaseBytes, digestsMatch: loadedDigest == bare.digest && session.state.digest == bare.digest)
+                databaseBytes: databaseBytes, digestsMatch: loadedDigest == bare.digest && session.state.digest == bare.digest,
+                loadSteps: loadSteps, saveSteps: saveSteps, coldAskMilliseconds: coldAsks, wholeLoadAskMilliseconds: wholeAsks,
+                coldAskMemoriesLoaded: memoriesLoaded, coldAnswersMatch: coldAnswersMatch)
             if json {
                 try printJSON(result)
             } else {
@@ -119,9 +148,57 @@ struct StoreBench: ParsableCommand {
                 print("snapshot  save \(milliseconds(saves)) ms; load \(milliseconds(loads)) ms")
                 print(String(format: "stored    state %@ → blob %@ (ratio %.2f); database %@ for this document",
                              formatBytes(stateBytes), formatBytes(storedBytes), result.compressionRatio, formatBytes(databaseBytes)))
+                let steps = { (steps: [String: Double]) in
+                    steps.sorted { $0.key < $1.key }.map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", ")
+                }
+                print("load      \(steps(loadSteps)) ms (median)")
+                print("save      \(steps(saveSteps)) ms (median)")
+                print(String(format: "cold ask  read on demand p50 %.2f ms (p90 %.2f, %d memories loaded); loaded whole then read p50 %.2f ms; answers %@",
+                             percentile(coldAsks, 0.5), percentile(coldAsks, 0.9), memoriesLoaded, percentile(wholeAsks, 0.5),
+                             coldAnswersMatch ? "agree with the hot state" : "DIFFER from the hot state"))
                 print("digest    \(result.digestsMatch ? "bare fold, session and reloaded state agree" : "MISMATCH between bare fold, session and reloaded state")")
             }
+            if !result.coldAnswersMatch { throw CommandError("a cold ask answered otherwise than the hot state", exitCode: .failure) }
             if !result.digestsMatch { throw CommandError("the persisted state differs from the bare fold", exitCode: .failure) }
         }
     }
+
+    /// A cue from the middle of the corpus: the six words after its 1000th space.
+    func coldAskCue(_ text: [UInt8]) -> String {
+        let words = text.split(separator: UInt8(ascii: " "))
+        let start = min(1000, max(0, words.count - 6))
+        return words[start..<min(words.count, start + 6)].map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+    }
+
+    /// Times each step of a whole load (blob read, LZ4 frames, decode with its checksum, digest)
+    /// and of a save's work before its commit (encode, compress, digest), medians of --repeats.
+    func profile(store: MoMStore, snapshot: SnapshotInfo?, state: MoMState) throws -> (load: [String: Double], save: [String: Double]) {
+        guard let snapshot else { return ([:], [:]) }
+        let clock = ContinuousClock()
+        var load: [String: [Double]] = [:]
+        var save: [String: [Double]] = [:]
+        func time<T>(_ step: String, into steps: inout [String: [Double]], _ body: () throws -> T) rethrows -> T {
+            let start = clock.now
+            let value = try body()
+            steps[step, default: []].append((clock.now - start).seconds * 1000)
+            return value
+        }
+        for _ in 0..<repeats {
+            let (blob, stateBytes) = try time("1 blob read", into: &load) { try store.snapshotBlob(id: snapshot.id) }
+            let bytes = try time("2 lz4", into: &load) { try blob.withUnsafeBytes { try SnapshotContainer.decompress($0, stateBytes: stateBytes) } }
+            _ = try time("3 decode", into: &load) { try MoMState(decoding: bytes) }
+            _ = time("4 digest", into: &load) { StableHash.hexDigest(bytes) }
+            let encoded = time("1 encode", into: &save) { state.encoded() }
+            _ = time("2 lz4", into: &save) { SnapshotContainer.compress(encoded) }
+            _ = time("3 digest", into: &save) { StableHash.hexDigest(encoded) }
+        }
+        return (load.mapValues { percentile($0, 0.5) }, save.mapValues { percentile($0, 0.5) })
+    }
+}
+
+/// The q-quantile of `values` (nearest rank).
+func percentile(_ values: [Double], _ q: Double) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
 }

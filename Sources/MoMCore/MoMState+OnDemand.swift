@@ -1,0 +1,106 @@
+/// Where the parts of an encoded state (format version 1) lie, so that a store can keep them as
+/// separate pieces and read back only the memories a read needs.
+///
+/// The encoded state is: the prefix (header, configuration, scales), the matrices as four byte
+/// planes, each plane memory after memory, then the suffix (writes, routing tally, context,
+/// carry, vocabulary, checksum). Byte plane b of memory m is one contiguous run of dk·dv bytes.
+public struct StateLayout: Sendable, Equatable {
+    public let memoryCount: Int
+    /// dk · dv: the values of one memory, and the bytes of one of its planes.
+    public let valuesPerMemory: Int
+    /// Bytes of the prefix: header, configuration, scales.
+    public let prefixLength: Int
+    /// Bytes of the whole encoded state.
+    public let totalLength: Int
+
+    /// Bytes of an encoded state a layout needs to be read: the fixed header and the
+    /// configuration's length.
+    public static let headerLength = MoMState.headerByteCount + 4
+
+    /// The layout of an encoded state of `totalLength` bytes, from its first bytes (at least
+    /// `headerLength`). Returns nil for a state that is not a version-1 float32 one.
+    public init?(header: some RandomAccessCollection<UInt8>, totalLength: Int) {
+        let bytes = Array(header.prefix(Self.headerLength))
+        guard bytes.count == Self.headerLength, Array(bytes[0..<8]) == MoMState.magic else { return nil }
+        func integer(_ offset: Int, _ size: Int) -> Int {
+            (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
+        }
+        let memoryCount = integer(20, 4)
+        let values = integer(24, 4) * integer(28, 4)  // u32 · u32: fits an Int
+        let configurationLength = integer(52, 4)
+        guard integer(8, 4) == Int(MoMState.formatVersion), bytes[32] == 1, bytes[33] == 1, memoryCount > 0, values > 0
+        else { return nil }
+        let prefixLength = Self.headerLength + configurationLength + 4 * memoryCount
+        let (matrices, overflow) = (4 * memoryCount).multipliedReportingOverflow(by: values)
+        guard !overflow, prefixLength + matrices + 8 <= totalLength else { return nil }
+        self.memoryCount = memoryCount
+        valuesPerMemory = values
+        self.prefixLength = prefixLength
+        self.totalLength = totalLength
+    }
+
+    /// Where the suffix starts.
+    public var suffixStart: Int { prefixLength + 4 * memoryCount * valuesPerMemory }
+
+    /// Byte plane b of memory m.
+    public func plane(_ plane: Int, of memory: Int) -> Range<Int> {
+        let start = prefixLength + (plane * memoryCount + memory) * valuesPerMemory
+        return start..<(start + valuesPerMemory)
+    }
+
+    /// The pieces in byte order: the prefix, every plane of every memory (plane-major), the suffix.
+    public var pieces: [Range<Int>] {
+        var pieces = [0..<prefixLength]
+        for plane in 0..<4 {
+            for memory in 0..<memoryCount { pieces.append(self.plane(plane, of: memory)) }
+        }
+        pieces.append(suffixStart..<totalLength)
+        return pieces
+    }
+
+    /// The index in `pieces` of plane b of memory m.
+    public func pieceIndex(plane: Int, of memory: Int) -> Int { 1 + plane * memoryCount + memory }
+}
+
+extension MoMState {
+    /// A state with no memory in place yet, from the prefix and suffix of an encoded state: what a
+    /// read needs besides the memories. Memories are put in place with `install(memory:planes:)`.
+    ///
+    /// The whole-state checksum cannot be checked from pieces: the caller checks each piece
+    /// (the store keeps each in its own checksummed LZ4 frame). Everything else is checked as
+    /// `init(decoding:expecting:)` checks it.
+    public init(decodingPrefix prefix: [UInt8], suffix: [UInt8], expecting expected: MoMConfiguration? = nil) throws {
+        var prefixReader = ByteReader(prefix)
+        let decoded = try Self.decodePrefix(from: &prefixReader, expecting: expected)
+        guard prefixReader.remaining == 0 else {
+            throw MoMError(.corruptState, "state prefix has \(prefixReader.remaining) unexpected bytes")
+        }
+        guard suffix.count >= 8 else { throw MoMError(.corruptState, "state suffix is truncated") }
+        var suffixReader = ByteReader(suffix, end: suffix.count - 8)
+        let bank = MemoryBank(absent: decoded.memoryCount, dk: decoded.dk, dv: decoded.dv, scales: decoded.scales)
+        let (engine, tokenizer) = try Self.decodeSuffix(from: &suffixReader, prefix: decoded, bank: bank)
+        guard suffixReader.remaining == 0 else {
+            throw MoMError(.corruptState, "state has \(suffixReader.remaining) unexpected bytes before its checksum")
+        }
+        self.init(configuration: decoded.configuration, tokenizer: tokenizer, engine: engine, byteCount: decoded.byteCount)
+    }
+
+    /// The memories not in place (none, except in a state read on demand).
+    public var absentMemories: [Int] { engine.bank.absentMemories }
+
+    /// Puts memory m in place from its four byte planes, back to back.
+    public mutating func install(memory: Int, planes: UnsafeRawBufferPointer) throws {
+        guard absentMemories.contains(memory) else { return }
+        try engine.bank.install(memory: memory, planes: planes)
+    }
+
+    /// Runs `body` on this state and returns what it gave with the absent memories it tried to
+    /// read. When none, the result is what the whole state gives.
+    public func recordingMisses<Value>(_ body: (MoMState) throws -> Value) rethrows -> (value: Value, misses: [Int]) {
+        var copy = self
+        let (bank, recorder) = engine.bank.recordingMisses()
+        copy.engine.bank = bank
+        let value = try body(copy)
+        return (value, recorder?.misses.withLock { $0.sorted() } ?? [])
+    }
+}

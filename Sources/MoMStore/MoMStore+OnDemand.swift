@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+import MoMCore
+
+/// What a function of a document's state gave, and where the state came from.
+public struct StateRead<Value> {
+    public var value: Value
+    public var document: DocumentInfo
+    /// Tokens of the state read.
+    public var tokenCount: UInt64
+    /// Memories decompressed for the read; all of them when the state was loaded whole.
+    public var memoriesLoaded: Int
+    /// Whether the state was loaded whole (a journal to replay, a snapshot in the old one-frame
+    /// blob, or a damaged one) rather than piece by piece.
+    public var loadedWhole: Bool
+    /// Damaged snapshots skipped on the way, each said in a warning.
+    public var warnings: [StoreWarning]
+}
+
+extension StateRead: Sendable where Value: Sendable {}
+
+extension MoMStore {
+    /// Runs `body` on the selected state of a document, decompressing only what it reads: the
+    /// snapshot's prefix and suffix (header, configuration, vocabulary, counters), then each
+    /// memory the first time a read asks for it.
+    ///
+    /// `body` may run more than once: a run that asks for a memory not yet in place is discarded,
+    /// the memory is loaded and `body` runs again, so it must be a pure function of the state
+    /// (reads are). The value returned is the one the whole state gives. When the state needs a
+    /// journal replayed, or a piece fails its checks, the state is loaded whole as `loadState`
+    /// does (with its fallback to an older snapshot and its warnings).
+    public func read<Value>(
+        _ name: String, at selector: StateSelector = .current, _ body: (MoMState) throws -> Value
+    ) throws -> StateRead<Value> {
+        try DocumentName.validate(name)
+        return try Self.mapErrors {
+            try writer.read { db in
+                let document = try Self.fetchDocument(db, named: name)
+                if let row = try Self.standaloneSnapshot(db, document: document, at: selector),
+                    var pieces = try? OnDemandSnapshot(db, row: row, document: document)
+                {
+                    while true {
+                        let (value, misses) = try pieces.state.recordingMisses(body)
+                        if misses.isEmpty {
+                            return StateRead(
+                                value: value, document: document, tokenCount: pieces.state.tokenCount,
+                                memoriesLoaded: pieces.memoriesLoaded, loadedWhole: false, warnings: [])
+                        }
+                        do {
+                            try pieces.load(misses)
+                        } catch {
+                            break  // damaged: the whole load below finds it again and falls back
+                        }
+                    }
+                }
+                let loaded = try Self.load(db, document: document, at: selector)
+                return StateRead(
+                    value: try body(loaded.state), document: document, tokenCount: loaded.state.tokenCount,
+                    memoriesLoaded: loaded.state.memoryBank.count, loadedWhole: true, warnings: loaded.warnings)
+            }
+        }
+    }
+
+    /// The snapshot that is the selected state by itself (no journal after it), if any.
+    static func standaloneSnapshot(_ db: Database, document: DocumentInfo, at selector: StateSelector) throws -> SnapshotRow? {
+        let rows = try snapshotRows(db, documentID: document.id)
+        switch selector {
+        case .current:
+            return rows.first.flatMap { $0.byteCount == Int64(document.byteCount) ? $0 : nil }
+        case .atOrBefore(let tokens) where tokens >= document.tokenCount:
+            return rows.first.flatMap { $0.byteCount == Int64(document.byteCount) ? $0 : nil }
+        case .atOrBefore(let tokens):
+            return rows.first { $0.tokenCount <= Int64(tokens) }
+        case .snapshot(let id):
+            return rows.first { $0.id == id }
+        }
+    }
+}
+
+/// A snapshot opened piece by piece: its prefix and suffix decoded, memories loaded on demand.
+struct OnDemandSnapshot {
+    let blob: SnapshotBlob
+    let frames: [Range<Int>]
+    let layout: StateLayout
+    var state: MoMState
+    var memoriesLoaded = 0
+
+    /// Opens the pieces of a snapshot; throws for a blob of one frame (the old layout) and for
+    /// any damage found in the frames it reads.
+    init(_ db: Database, row: SnapshotRow, document: DocumentInfo) throws {
+        blob = try SnapshotBlob(db, rowID: row.id)
+        frames = try blob.frames()
+        guard frames.count > 2 else { throw StoreError(.corruptData, "the blob is one frame: it is read whole") }
+        let prefix = try blob.read(frames[0].lowerBound, frames[0].count).withUnsafeBytes {
+            try LZ4Frame.decompress($0, limit: Int(row.stateBytes))
+        }
+        guard let layout = StateLayout(header: prefix, totalLength: Int(row.stateBytes)), prefix.count == layout.prefixLength,
+            frames.count == layout.pieces.count
+        else {
+            throw StoreError(.corruptData, "its frames do not match the state's layout")
+        }
+        self.layout = layout
+        let suffix = try blob.decompress(frames[frames.count - 1], expectedSize: layout.totalLength - layout.suffixStart)
+        state = try MoMState(decodingPrefix: prefix, suffix: suffix, expecting: document.configuration)
+        guard state.byteCount == UInt64(row.byteCount), state.tokenCount == UInt64(row.tokenCount) else {
+            throw StoreError(.corruptData, "it holds other offsets than its row")
+        }
+    }
+
+    /// Decompresses the four planes of each memory and puts it in place.
+    mutating func load(_ memories: [Int]) throws {
+        let values = layout.valuesPerMemory
+        for memory in memories {
+            var planes = [UInt8]()
+            planes.reserveCapacity(4 * values)
+            for plane in 0..<4 {
+                planes += try blob.decompress(frames[layout.pieceIndex(plane: plane, of: memory)], expectedSize: values)
+            }
+            try planes.withUnsafeBytes { try state.install(memory: memory, planes: $0) }
+            memoriesLoaded += 1
+        }
+    }
+}
+
+extension MoMStore {
+    /// The stored blob of a snapshot and its encoded length, as they are in the database (for
+    /// measuring what a load costs, step by step).
+    public func snapshotBlob(id: Int64) throws -> (blob: [UInt8], stateBytes: Int) {
+        try Self.mapErrors {
+            try writer.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT state, state_bytes FROM snapshot WHERE id = ?", arguments: [id]) else {
+                    throw StoreError(.unknownSnapshot, "no snapshot \(id)")
+                }
+                return ([UInt8](row["state"] as Data), row["state_bytes"] as Int)
+            }
+        }
+    }
+}
