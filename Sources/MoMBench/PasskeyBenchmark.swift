@@ -136,7 +136,7 @@ public struct PasskeyBenchmark: Sendable {
                         system: system.rawValue, length: length, depth: depth, trials: trials, correct: entry.correct,
                         accuracy: Double(entry.correct) / Double(trials), stateBytes: entry.bytes, tokens: entry.tokens,
                         foldTokensPerSecond: Double(entry.tokens) * Double(trials) / max(entry.foldSeconds, 1e-9),
-                        askP50Milliseconds: percentile(asks, 0.5) * 1000, askP99Milliseconds: percentile(asks, 0.99) * 1000,
+                        askP50Milliseconds: Self.percentile(asks, 0.5) * 1000, askP99Milliseconds: Self.percentile(asks, 0.99) * 1000,
                         answers: entry.answers
                     )
                     cells.append(cell)
@@ -189,7 +189,8 @@ public struct PasskeyBenchmark: Sendable {
             bytes: memory.stateBytes, tokens: memory.tokenCount, foldSeconds: foldTime.seconds, askSeconds: askTime.seconds)
     }
 
-    func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+    /// The value at `fraction` of an ascending list (the rank rounded up), 0 for none.
+    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
         let rank = Int((fraction * Double(sorted.count - 1)).rounded(.up))
         return sorted[min(rank, sorted.count - 1)]

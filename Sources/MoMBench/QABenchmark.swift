@@ -159,7 +159,8 @@ public struct QABenchmark: Sendable {
             precision: answered.isEmpty ? nil : Double(right) / Double(answered.count),
             auroc: auroc(outcomes.map { ($0.confidence, $0.answerable && score($0.answer + $0.withheld, references: $0.references) == 1) }),
             abstainedUnanswerable: unanswerable.isEmpty ? nil : Double(unanswerable.filter(\.answer.isEmpty).count) / Double(unanswerable.count),
-            askP50Milliseconds: percentile(asks, 0.5) * 1000, askP99Milliseconds: percentile(asks, 0.99) * 1000, stateBytes: bytes)
+            askP50Milliseconds: PasskeyBenchmark.percentile(asks, 0.5) * 1000,
+            askP99Milliseconds: PasskeyBenchmark.percentile(asks, 0.99) * 1000, stateBytes: bytes)
     }
 
     /// The probability that a right answer has a higher confidence than a wrong one (ties count
@@ -193,11 +194,5 @@ public struct QABenchmark: Sendable {
             }
         }
         return (candidates.last.map { $0.nextUp } ?? 1, 0)
-    }
-
-    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-        guard !sorted.isEmpty else { return 0 }
-        let rank = Int((fraction * Double(sorted.count - 1)).rounded(.up))
-        return sorted[min(rank, sorted.count - 1)]
     }
 }
