@@ -32,9 +32,9 @@ public enum PasskeyHeatmap {
                     let x = x0 + left + column * box
                     let y = top + row * box
                     if let cell = systemCells.first(where: { $0.length == length && $0.depth == depth }) {
-                        svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(box - 2)\" height=\"\(box - 2)\" fill=\"\(colour(cell.accuracy))\">"
-                        svg += "<title>\(escape(system)) \(lengthLabel(length)) tokens, depth \(depth)%: accuracy \(percent(cell.accuracy))</title></rect>\n"
-                        svg += "<text x=\"\(x + box / 2 - 1)\" y=\"\(y + box / 2 + 3)\" text-anchor=\"middle\">\(percent(cell.accuracy))</text>\n"
+                        svg += self.cell(
+                            x: x, y: y, box: box, accuracy: cell.accuracy,
+                            tip: "\(system) \(lengthLabel(length)) tokens, depth \(depth)%: accuracy \(percent(cell.accuracy))")
                     }
                 }
             }
@@ -49,6 +49,13 @@ public enum PasskeyHeatmap {
     }
 
     /// Red → amber → green.
+    /// One accuracy cell: a coloured square with its tooltip and its percentage.
+    static func cell(x: Int, y: Int, box: Int, accuracy: Double, tip: String) -> String {
+        "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(box - 2)\" height=\"\(box - 2)\" fill=\"\(colour(accuracy))\">"
+            + "<title>\(escape(tip))</title></rect>\n"
+            + "<text x=\"\(x + box / 2 - 1)\" y=\"\(y + box / 2 + 3)\" text-anchor=\"middle\">\(percent(accuracy))</text>\n"
+    }
+
     static func colour(_ accuracy: Double) -> String {
         let a = min(max(accuracy, 0), 1)
         let (r, g, b): (Double, Double, Double) =

@@ -34,9 +34,7 @@ public enum QAHeatmap {
                     var tip = "\(system) \(task) \(PasskeyHeatmap.lengthLabel(length)) tokens: accuracy \(PasskeyHeatmap.percent(row.accuracy))"
                     if let precision = row.precision { tip += ", precision \(PasskeyHeatmap.percent(precision))" }
                     if let abstained = row.abstainedUnanswerable { tip += ", unanswerable abstained \(PasskeyHeatmap.percent(abstained))" }
-                    svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(box - 2)\" height=\"\(box - 2)\" fill=\"\(PasskeyHeatmap.colour(row.accuracy))\">"
-                    svg += "<title>\(PasskeyHeatmap.escape(tip))</title></rect>\n"
-                    svg += "<text x=\"\(x + box / 2 - 1)\" y=\"\(y + box / 2 + 3)\" text-anchor=\"middle\">\(PasskeyHeatmap.percent(row.accuracy))</text>\n"
+                    svg += PasskeyHeatmap.cell(x: x, y: y, box: box, accuracy: row.accuracy, tip: tip)
                 }
             }
             for (column, length) in lengths.enumerated() {
