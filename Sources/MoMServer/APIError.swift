@@ -42,7 +42,8 @@ public struct APIError: HTTPResponseError, Sendable {
             switch error.code {
             case .invalidDocumentName, .invalidArgument: status = .badRequest
             case .unknownDocument, .unknownSnapshot: status = .notFound
-            case .configurationMismatch, .concurrentWrite, .offsetMismatch: status = .conflict
+            case .configurationMismatch, .concurrentWrite, .offsetMismatch, .leaseHeld: status = .conflict
+            case .unavailable, .leaseLost: status = .serviceUnavailable
             case .binaryData: status = .unprocessableContent
             case .notMomdDatabase, .newerSchema, .corruptData, .database: status = .internalServerError
             }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MoMCore
 
 /// One document open for writing: it owns the document's `MoMState` and is its only write path.
@@ -27,6 +26,9 @@ public struct DocumentSession: Sendable {
     /// Whether each append also stores its tokens' routes (`token_route`): see
     /// `startRecordingTokenRoutes()`.
     public private(set) var recordsTokenRoutes = false
+    /// The lease this session writes under, in a store that keeps leases: every commit carries
+    /// its fencing token and is refused once another writer holds the document.
+    public var fence: Fence?
     /// What opening the document worked around (damaged snapshots skipped).
     public let warnings: [StoreWarning]
     /// Snapshots this session has written, and the time it spent writing them.
@@ -89,7 +91,7 @@ public struct DocumentSession: Sendable {
         do {
             try store.commitAppend(
                 documentID: documentID, name: name, from: start, to: state.byteCount, tokenCount: state.tokenCount,
-                frame: LZ4Frame.compress(bytes), chunks: chunks, routes: routes)
+                frame: LZ4Frame.compress(bytes), chunks: chunks, routes: routes, fence: fence)
         } catch {
             try? reloadIfNeeded()  // back to what the database acknowledged; if that fails too, the next call retries
             throw error
@@ -213,7 +215,7 @@ public struct DocumentSession: Sendable {
         let encoded = state.encoded()
         let info = try store.commitSnapshot(
             documentID: documentID, name: name, encoded: encoded, byteCount: state.byteCount,
-            tokenCount: state.tokenCount, retained: policy.retained, discarding: damagedSnapshotIDs)
+            tokenCount: state.tokenCount, retained: policy.retained, discarding: damagedSnapshotIDs, fence: fence)
         damagedSnapshotIDs = []
         lastSnapshotOffset = state.byteCount
         lastSnapshotTokens = state.tokenCount
@@ -267,9 +269,7 @@ extension MoMStore {
             // Refused before a new document is created for nothing.
             throw DocumentSession.tooManyMemoriesForRoutes(name: name, memories: configuration.memories)
         }
-        let exists = try Self.mapErrors {
-            try writer.read { db in try DocumentRecord.filter(Column("name") == name).fetchCount(db) > 0 }
-        }
+        let exists = try Self.mapErrors { try backend.read { try $0.document(named: name) != nil } }
         if !exists || configuration != nil {
             guard exists || createIfMissing else { throw Self.unknownDocument(name) }
             try createDocument(named: name, configuration: configuration ?? .default)
@@ -284,97 +284,23 @@ extension MoMStore {
     /// Journals one append, stores its routing chunks and token routes, and moves the document's offset.
     func commitAppend(
         documentID: Int64, name: String, from start: UInt64, to end: UInt64, tokenCount: UInt64, frame: [UInt8],
-        chunks: [RoutingChunk], routes: TokenRoutes? = nil
+        chunks: [RoutingChunk], routes: TokenRoutes? = nil, fence: Fence? = nil
     ) throws {
-        let routeRecord = routes.map { TokenRouteRecord(documentID: documentID, routes: $0) }  // compressed outside the write lock
-        try Self.mapErrors {
-            try writer.write { db in
-                try db.execute(
-                    sql: "UPDATE document SET byte_count = ?, token_count = ?, updated_at = ? WHERE id = ? AND byte_count = ?",
-                    arguments: [Int64(end), Int64(tokenCount), Date().timeIntervalSince1970, documentID, Int64(start)])
-                guard db.changesCount == 1 else { throw try Self.lostDocument(db, documentID: documentID, name: name) }
-                try db.execute(
-                    sql: "INSERT INTO journal (document_id, start_offset, end_offset, data) VALUES (?, ?, ?, ?)",
-                    arguments: [documentID, Int64(start), Int64(end), Data(frame)])
-                for chunk in chunks {
-                    try RoutingChunkRecord(documentID: documentID, chunk: chunk).insert(db, onConflict: .replace)
-                }
-                try routeRecord?.insert(db, onConflict: .replace)
-            }
-        }
+        let append = AppendCommit(
+            documentID: documentID, name: name, start: start, end: end, tokenCount: tokenCount, frame: frame, chunks: chunks,
+            routes: routes.map { TokenRouteRecord(documentID: documentID, routes: $0) }, fence: fence)
+        try Self.mapErrors { try backend.commitAppend(append) }
     }
 
     /// Stores a snapshot; drops snapshots past `retained` and the journal the oldest kept covers.
     func commitSnapshot(
         documentID: Int64, name: String, encoded: [UInt8], byteCount: UInt64, tokenCount: UInt64, retained: Int,
-        discarding damaged: [Int64]
+        discarding damaged: [Int64], fence: Fence? = nil
     ) throws -> SnapshotInfo {
-        let blob = SnapshotContainer.compress(encoded)
-        let digest = StableHash.hexDigest(encoded)
-        let now = Date().timeIntervalSince1970
-        return try Self.mapErrors {
-            try Self.writeWithoutSync(writer) { db in
-                let stored = try Int64.fetchOne(db, sql: "SELECT byte_count FROM document WHERE id = ?", arguments: [documentID])
-                guard stored == Int64(byteCount) else { throw try Self.lostDocument(db, documentID: documentID, name: name) }
-                for id in damaged {
-                    try db.execute(sql: "DELETE FROM snapshot WHERE id = ? AND document_id = ?", arguments: [id, documentID])
-                }
-                try db.execute(
-                    sql: """
-                        INSERT OR REPLACE INTO snapshot
-                            (document_id, byte_count, token_count, state_bytes, digest, created_at, state)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [documentID, Int64(byteCount), Int64(tokenCount), encoded.count, digest, now, Data(blob)])
-                let id = db.lastInsertedRowID
-                try db.execute(
-                    sql: """
-                        DELETE FROM snapshot WHERE document_id = ?1 AND id NOT IN
-                            (SELECT id FROM snapshot WHERE document_id = ?1 ORDER BY byte_count DESC LIMIT ?2)
-                        """,
-                    arguments: [documentID, retained])
-                try db.execute(
-                    sql: """
-                        DELETE FROM journal WHERE document_id = ?1
-                            AND end_offset <= (SELECT min(byte_count) FROM snapshot WHERE document_id = ?1)
-                        """,
-                    arguments: [documentID])
-                return SnapshotInfo(
-                    id: id, byteCount: byteCount, tokenCount: tokenCount, stateBytes: encoded.count,
-                    storedBytes: blob.count, digest: digest, createdAt: Date(timeIntervalSince1970: now))
-            }
-        }
-    }
-
-    /// Runs `body` in a transaction committed with `synchronous = NORMAL`: in WAL mode the
-    /// commit is atomic and survives a crash of the process, and only a power loss before the
-    /// next synced commit can undo it — all of it, leaving the database as it was before.
-    ///
-    /// For snapshot transactions only: a snapshot acknowledges nothing (the input it covers was
-    /// committed with a sync when it was appended) and a lost one is rebuilt from the snapshot
-    /// before it plus the journal it would have trimmed. Appends stay `FULL`: their sync is what
-    /// acknowledging means. Skipping the snapshot's fsync is most of the cost of writing 4 MiB.
-    static func writeWithoutSync<T>(_ writer: any DatabaseWriter, _ body: (Database) throws -> T) throws -> T {
-        try writer.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-            var result: T?
-            try db.inTransaction {
-                result = try body(db)
-                return .commit
-            }
-            return result!
-        }
-    }
-
-    /// Why a guarded write found the document not where the session left it.
-    static func lostDocument(_ db: Database, documentID: Int64, name: String) throws -> StoreError {
-        guard try DocumentRecord.fetchOne(db, key: documentID) != nil else {
-            return StoreError(.unknownDocument, "document '\(name)' was deleted while it was being written")
-        }
-        return StoreError(
-            .concurrentWrite,
-            "document '\(name)' was changed by another writer (another momd ingest, or the daemon): nothing was stored; retry when it is done"
-        )
+        let snapshot = SnapshotCommit(
+            documentID: documentID, name: name, blob: SnapshotContainer.compress(encoded), stateBytes: encoded.count,
+            digest: StableHash.hexDigest(encoded), byteCount: byteCount, tokenCount: tokenCount, retained: retained,
+            discarding: damaged, fence: fence, createdAt: Date().timeIntervalSince1970)
+        return try Self.mapErrors { try backend.commitSnapshot(snapshot) }
     }
 }

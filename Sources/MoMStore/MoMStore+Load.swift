@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MoMCore
 
 /// Which state of a document to load.
@@ -37,12 +36,12 @@ extension MoMStore {
     public func loadState(of name: String, at selector: StateSelector = .current) throws -> LoadedState {
         try DocumentName.validate(name)
         return try Self.mapErrors {
-            try writer.read { db in try Self.load(db, document: try Self.fetchDocument(db, named: name), at: selector) }
+            try backend.read { db in try Self.load(db, document: try db.requireDocument(named: name), at: selector) }
         }
     }
 
     /// Loads the selected state of a document whole.
-    static func load(_ db: Database, document: DocumentInfo, at selector: StateSelector) throws -> LoadedState {
+    static func load(_ db: any StoreReading, document: DocumentInfo, at selector: StateSelector) throws -> LoadedState {
         let name = document.name
         switch selector {
         case .current:
@@ -50,7 +49,7 @@ extension MoMStore {
         case .atOrBefore(let tokens) where tokens >= document.tokenCount:
             return try Self.restoreCurrent(db, document: document)
         case .atOrBefore(let tokens):
-            let rows = try Self.snapshotRows(db, documentID: document.id).filter { $0.tokenCount <= Int64(tokens) }
+            let rows = try db.snapshotRows(documentID: document.id).filter { $0.tokenCount <= Int64(tokens) }
             let found = try Self.newestValid(db, document: document, rows: rows)
             guard let state = found.state, let row = found.row else {
                 throw StoreError(
@@ -62,7 +61,7 @@ extension MoMStore {
                 document: document, state: state, snapshot: row.info, replayedBytes: 0,
                 damagedSnapshotIDs: found.damaged.map(\.row.id), warnings: found.warnings(document))
         case .snapshot(let id):
-            guard let row = try Self.snapshotRows(db, documentID: document.id).first(where: { $0.id == id }) else {
+            guard let row = try db.snapshotRows(documentID: document.id).first(where: { $0.id == id }) else {
                 throw StoreError(.unknownSnapshot, "document '\(name)' has no snapshot \(id); `momd show \(name)` lists the kept ones")
             }
             let state = try Self.decodeSnapshot(db, row: row, document: document)
@@ -75,8 +74,8 @@ extension MoMStore {
     // MARK: Restore
 
     /// The newest valid snapshot plus the journal after it.
-    static func restoreCurrent(_ db: Database, document: DocumentInfo) throws -> LoadedState {
-        let rows = try snapshotRows(db, documentID: document.id)
+    static func restoreCurrent(_ db: any StoreReading, document: DocumentInfo) throws -> LoadedState {
+        let rows = try db.snapshotRows(documentID: document.id)
         let found = try newestValid(db, document: document, rows: rows)
         var state: MoMState
         if let restored = found.state {
@@ -121,7 +120,7 @@ extension MoMStore {
     }
 
     /// Tries `rows` (newest first) until one decodes.
-    static func newestValid(_ db: Database, document: DocumentInfo, rows: [SnapshotRow]) throws -> SnapshotSearch {
+    static func newestValid(_ db: any StoreReading, document: DocumentInfo, rows: [SnapshotRow]) throws -> SnapshotSearch {
         var search = SnapshotSearch()
         for row in rows {
             do {
@@ -136,17 +135,15 @@ extension MoMStore {
     }
 
     /// Decompresses and decodes one snapshot, checking it against its row and its document.
-    static func decodeSnapshot(_ db: Database, row: SnapshotRow, document: DocumentInfo) throws -> MoMState {
+    static func decodeSnapshot(_ db: any StoreReading, row: SnapshotRow, document: DocumentInfo) throws -> MoMState {
         func damaged(_ reason: String) -> StoreError {
             StoreError(.corruptData, "snapshot \(row.id) of '\(document.name)' is damaged: \(reason)")
         }
-        guard let blob = try Data.fetchOne(db, sql: "SELECT state FROM snapshot WHERE id = ?", arguments: [row.id]) else {
-            throw damaged("its blob is missing")
-        }
+        guard let blob = try db.snapshotBlob(id: row.id) else { throw damaged("its blob is missing") }
         let bytes: [UInt8]
         let state: MoMState
         do {
-            bytes = try blob.withUnsafeBytes { try SnapshotContainer.decompress($0, stateBytes: Int(row.stateBytes)) }
+            bytes = try blob.all().withUnsafeBytes { try SnapshotContainer.decompress($0, stateBytes: Int(row.stateBytes)) }
             state = try MoMState(decoding: bytes, expecting: document.configuration)
         } catch let error as StoreError {
             throw damaged(error.message)
@@ -161,7 +158,7 @@ extension MoMStore {
     }
 
     /// Folds the journal from the state's byte offset to the document's acknowledged end.
-    static func replayJournal(_ db: Database, document: DocumentInfo, into state: inout MoMState) throws {
+    static func replayJournal(_ db: any StoreReading, document: DocumentInfo, into state: inout MoMState) throws {
         let end = document.byteCount
         guard state.byteCount < end else {
             guard state.byteCount == end else {
@@ -169,27 +166,22 @@ extension MoMStore {
             }
             return
         }
-        let rows = try Row.fetchCursor(
-            db,
-            sql: "SELECT start_offset, end_offset, data FROM journal WHERE document_id = ? AND end_offset > ? ORDER BY start_offset",
-            arguments: [document.id, Int64(state.byteCount)])
-        while let row = try rows.next() {
-            let start = UInt64(row["start_offset"] as Int64)
-            let stop = UInt64(row["end_offset"] as Int64)
+        try db.journal(documentID: document.id, endingAfter: state.byteCount) { entry in
             let position = state.byteCount
-            guard start <= position else { break }  // a gap: reported below
-            let bytes = try row.withUnsafeData(named: "data") { data -> [UInt8] in
-                guard let data else {
-                    throw StoreError(.corruptData, "journal bytes \(start)..<\(stop) of '\(document.name)' are missing")
-                }
-                do {
-                    return try data.withUnsafeBytes { try LZ4Frame.decompress($0, expectedSize: Int(stop - start)) }
-                } catch let error as StoreError {
-                    throw StoreError(
-                        .corruptData, "journal bytes \(start)..<\(stop) of '\(document.name)' are damaged: \(error.message)")
-                }
+            guard entry.start <= position else { return false }  // a gap: reported below
+            let (start, stop) = (entry.start, entry.end)
+            guard let frame = entry.frame else {
+                throw StoreError(.corruptData, "journal bytes \(start)..<\(stop) of '\(document.name)' are missing")
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = try frame.withUnsafeBytes { try LZ4Frame.decompress($0, expectedSize: Int(stop - start)) }
+            } catch let error as StoreError {
+                throw StoreError(
+                    .corruptData, "journal bytes \(start)..<\(stop) of '\(document.name)' are damaged: \(error.message)")
             }
             bytes.withUnsafeBytes { state.fold(UnsafeRawBufferPointer(rebasing: $0[Int(position - start)...])) }
+            return true
         }
         guard state.byteCount == end else {
             throw StoreError(

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MoMCore
 
 /// What a function of a document's state gave, and where the state came from.
@@ -34,8 +33,8 @@ extension MoMStore {
     ) throws -> StateRead<Value> {
         try DocumentName.validate(name)
         return try Self.mapErrors {
-            try writer.read { db in
-                let document = try Self.fetchDocument(db, named: name)
+            try backend.read { db in
+                let document = try db.requireDocument(named: name)
                 if let row = try Self.standaloneSnapshot(db, document: document, at: selector),
                     var pieces = try? OnDemandSnapshot(db, row: row, document: document)
                 {
@@ -62,8 +61,8 @@ extension MoMStore {
     }
 
     /// The snapshot that is the selected state by itself (no journal after it), if any.
-    static func standaloneSnapshot(_ db: Database, document: DocumentInfo, at selector: StateSelector) throws -> SnapshotRow? {
-        let rows = try snapshotRows(db, documentID: document.id)
+    static func standaloneSnapshot(_ db: any StoreReading, document: DocumentInfo, at selector: StateSelector) throws -> SnapshotRow? {
+        let rows = try db.snapshotRows(documentID: document.id)
         switch selector {
         case .current:
             return rows.first.flatMap { $0.byteCount == Int64(document.byteCount) ? $0 : nil }
@@ -79,7 +78,7 @@ extension MoMStore {
 
 /// A snapshot opened piece by piece: its prefix and suffix decoded, memories loaded on demand.
 struct OnDemandSnapshot {
-    let blob: SnapshotBlob
+    let blob: any SnapshotBytes
     let frames: [Range<Int>]
     let layout: StateLayout
     var state: MoMState
@@ -87,8 +86,9 @@ struct OnDemandSnapshot {
 
     /// Opens the pieces of a snapshot; throws for a blob of one frame (the old layout) and for
     /// any damage found in the frames it reads.
-    init(_ db: Database, row: SnapshotRow, document: DocumentInfo) throws {
-        blob = try SnapshotBlob(db, rowID: row.id)
+    init(_ db: any StoreReading, row: SnapshotRow, document: DocumentInfo) throws {
+        guard let blob = try db.snapshotBlob(id: row.id) else { throw StoreError(.corruptData, "its blob is missing") }
+        self.blob = blob
         frames = try blob.frames()
         guard frames.count > 2 else { throw StoreError(.corruptData, "the blob is one frame: it is read whole") }
         let prefix = try blob.read(frames[0].lowerBound, frames[0].count).withUnsafeBytes {
@@ -125,13 +125,17 @@ struct OnDemandSnapshot {
 extension MoMStore {
     /// The stored blob of a snapshot and its encoded length, as they are in the database (for
     /// measuring what a load costs, step by step).
-    public func snapshotBlob(id: Int64) throws -> (blob: [UInt8], stateBytes: Int) {
-        try Self.mapErrors {
-            try writer.read { db in
-                guard let row = try Row.fetchOne(db, sql: "SELECT state, state_bytes FROM snapshot WHERE id = ?", arguments: [id]) else {
-                    throw StoreError(.unknownSnapshot, "no snapshot \(id)")
+    public func snapshotBlob(of name: String, id: Int64) throws -> (blob: [UInt8], stateBytes: Int) {
+        try DocumentName.validate(name)
+        return try Self.mapErrors {
+            try backend.read { db in
+                let document = try db.requireDocument(named: name)
+                guard let row = try db.snapshotRows(documentID: document.id).first(where: { $0.id == id }),
+                    let blob = try db.snapshotBlob(id: id)
+                else {
+                    throw StoreError(.unknownSnapshot, "document '\(name)' has no snapshot \(id)")
                 }
-                return ([UInt8](row["state"] as Data), row["state_bytes"] as Int)
+                return (try blob.all(), Int(row.stateBytes))
             }
         }
     }

@@ -2,25 +2,34 @@ import Foundation
 import GRDB
 import MoMCore
 
-/// The SQLite store of every document: configurations, LZ4 snapshots, the journal of input not
-/// yet covered by a snapshot, and the routing history (per chunk, and per token where recorded).
+/// The store of every document: configurations, LZ4 snapshots, the journal of input not yet
+/// covered by a snapshot, and the routing history (per chunk, and per token where recorded).
 ///
-/// A value over any GRDB writer: a `DatabasePool` (WAL) in production, a `DatabaseQueue` in
-/// tests. Reads are consistent snapshots of the database; one document's writes go through one
-/// `DocumentSession`, which checks in every transaction that nobody else moved the document.
+/// A value over one backend: SQLite (the embedded default: a WAL `DatabasePool` in production,
+/// a `DatabaseQueue` in tests) or PostgreSQL (a server many daemons share). Everything above
+/// the rows — restoring a state, checking a snapshot, replaying the journal — is done here, the
+/// same way over either. Reads are consistent snapshots of the database; one document's writes
+/// go through one `DocumentSession`, which checks in every transaction that nobody else moved
+/// the document.
 public struct MoMStore: Sendable {
-    public let writer: any DatabaseWriter
+    let backend: any StoreBackend
 
-    /// Takes over an open database: refuses it unless it is a momd database (or empty), then
-    /// applies the migrations it lacks.
-    public init(writer: any DatabaseWriter) throws {
-        let path = writer.path
-        try Self.mapErrors {
-            try writer.read { db in try StoreSchema.checkOwnership(db, path: path) }
-            try StoreSchema.migrator.migrate(writer)
-        }
-        self.writer = writer
+    init(backend: any StoreBackend) {
+        self.backend = backend
     }
+
+    /// Takes over an open SQLite database: refuses it unless it is a momd database (or empty),
+    /// then applies the migrations it lacks.
+    public init(writer: any DatabaseWriter) throws {
+        backend = try Self.mapErrors { try SQLiteBackend(writer: writer) }
+    }
+
+    /// The SQLite database under the store, nil for another backend (for tests and tools that
+    /// look at the rows themselves).
+    public var sqliteWriter: (any DatabaseWriter)? { (backend as? SQLiteBackend)?.writer }
+
+    /// Where the data lives: a path, or a URL without its password.
+    public var location: String { backend.location }
 
     /// Opens the database at `path` as a WAL `DatabasePool`, creating it if needed.
     ///
@@ -36,14 +45,17 @@ public struct MoMStore: Sendable {
                 throw StoreError(
                     .unknownDocument, "no momd database at \(path): ingest a document first, or pick one with --db or MOMD_DB")
             }
-            try StoreSchema.probe(path: path)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            configuration.label = "momd"
-            let pool = try DatabasePool(path: path, configuration: configuration)
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            return try MoMStore(writer: pool)
+            return MoMStore(backend: try SQLiteBackend(path: path))
         }
+    }
+
+    /// Opens the store a `--db` value names: a `postgres://` (or `postgresql://`) URL, else an
+    /// SQLite file path.
+    public static func open(location: String, createIfMissing: Bool = true) throws -> MoMStore {
+        if PostgresURL.isPostgres(location) {
+            return MoMStore(backend: try mapErrors { try PostgresBackend(url: try PostgresURL(parsing: location)) })
+        }
+        return try open(path: location, createIfMissing: createIfMissing)
     }
 
     /// A fresh store in memory, for tests and throwaway work.
@@ -55,17 +67,13 @@ public struct MoMStore: Sendable {
 
     /// Every document, by name, with its stats.
     public func documents() throws -> [DocumentInfo] {
-        try Self.mapErrors {
-            try writer.read { db in
-                try Row.fetchAll(db, sql: Self.documentQuery + " ORDER BY d.name").map(Self.documentInfo)
-            }
-        }
+        try Self.mapErrors { try backend.read { try $0.documents() } }
     }
 
     /// One document with its stats.
     public func document(named name: String) throws -> DocumentInfo {
         try DocumentName.validate(name)
-        return try Self.mapErrors { try writer.read { db in try Self.fetchDocument(db, named: name) } }
+        return try Self.mapErrors { try backend.read { try $0.requireDocument(named: name) } }
     }
 
     /// Creates a document, or returns the existing one if its configuration is the same.
@@ -76,20 +84,11 @@ public struct MoMStore: Sendable {
         try DocumentName.validate(name)
         return try Self.mapErrors {
             try configuration.validate()
-            return try writer.write { db in
-                if try DocumentRecord.filter(Column("name") == name).fetchOne(db) == nil {
-                    var record = try DocumentRecord(name: name, configuration: configuration, now: Date().timeIntervalSince1970)
-                    try record.insert(db)
-                }
-                let document = try Self.fetchDocument(db, named: name)
-                guard document.configuration.fingerprint == configuration.fingerprint else {
-                    throw StoreError(
-                        .configurationMismatch,
-                        "document '\(name)' exists with configuration \(document.configuration.fingerprintHex), not \(configuration.fingerprintHex): drop the memory-model options, or use another name"
-                    )
-                }
-                return document
+            let document = try backend.createDocument(named: name, configuration: configuration)
+            guard document.configuration.fingerprint == configuration.fingerprint else {
+                throw Self.configurationMismatch(document, asked: configuration)
             }
+            return document
         }
     }
 
@@ -97,11 +96,7 @@ public struct MoMStore: Sendable {
     public func deleteDocument(named name: String) throws {
         try DocumentName.validate(name)
         try Self.mapErrors {
-            try writer.write { db in
-                guard try DocumentRecord.filter(Column("name") == name).deleteAll(db) == 1 else {
-                    throw Self.unknownDocument(name)
-                }
-            }
+            guard try backend.deleteDocument(named: name) else { throw Self.unknownDocument(name) }
         }
     }
 
@@ -111,9 +106,9 @@ public struct MoMStore: Sendable {
     public func snapshots(of name: String) throws -> [SnapshotInfo] {
         try DocumentName.validate(name)
         return try Self.mapErrors {
-            try writer.read { db in
-                let document = try Self.fetchDocument(db, named: name)
-                return try Self.snapshotRows(db, documentID: document.id).reversed().map(\.info)
+            try backend.read { reader in
+                let document = try reader.requireDocument(named: name)
+                return try reader.snapshotRows(documentID: document.id).reversed().map(\.info)
             }
         }
     }
@@ -122,14 +117,9 @@ public struct MoMStore: Sendable {
     public func routingHistory(of name: String, from first: UInt64 = 0, limit: Int = .max) throws -> [RoutingChunk] {
         try DocumentName.validate(name)
         return try Self.mapErrors {
-            try writer.read { db in
-                let document = try Self.fetchDocument(db, named: name)
-                return try RoutingChunkRecord
-                    .filter(Column("document_id") == document.id && Column("chunk_index") >= Int64(clamping: first))
-                    .order(Column("chunk_index"))
-                    .limit(limit)
-                    .fetchAll(db)
-                    .map { try $0.chunk() }
+            try backend.read { reader in
+                let document = try reader.requireDocument(named: name)
+                return try reader.routingChunks(documentID: document.id, from: first, limit: limit)
             }
         }
     }
@@ -143,64 +133,21 @@ public struct MoMStore: Sendable {
         try DocumentName.validate(name)
         guard limit > 0 else { return [] }
         return try Self.mapErrors {
-            try writer.read { db in
-                let document = try Self.fetchDocument(db, named: name)
-                // Rows that end after `first`, in order; the cursor stops reading once `limit` are out.
-                let rows = try TokenRouteRecord.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT * FROM token_route WHERE document_id = ? AND first_token + token_count > ?
-                        ORDER BY first_token
-                        """,
-                    arguments: [document.id, Int64(clamping: first)])
+            try backend.read { reader in
+                let document = try reader.requireDocument(named: name)
                 var routes: [TokenRoute] = []
-                while routes.count < limit, let row = try rows.next() {
+                try reader.tokenRoutes(documentID: document.id, endingAfter: first) { row in
                     let stored = try row.routes()
                     let skip = stored.firstToken < first ? Int(first - stored.firstToken) : 0
                     for offset in skip..<stored.tokenCount {
                         guard routes.count < limit else { break }
                         routes.append(stored.route(at: offset))
                     }
+                    return routes.count < limit
                 }
                 return routes
             }
         }
-    }
-
-    // MARK: Queries
-
-    static let documentQuery = """
-        SELECT d.*,
-            (SELECT count(*) FROM snapshot s WHERE s.document_id = d.id) AS snapshot_count,
-            (SELECT coalesce(sum(length(s.state)), 0) FROM snapshot s WHERE s.document_id = d.id) AS snapshot_bytes,
-            (SELECT coalesce(sum(length(j.data)), 0) FROM journal j WHERE j.document_id = d.id) AS journal_bytes,
-            (SELECT count(*) FROM routing_chunk r WHERE r.document_id = d.id) AS routing_chunk_count
-        FROM document d
-        """
-
-    static func documentInfo(_ row: Row) throws -> DocumentInfo {
-        let record = try DocumentRecord(row: row)
-        return DocumentInfo(
-            id: record.id!, name: record.name, configuration: try record.decodedConfiguration(),
-            byteCount: UInt64(record.byteCount), tokenCount: UInt64(record.tokenCount),
-            createdAt: Date(timeIntervalSince1970: record.createdAt),
-            updatedAt: Date(timeIntervalSince1970: record.updatedAt),
-            snapshotCount: row["snapshot_count"], snapshotBytes: row["snapshot_bytes"],
-            journalBytes: row["journal_bytes"], routingChunkCount: row["routing_chunk_count"])
-    }
-
-    static func fetchDocument(_ db: Database, named name: String) throws -> DocumentInfo {
-        guard let row = try Row.fetchOne(db, sql: documentQuery + " WHERE d.name = ?", arguments: [name]) else {
-            throw unknownDocument(name)
-        }
-        return try documentInfo(row)
-    }
-
-    /// Snapshot rows of a document, newest first.
-    static func snapshotRows(_ db: Database, documentID: Int64) throws -> [SnapshotRow] {
-        try SnapshotRow.fetchAll(
-            db, sql: "SELECT \(SnapshotRow.columns) FROM snapshot WHERE document_id = ? ORDER BY byte_count DESC",
-            arguments: [documentID])
     }
 
     static func unknownDocument(_ name: String) -> StoreError {
@@ -217,6 +164,8 @@ public struct MoMStore: Sendable {
             throw error
         } catch let error as MoMError {
             throw StoreError(error)
+        } catch let error as PostgresStoreError {
+            throw error.storeError
         } catch let error as DatabaseError {
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED:

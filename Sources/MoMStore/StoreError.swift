@@ -25,8 +25,16 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownSnapshot = "unknown_snapshot"
         /// The configuration or the snapshot policy is out of range.
         case invalidArgument = "invalid_argument"
-        /// SQLite or the file system failed.
+        /// SQLite, PostgreSQL or the file system failed.
         case database = "database"
+        /// The database server cannot be reached or refuses the login (host, port, password,
+        /// database name); nothing was read or written.
+        case unavailable = "database_unavailable"
+        /// Another daemon holds the document's lease (`holder` says which, and where it serves).
+        case leaseHeld = "lease_held"
+        /// This writer's lease was taken over or expired: the write was refused whole (fencing);
+        /// retrying goes through the current holder.
+        case leaseLost = "lease_lost"
         /// Input meant as text holds binary data (`BinaryDetector`); the text before it was kept.
         case binaryData = "binary_data"
     }
@@ -34,9 +42,13 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public let code: Code
     public let message: String
 
-    public init(_ code: Code, _ message: String) {
+    /// For `leaseHeld`: the lease as it stands.
+    public var holder: Lease?
+
+    public init(_ code: Code, _ message: String, holder: Lease? = nil) {
         self.code = code
         self.message = message
+        self.holder = holder
     }
 
     public var description: String { message }

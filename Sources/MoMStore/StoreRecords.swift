@@ -80,6 +80,11 @@ struct DocumentRecord: Codable, FetchableRecord, MutablePersistableRecord {
 
     /// The stored configuration, checked against its fingerprint.
     func decodedConfiguration() throws -> MoMConfiguration {
+        try Self.decodeConfiguration(configuration, fingerprint: fingerprint, document: name)
+    }
+
+    /// A configuration as stored (JSON), checked against its stored fingerprint.
+    static func decodeConfiguration(_ configuration: String, fingerprint: String, document name: String) throws -> MoMConfiguration {
         let decoded: MoMConfiguration
         do {
             decoded = try JSONDecoder().decode(MoMConfiguration.self, from: Data(configuration.utf8))
@@ -140,6 +145,14 @@ struct RoutingChunkRecord: Codable, FetchableRecord, PersistableRecord {
         case meanWeights = "mean_weights"
     }
 
+    init(documentID: Int64, chunkIndex: Int64, tokens: Int64, counts: Data, meanWeights: Data) {
+        self.documentID = documentID
+        self.chunkIndex = chunkIndex
+        self.tokens = tokens
+        self.counts = counts
+        self.meanWeights = meanWeights
+    }
+
     init(documentID: Int64, chunk: RoutingChunk) {
         self.documentID = documentID
         chunkIndex = Int64(chunk.index)
@@ -185,6 +198,14 @@ struct TokenRouteRecord: Codable, FetchableRecord, PersistableRecord {
         case firstToken = "first_token"
         case tokenCount = "token_count"
         case topK = "top_k"
+    }
+
+    init(documentID: Int64, firstToken: Int64, tokenCount: Int64, topK: Int64, frame: Data) {
+        self.documentID = documentID
+        self.firstToken = firstToken
+        self.tokenCount = tokenCount
+        self.topK = topK
+        self.frame = frame
     }
 
     init(documentID: Int64, routes: TokenRoutes) {

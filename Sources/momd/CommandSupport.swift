@@ -31,7 +31,8 @@ struct CommandError: Error {
         case .notMomdDatabase, .newerSchema, .corruptData, .binaryData: status = .dataError
         case .unknownDocument, .unknownSnapshot: status = .noInput
         case .database: status = .ioError
-        case .concurrentWrite: status = .temporaryFailure
+        case .concurrentWrite, .leaseHeld, .leaseLost: status = .temporaryFailure
+        case .unavailable: status = .unavailable
         }
         self.init(error.message, exitCode: status)
     }

@@ -108,7 +108,7 @@ struct StoreBench: ParsableCommand {
                 loads.append((clock.now - start).seconds * 1000)
                 loadedDigest = loaded.state.digest
             }
-            let (loadSteps, saveSteps) = try profile(store: store, snapshot: info, state: session.state)
+            let (loadSteps, saveSteps) = try profile(store: store, document: session.name, snapshot: info, state: session.state)
             let cue = coldAskCue(text)
             let expected = try session.state.read(cue: cue)
             var coldAsks: [Double] = []
@@ -172,7 +172,7 @@ struct StoreBench: ParsableCommand {
 
     /// Times each step of a whole load (blob read, LZ4 frames, decode with its checksum, digest)
     /// and of a save's work before its commit (encode, compress, digest), medians of --repeats.
-    func profile(store: MoMStore, snapshot: SnapshotInfo?, state: MoMState) throws -> (load: [String: Double], save: [String: Double]) {
+    func profile(store: MoMStore, document: String, snapshot: SnapshotInfo?, state: MoMState) throws -> (load: [String: Double], save: [String: Double]) {
         guard let snapshot else { return ([:], [:]) }
         let clock = ContinuousClock()
         var load: [String: [Double]] = [:]
@@ -184,7 +184,7 @@ struct StoreBench: ParsableCommand {
             return value
         }
         for _ in 0..<repeats {
-            let (blob, stateBytes) = try time("1 blob read", into: &load) { try store.snapshotBlob(id: snapshot.id) }
+            let (blob, stateBytes) = try time("1 blob read", into: &load) { try store.snapshotBlob(of: document, id: snapshot.id) }
             let bytes = try time("2 lz4", into: &load) { try blob.withUnsafeBytes { try SnapshotContainer.decompress($0, stateBytes: stateBytes) } }
             _ = try time("3 decode", into: &load) { try MoMState(decoding: bytes) }
             _ = time("4 digest", into: &load) { StableHash.hexDigest(bytes) }

@@ -51,7 +51,7 @@ import Testing
     @Test func everySnapshotIsStoredAsOneFramePerPieceThatLZ4ConcatenationRestores() throws {
         let (store, state) = try makeDocument()
         let newest = try #require(try store.snapshots(of: "notes").last)
-        let (blob, stateBytes) = try store.snapshotBlob(id: newest.id)
+        let (blob, stateBytes) = try store.snapshotBlob(of: "notes", id: newest.id)
         let encoded = state.encoded()
         let layout = try #require(StateLayout(header: encoded, totalLength: encoded.count))
         #expect(layout.pieces.count == 2 + 4 * 4)
@@ -92,7 +92,7 @@ import Testing
     @Test func everyChangedByteInAPieceAReadUsesIsDetectedAndFallsBack() throws {
         let (store, state) = try makeDocument(configuration: .tinyStoreTest, tokens: 400, everyTokens: 100)
         let newest = try #require(try store.snapshots(of: "notes").last)
-        let (original, _) = try store.snapshotBlob(id: newest.id)
+        let (original, _) = try store.snapshotBlob(of: "notes", id: newest.id)
         let cue = cues(1)[0]
         let expected = try state.read(cue: cue)
         var detected = 0

@@ -17,7 +17,7 @@ import Testing
 
     @Test func aNewStoreHasTheDocumentedSchema() throws {
         let store = try MoMStore.inMemory()
-        try store.writer.read { db in
+        try #require(store.sqliteWriter).read { db in
             #expect(try Int32.fetchOne(db, sql: "PRAGMA application_id") == 0x6D6F_6D64)
             #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 1)
             #expect(StoreSchema.version == 1)
@@ -53,7 +53,7 @@ import Testing
         do {
             let store = try MoMStore.open(path: path)
             try store.createDocument(named: "notes", configuration: .storeTest)
-            #expect(try store.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+            #expect(try #require(store.sqliteWriter).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         }
         let reopened = try MoMStore.open(path: path, createIfMissing: false)
         #expect(try reopened.documents().map(\.name) == ["notes"])
@@ -65,7 +65,7 @@ import Testing
         let path = directory.appendingPathComponent("empty.sqlite").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let store = try MoMStore.open(path: path)
-        #expect(try store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 1)
+        #expect(try #require(store.sqliteWriter).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 1)
     }
 
     @Test func aMissingFileIsNotCreatedWhenAskedNotTo() throws {

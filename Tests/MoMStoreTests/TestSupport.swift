@@ -73,7 +73,7 @@ extension DocumentSession {
 extension MoMStore {
     /// Runs raw SQL on the store's database, for tests that inspect or damage rows.
     func sql<T>(_ body: (Database) throws -> T) throws -> T {
-        try writer.write(body)
+        try #require(sqliteWriter, "raw SQL needs the SQLite backend").write(body)
     }
 }
 
