@@ -10,6 +10,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// Seconds a client should wait before retrying (`Retry-After`), for 503s that will pass.
+    public var retryAfter: Int?
 
     public init(_ status: HTTPResponse.Status, code: String, _ message: String) {
         self.status = status
@@ -28,8 +30,9 @@ public struct APIError: HTTPResponseError, Sendable {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = try JSONEncoder().encode(Body(error: .init(code: code, message: message)))
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     /// Maps the engine's and the store's errors to statuses.
@@ -43,7 +46,10 @@ public struct APIError: HTTPResponseError, Sendable {
             case .invalidDocumentName, .invalidArgument: status = .badRequest
             case .unknownDocument, .unknownSnapshot: status = .notFound
             case .configurationMismatch, .concurrentWrite, .offsetMismatch, .leaseHeld: status = .conflict
-            case .unavailable, .leaseLost: status = .serviceUnavailable
+            case .unavailable, .leaseLost:
+                var refusal = APIError(.serviceUnavailable, code: error.code.rawValue, error.message)
+                refusal.retryAfter = 1
+                return refusal
             case .binaryData: status = .unprocessableContent
             case .notMomdDatabase, .newerSchema, .corruptData, .database: status = .internalServerError
             }

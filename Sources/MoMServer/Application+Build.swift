@@ -24,14 +24,31 @@ public struct ServerOptions: Sendable {
     public static let defaultHotDocuments = 128
     public var policy: SnapshotPolicy
     public var limits: RequestLimits
+    /// How long a document's lease lasts without renewal, in a store many daemons share: the
+    /// longest a dead daemon keeps its documents from the others.
+    public var leaseDuration: Duration
 
     public init(
-        address: ServerAddress, hotDocuments: Int = ServerOptions.defaultHotDocuments, policy: SnapshotPolicy = .default, limits: RequestLimits = RequestLimits()
+        address: ServerAddress, hotDocuments: Int = ServerOptions.defaultHotDocuments, policy: SnapshotPolicy = .default,
+        limits: RequestLimits = RequestLimits(), leaseDuration: Duration = LeaseHolder.defaultDuration
     ) {
         self.address = address
         self.hotDocuments = hotDocuments
         self.policy = policy
         self.limits = limits
+        self.leaseDuration = leaseDuration
+    }
+
+    /// Who this daemon writes as: a new id per process, and the address other daemons forward
+    /// writes to (a TCP address; a Unix socket is reachable from this machine only, so it is
+    /// not advertised).
+    public var leaseHolder: LeaseHolder {
+        let advertised: String
+        switch address {
+        case .tcp(let host, let port): advertised = "\(host):\(port)"
+        case .unixSocket: advertised = ""
+        }
+        return LeaseHolder(owner: "momd-\(UUID().uuidString.prefix(13).lowercased())", address: advertised, duration: leaseDuration)
     }
 }
 
@@ -49,7 +66,8 @@ public func buildRouter(registry: DocumentRegistry, metrics: ServerMetrics, limi
 /// (SIGTERM, SIGINT) a snapshot of every dirty document after the last request finishes.
 public func buildApplication(store: MoMStore, options: ServerOptions, logger: Logger) throws -> some ApplicationProtocol {
     let metrics = ServerMetrics()
-    let registry = DocumentRegistry(store: store, capacity: options.hotDocuments, policy: options.policy, metrics: metrics)
+    let registry = DocumentRegistry(
+        store: store, capacity: options.hotDocuments, policy: options.policy, metrics: metrics, leaseHolder: options.leaseHolder)
     let router = buildRouter(registry: registry, metrics: metrics, limits: options.limits)
     let bindAddress: BindAddress
     switch options.address {
@@ -66,7 +84,7 @@ public func buildApplication(store: MoMStore, options: ServerOptions, logger: Lo
         services: [RegistryShutdownService(registry: registry, logger: logger)],
         onServerRunning: { _ in
             if case .unixSocket(let path) = address { _ = chmod(path, 0o600) }
-            logger.info("momd serving", metadata: ["address": "\(address)"])
+            logger.info("momd serving", metadata: ["address": "\(address)", "store": "\(store.location)", "owner": "\(registry.leaseHolder.owner)"])
         },
         logger: logger
     )

@@ -44,9 +44,23 @@ public actor DocumentActor {
         return (acknowledgment, session.snapshotDuration - before)
     }
 
-    /// Answers from the hot state.
+    /// Makes the document ready to write here: takes or renews its lease where leases are kept.
+    ///
+    /// - Throws: `leaseHeld`, naming the holder, when another daemon writes the document.
+    func claim() throws {
+        try session.claim()
+    }
+
+    /// Answers from the hot state; in a store many daemons share, first catches up with what
+    /// another daemon acknowledged since.
     func ask(_ question: String, answerer: QuestionAnswerer) throws -> (Answer, UInt64) {
+        if session.store.keepsLeases { try session.refreshIfBehind() }
         return (try answerer.answer(question, from: session.state), session.state.tokenCount)
+    }
+
+    /// Gives the document's lease up, after `close()`.
+    func releaseLease() {
+        try? session.releaseLease()
     }
 
     /// Snapshots the document if anything is not yet in a snapshot; returns the time spent.
@@ -62,6 +76,7 @@ public actor DocumentActor {
 public actor DocumentRegistry {
     public nonisolated let store: MoMStore
     public nonisolated let capacity: Int
+    public nonisolated let leaseHolder: LeaseHolder
     let policy: SnapshotPolicy
     let metrics: ServerMetrics
     var actors: [String: DocumentActor] = [:] {
@@ -72,9 +87,13 @@ public actor DocumentRegistry {
     /// When each hot document was last checked out or in.
     var lastUsed: [String: ContinuousClock.Instant] = [:]
 
-    public init(store: MoMStore, capacity: Int, policy: SnapshotPolicy, metrics: ServerMetrics) {
+    public init(
+        store: MoMStore, capacity: Int, policy: SnapshotPolicy, metrics: ServerMetrics,
+        leaseHolder: LeaseHolder = .thisProcess
+    ) {
         precondition(capacity >= 1, "the registry must hold at least one document")
         self.store = store
+        self.leaseHolder = leaseHolder
         self.capacity = capacity
         self.policy = policy
         self.metrics = metrics
@@ -94,7 +113,8 @@ public actor DocumentRegistry {
             await evict(toMakeRoomFor: 1)
             // A concurrent request may have opened it while this one waited for the eviction.
             if actors[name] == nil {
-                let session = try store.openSession(named: name, createIfMissing: createIfMissing, policy: policy)
+                let session = try store.openSession(
+                    named: name, createIfMissing: createIfMissing, policy: policy, leaseHolder: leaseHolder)
                 actors[name] = DocumentActor(session: session)
             }
         }
@@ -172,6 +192,10 @@ public actor DocumentRegistry {
             let used = lastUsed.removeValue(forKey: victim)
             do {
                 metrics.recordSnapshot(try await actor.close())
+                await actor.releaseLease()
+            } catch let error as StoreError where error.code == .leaseLost || error.code == .leaseHeld {
+                // Another daemon writes it now: its input is journalled, and the holder snapshots it.
+                continue
             } catch {
                 // Keep it hot unless a request reopened it meanwhile: its input is journalled
                 // either way, and a later eviction or shutdown retries the snapshot.
@@ -189,7 +213,14 @@ public actor DocumentRegistry {
     public func closeAll() async -> [String] {
         var failed: [String] = []
         for (name, actor) in actors.sorted(by: { $0.key < $1.key }) {
-            do { metrics.recordSnapshot(try await actor.close()) } catch { failed.append(name) }
+            do {
+                metrics.recordSnapshot(try await actor.close())
+                await actor.releaseLease()
+            } catch let error as StoreError where error.code == .leaseLost || error.code == .leaseHeld {
+                continue  // another daemon holds it: nothing of it is this one's to snapshot
+            } catch {
+                failed.append(name)
+            }
         }
         actors.removeAll()
         lastUsed.removeAll()

@@ -131,20 +131,38 @@ public struct DocumentController<Context: RequestContext>: Sendable {
                 "an ingest request carries the text as its body (application/octet-stream); to create an empty document, send an empty body with that Content-Type"
             )
         }
-        let response = try await registry.withDocument(name, createIfMissing: true) { actor in
-            try await actor.beginIngest()
-            do {
-                let response = try await stream(request.body, into: actor, from: offset, allowingBinary: allowingBinary)
-                await actor.endIngest()
-                return response
-            } catch {
-                await actor.endIngest()
-                throw error
+        let response: IngestResponse
+        do {
+            response = try await registry.withDocument(name, createIfMissing: true) { actor in
+                // The lease first: when another daemon holds it, the body goes there untouched.
+                do {
+                    try await actor.claim()
+                } catch let error as StoreError where error.code == .leaseHeld {
+                    throw HeldElsewhere(refusal: error)
+                }
+                return try await ingest(request.body, into: actor, from: offset, allowingBinary: allowingBinary)
             }
+        } catch let held as HeldElsewhere {
+            return try await forward(request, document: name, heldBy: held.refusal)
         }
         metrics.ingestRequests.increment()
         metrics.bytesFolded.increment(by: Int64(response.foldedBytes))
         return try jsonResponse(response)
+    }
+
+    /// One ingest stream into a claimed document.
+    func ingest(_ body: RequestBody, into actor: DocumentActor, from offset: UInt64?, allowingBinary: Bool) async throws
+        -> IngestResponse
+    {
+        try await actor.beginIngest()
+        do {
+            let response = try await stream(body, into: actor, from: offset, allowingBinary: allowingBinary)
+            await actor.endIngest()
+            return response
+        } catch {
+            await actor.endIngest()
+            throw error
+        }
     }
 
     /// Folds a request body into a document in batches as it arrives; each batch is committed

@@ -12,6 +12,7 @@ public struct ServerMetrics: Sendable {
     let askDuration: DurationHistogram
     let snapshotDuration: DurationHistogram
     let ingestRequests: Counter
+    let forwardedRequests: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -34,6 +35,8 @@ public struct ServerMetrics: Sendable {
         snapshotDuration = registry.makeDurationHistogram(
             descriptor: name("snapshot_duration", "seconds", "Time to encode, compress and store a snapshot."), buckets: latencyBuckets)
         ingestRequests = registry.makeCounter(descriptor: name("ingest_requests", "total", "Ingest requests served."))
+        forwardedRequests = registry.makeCounter(
+            descriptor: name("forwarded_requests", "total", "Ingest requests forwarded to the daemon holding the document's lease."))
     }
 
     func recordSnapshot(_ duration: Duration) {

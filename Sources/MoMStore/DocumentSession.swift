@@ -26,9 +26,14 @@ public struct DocumentSession: Sendable {
     /// Whether each append also stores its tokens' routes (`token_route`): see
     /// `startRecordingTokenRoutes()`.
     public private(set) var recordsTokenRoutes = false
-    /// The lease this session writes under, in a store that keeps leases: every commit carries
-    /// its fencing token and is refused once another writer holds the document.
-    public var fence: Fence?
+    /// Who this session writes as, in a store that keeps leases (PostgreSQL); ignored by one
+    /// that does not (SQLite).
+    public var leaseHolder: LeaseHolder
+    /// The lease this session writes under, once it has written: every commit carries its
+    /// fencing token and is refused once another writer holds the document.
+    public private(set) var fence: Fence?
+    /// When the lease is renewed next (a third of its duration after it was last taken).
+    var leaseRenewal: ContinuousClock.Instant?
     /// What opening the document worked around (damaged snapshots skipped).
     public let warnings: [StoreWarning]
     /// Snapshots this session has written, and the time it spent writing them.
@@ -46,8 +51,9 @@ public struct DocumentSession: Sendable {
     /// Set while the state may be ahead of the database (a fold whose commit failed).
     var needsReload = false
 
-    init(store: MoMStore, loaded: LoadedState, policy: SnapshotPolicy) {
+    init(store: MoMStore, loaded: LoadedState, policy: SnapshotPolicy, leaseHolder: LeaseHolder) {
         self.store = store
+        self.leaseHolder = leaseHolder
         documentID = loaded.document.id
         name = loaded.document.name
         configuration = loaded.document.configuration
@@ -78,7 +84,7 @@ public struct DocumentSession: Sendable {
     /// Folds and durably stores the next bytes of the document; returns once they are committed.
     @discardableResult
     public mutating func append(_ bytes: UnsafeRawBufferPointer) throws -> Acknowledgment {
-        try reloadIfNeeded()
+        try claim()
         guard bytes.count > 0 else { return acknowledgment }
         let clock = ContinuousClock()
         let started = clock.now
@@ -126,7 +132,7 @@ public struct DocumentSession: Sendable {
     public mutating func append(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, allowingBinary: Bool = false) throws
         -> Acknowledgment
     {
-        try reloadIfNeeded()
+        try claim()
         guard offset <= committedOffset else {
             throw StoreError(
                 .offsetMismatch,
@@ -209,7 +215,7 @@ public struct DocumentSession: Sendable {
     /// journal the oldest kept one covers, all in one transaction.
     @discardableResult
     public mutating func snapshot() throws -> SnapshotInfo {
-        try reloadIfNeeded()
+        try claim()
         let clock = ContinuousClock()
         let started = clock.now
         let encoded = state.encoded()
@@ -228,8 +234,67 @@ public struct DocumentSession: Sendable {
     /// Snapshots the state if anything is not yet in a snapshot. Call it when done writing.
     @discardableResult
     public mutating func close() throws -> SnapshotInfo? {
-        try reloadIfNeeded()
+        guard isDirty || needsReload else { return nil }
+        try claim()
         return isDirty ? try snapshot() : nil
+    }
+
+    // MARK: Leases
+
+    /// Makes the session ready to write: in a store that keeps leases, takes or renews the
+    /// document's lease (and, if another writer held it since, reloads the state it left);
+    /// then goes back to the acknowledged state if a commit failed.
+    ///
+    /// - Throws: `leaseHeld`, with the holder, if another writer's lease has not expired.
+    public mutating func claim() throws {
+        if store.keepsLeases { try renewLease() }
+        try reloadIfNeeded()
+    }
+
+    mutating func renewLease() throws {
+        let asked = ContinuousClock.now
+        if fence != nil, let leaseRenewal, asked < leaseRenewal { return }
+        let attempt = try store.acquireLease(
+            of: name, owner: leaseHolder.owner, address: leaseHolder.address, duration: leaseHolder.duration)
+        switch attempt {
+        case .acquired(let lease):
+            if lease.fence != fence {
+                // A new lease: another writer may have written since this state was loaded.
+                let stored = try store.document(named: name)
+                if stored.id != documentID || stored.byteCount != committedOffset { needsReload = true }
+            }
+            fence = lease.fence
+            leaseRenewal = asked + leaseHolder.duration / 3
+        case .heldBy(let lease):
+            fence = nil
+            leaseRenewal = nil
+            let left = max(0, lease.expiresAt.timeIntervalSinceNow)
+            let place = lease.address.isEmpty ? "" : " at \(lease.address)"
+            throw StoreError(
+                .leaseHeld,
+                "document '\(name)' is being written by \(lease.owner)\(place) (\(lease.fence), \(String(format: "%.1f", left)) s left on its lease): send the write there, or retry once the lease lapses",
+                holder: lease)
+        }
+    }
+
+    /// Gives the lease up, so another writer can take the document at once (call after
+    /// `close()`). A no-op if the session holds none.
+    public mutating func releaseLease() throws {
+        guard let fence else { return }
+        self.fence = nil
+        leaseRenewal = nil
+        try store.releaseLease(of: name, fence: fence)
+    }
+
+    /// Reloads the state if another writer moved the document (a store many daemons share);
+    /// returns whether it did. For readers that keep a state between reads.
+    @discardableResult
+    public mutating func refreshIfBehind() throws -> Bool {
+        let stored = try store.document(named: name)
+        guard stored.id != documentID || stored.byteCount != committedOffset else { return false }
+        needsReload = true
+        try reloadIfNeeded()
+        return true
     }
 
     /// After a failed commit, goes back to what the database acknowledged.
@@ -261,7 +326,7 @@ extension MoMStore {
     ///   255 memories.
     public func openSession(
         named name: String, configuration: MoMConfiguration? = nil, createIfMissing: Bool = true,
-        policy: SnapshotPolicy = .default, recordsTokenRoutes: Bool = false
+        policy: SnapshotPolicy = .default, recordsTokenRoutes: Bool = false, leaseHolder: LeaseHolder = .thisProcess
     ) throws -> DocumentSession {
         try DocumentName.validate(name)
         try policy.validate()
@@ -274,7 +339,7 @@ extension MoMStore {
             guard exists || createIfMissing else { throw Self.unknownDocument(name) }
             try createDocument(named: name, configuration: configuration ?? .default)
         }
-        var session = DocumentSession(store: self, loaded: try loadState(of: name), policy: policy)
+        var session = DocumentSession(store: self, loaded: try loadState(of: name), policy: policy, leaseHolder: leaseHolder)
         if recordsTokenRoutes { try session.startRecordingTokenRoutes() }
         return session
     }

@@ -23,6 +23,28 @@ extension Fence: Codable {
     }
 }
 
+/// Who a session writes as, where leases are kept.
+public struct LeaseHolder: Sendable, Equatable {
+    /// Unique per process: a daemon's id, or this CLI process's.
+    public var owner: String
+    /// Where the holder serves its API (`host:port`), empty for a CLI command.
+    public var address: String
+    /// How long a lease lasts without renewal: the longest a dead holder keeps a document.
+    public var duration: Duration
+
+    public init(owner: String, address: String = "", duration: Duration = LeaseHolder.defaultDuration) {
+        self.owner = owner
+        self.address = address
+        self.duration = duration
+    }
+
+    public static let defaultDuration: Duration = .seconds(10)
+
+    /// A holder unique to this process, for embedded commands.
+    public static let thisProcess = LeaseHolder(
+        owner: "momd[\(ProcessInfo.processInfo.processIdentifier)]@\(ProcessInfo.processInfo.hostName)/\(UUID().uuidString.prefix(8))")
+}
+
 /// What asking for a lease gave.
 public enum LeaseAttempt: Sendable, Equatable {
     /// The caller holds the lease now (newly, or still).

@@ -349,7 +349,7 @@ final class PostgresConnections: Sendable {
     }
 
     deinit {
-        for connection in idle.withLock({ $0 }) { connection.close().whenComplete { _ in } }
+        for connection in idle.withLock({ $0 }) { try? connection.close().wait() }
     }
 
     /// Runs `body` in one transaction on one connection: committed if it returns, rolled back
@@ -371,7 +371,7 @@ final class PostgresConnections: Sendable {
             return result
         } catch {
             // A failed statement may leave the connection mid-transaction or broken: never reuse it.
-            connection.close().whenComplete { _ in }
+            try? connection.close().wait()
             throw PostgresStoreError.map(error, url: url)
         }
     }
@@ -397,7 +397,7 @@ final class PostgresConnections: Sendable {
             idle.append(connection)
             return true
         }
-        if !kept { connection.close().whenComplete { _ in } }
+        if !kept { try? connection.close().wait() }
     }
 }
 

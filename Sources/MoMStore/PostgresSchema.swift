@@ -41,8 +41,19 @@ public enum PostgresSchema {
             guard tables == 0 else { throw notMomd(url) }
         }
         for migration in migrations.dropFirst(applied) {
-            _ = try connection.simpleQuery(migration.sql).wait()
+            for statement in statements(of: migration.sql) {
+                try connection.run(PostgresQuery(unsafeSQL: statement))
+            }
         }
+    }
+
+    /// The statements of a migration file, one by one (the extended query protocol takes one at
+    /// a time): comments dropped, split at semicolons, which momd's migrations use nowhere else.
+    static func statements(of sql: String) -> [String] {
+        let code = sql.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.range(of: "--").map { line[..<$0.lowerBound] } ?? line
+        }.joined(separator: "\n")
+        return code.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 
     static func notMomd(_ url: PostgresURL) -> StoreError {

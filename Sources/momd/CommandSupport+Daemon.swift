@@ -10,7 +10,8 @@ enum Backend {
     case daemon(MoMClient)
 
     /// `MOMD_HOST` if set; else the daemon that holds the database's lock; else embedded.
-    /// A command never folds a document behind a running daemon's back.
+    /// A command never folds a document behind a running daemon's back: on SQLite the daemon's
+    /// lock sends it there, on PostgreSQL the document's lease refuses it while a daemon writes.
     static func resolve(_ store: StoreOptions) throws -> Backend {
         if let host = ProcessInfo.processInfo.environment["MOMD_HOST"], !host.isEmpty {
             do {
@@ -19,7 +20,8 @@ enum Backend {
                 throw CommandError("MOMD_HOST: \(error)", exitCode: .usage)
             }
         }
-        if let address = DaemonLock.runningDaemon(databasePath: store.resolvedDatabasePath) {
+        // A PostgreSQL store has no lock file: commands use it directly, under leases.
+        if !store.isPostgres, let address = DaemonLock.runningDaemon(databasePath: store.resolvedDatabasePath) {
             return .daemon(MoMClient(address: address))
         }
         return .embedded

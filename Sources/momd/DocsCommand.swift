@@ -29,7 +29,7 @@ struct DocsCommand: AsyncParsableCommand {
                 summaries = try await client.documents()
             case .embedded:
                 let path = store.resolvedDatabasePath
-                summaries = FileManager.default.fileExists(atPath: path)
+                summaries = store.isPostgres || FileManager.default.fileExists(atPath: path)
                     ? try store.openStore(createIfMissing: false).documents().map(DocumentSummary.init) : []
             }
             let entries = summaries.map {

@@ -158,6 +158,7 @@ struct IngestCommand: AsyncParsableCommand {
         }
         if events && session.isDirty { writeStandardOutput("snapshot \(session.committedOffset)\n") }
         let closing = try session.close()
+        try session.releaseLease()
         if events && closing != nil { writeStandardOutput("snapshotted \(session.committedOffset)\n") }
         progress.finish()
         let seconds = progress.elapsedSeconds

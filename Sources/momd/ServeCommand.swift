@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest ingest request, in bytes (the body is folded as it streams; this bounds one request).")
     var maxIngestBytes: UInt64 = RequestLimits().maxIngestBytes
 
+    @Option(help: "On a PostgreSQL store: seconds a document's lease lasts unless renewed, the longest a dead daemon keeps its documents from the others.")
+    var leaseSeconds: Double = LeaseHolder.defaultDuration.seconds
+
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -46,6 +49,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard hotDocuments >= 1 else { throw ValidationError("--hot-documents must be at least 1") }
         do { try policy.validate() } catch let error as StoreError { throw ValidationError(error.message) }
         if let listen { _ = try parseListen(listen) }
+        guard leaseSeconds >= 0.5, leaseSeconds <= 3600 else { throw ValidationError("--lease-seconds must be in 0.5...3600") }
+        if store.isPostgres && socket == nil && listen == nil {
+            throw ValidationError("a daemon on PostgreSQL needs --listen HOST:PORT (other daemons forward writes there) or --socket PATH")
+        }
     }
 
     var policy: SnapshotPolicy {
@@ -71,9 +78,12 @@ struct ServeCommand: AsyncParsableCommand {
             mallopt(M_MMAP_THRESHOLD, 1 << 20)
             #endif
             let opened = try store.openStore(createIfMissing: true)
-            let lock: DaemonLock
-            do { lock = try DaemonLock(databasePath: databasePath, address: address) } catch {
-                throw CommandError("\(error)", exitCode: .temporaryFailure)
+            // One daemon per SQLite file (its lock); on PostgreSQL any number share the store.
+            var lock: DaemonLock?
+            if !store.isPostgres {
+                do { lock = try DaemonLock(databasePath: databasePath, address: address) } catch {
+                    throw CommandError("\(error)", exitCode: .temporaryFailure)
+                }
             }
             var logger = Logger(label: "momd")
             logger.logLevel = .info
@@ -84,7 +94,8 @@ struct ServeCommand: AsyncParsableCommand {
                 store: opened,
                 options: ServerOptions(
                     address: address, hotDocuments: hotDocuments, policy: policy,
-                    limits: RequestLimits(maxIngestBytes: maxIngestBytes)),
+                    limits: RequestLimits(maxIngestBytes: maxIngestBytes),
+                    leaseDuration: .milliseconds(Int64(leaseSeconds * 1000))),
                 logger: logger)
             try await app.runService()
             if case .unixSocket(let path) = address { try? FileManager.default.removeItem(atPath: path) }

@@ -7,8 +7,8 @@ struct StoreOptions: ParsableArguments {
     @Option(
         name: .customLong("db"),
         help: ArgumentHelp(
-            "The database file (default: $MOMD_DB, else $XDG_DATA_HOME/momd/momd.sqlite, else ~/.local/share/momd/momd.sqlite).",
-            valueName: "path"))
+            "The database: an SQLite file, or a PostgreSQL URL postgres://user:password@host:port/database (default: $MOMD_DB, else $XDG_DATA_HOME/momd/momd.sqlite, else ~/.local/share/momd/momd.sqlite).",
+            valueName: "path-or-url"))
     var databasePath: String?
 
     @Flag(help: "Print the result as JSON.")
@@ -21,6 +21,13 @@ struct StoreOptions: ParsableArguments {
         if let databasePath { return Self.absolute(databasePath) }
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["MOMD_DB"], !path.isEmpty { return Self.absolute(path) }
+        return Self.defaultPath(environment)
+    }
+
+    /// Whether the database is a PostgreSQL server rather than a file.
+    var isPostgres: Bool { PostgresURL.isPostgres(resolvedDatabasePath) }
+
+    static func defaultPath(_ environment: [String: String]) -> String {
         let dataHome: String
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
             dataHome = xdg
@@ -31,7 +38,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
+        if path.hasPrefix("/") || PostgresURL.isPostgres(path) { return path }
         return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
             .standardizedFileURL.path
     }
@@ -39,6 +46,7 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store; creates the file (and the default directory) only if asked.
     func openStore(createIfMissing: Bool) throws -> MoMStore {
         let path = resolvedDatabasePath
+        if isPostgres { return try MoMStore.open(location: path) }
         if createIfMissing && databasePath == nil {
             let directory = (path as NSString).deletingLastPathComponent
             do {
