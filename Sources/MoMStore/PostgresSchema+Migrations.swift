@@ -95,5 +95,6 @@ CREATE TABLE lease (
     token BIGINT NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL
 );
+
 """#
 }
