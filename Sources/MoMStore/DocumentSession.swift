@@ -95,14 +95,18 @@ public struct DocumentSession: Sendable {
         let routes = state.drainTokenRoutes()
         let folded = clock.now
         do {
+            // A fold longer than a third of the lease renews it before committing.
+            if store.keepsLeases { try renewLease() }
             try store.commitAppend(
                 documentID: documentID, name: name, from: start, to: state.byteCount, tokenCount: state.tokenCount,
-                frame: LZ4Frame.compress(bytes), chunks: chunks, routes: routes, fence: fence)
+                frame: LZ4Frame.compress(bytes), chunks: chunks, routes: routes, fence: fence,
+                leaseDuration: leaseHolder.duration)
         } catch {
             try? reloadIfNeeded()  // back to what the database acknowledged; if that fails too, the next call retries
             throw error
         }
         needsReload = false
+        if fence != nil { leaseRenewal = folded + leaseHolder.duration / 3 }  // the commit renewed it
         foldDuration += folded - started
         commitDuration += clock.now - folded
         return acknowledgment
@@ -219,9 +223,11 @@ public struct DocumentSession: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let encoded = state.encoded()
+        if store.keepsLeases { try renewLease() }
         let info = try store.commitSnapshot(
             documentID: documentID, name: name, encoded: encoded, byteCount: state.byteCount,
-            tokenCount: state.tokenCount, retained: policy.retained, discarding: damagedSnapshotIDs, fence: fence)
+            tokenCount: state.tokenCount, retained: policy.retained, discarding: damagedSnapshotIDs, fence: fence,
+            leaseDuration: leaseHolder.duration)
         damagedSnapshotIDs = []
         lastSnapshotOffset = state.byteCount
         lastSnapshotTokens = state.tokenCount
@@ -349,23 +355,24 @@ extension MoMStore {
     /// Journals one append, stores its routing chunks and token routes, and moves the document's offset.
     func commitAppend(
         documentID: Int64, name: String, from start: UInt64, to end: UInt64, tokenCount: UInt64, frame: [UInt8],
-        chunks: [RoutingChunk], routes: TokenRoutes? = nil, fence: Fence? = nil
+        chunks: [RoutingChunk], routes: TokenRoutes? = nil, fence: Fence? = nil,
+        leaseDuration: Duration = LeaseHolder.defaultDuration
     ) throws {
         let append = AppendCommit(
             documentID: documentID, name: name, start: start, end: end, tokenCount: tokenCount, frame: frame, chunks: chunks,
-            routes: routes.map { TokenRouteRecord(documentID: documentID, routes: $0) }, fence: fence)
+            routes: routes.map { TokenRouteRecord(documentID: documentID, routes: $0) }, fence: fence, leaseDuration: leaseDuration)
         try Self.mapErrors { try backend.commitAppend(append) }
     }
 
     /// Stores a snapshot; drops snapshots past `retained` and the journal the oldest kept covers.
     func commitSnapshot(
         documentID: Int64, name: String, encoded: [UInt8], byteCount: UInt64, tokenCount: UInt64, retained: Int,
-        discarding damaged: [Int64], fence: Fence? = nil
+        discarding damaged: [Int64], fence: Fence? = nil, leaseDuration: Duration = LeaseHolder.defaultDuration
     ) throws -> SnapshotInfo {
         let snapshot = SnapshotCommit(
             documentID: documentID, name: name, blob: SnapshotContainer.compress(encoded), stateBytes: encoded.count,
             digest: StableHash.hexDigest(encoded), byteCount: byteCount, tokenCount: tokenCount, retained: retained,
-            discarding: damaged, fence: fence, createdAt: Date().timeIntervalSince1970)
+            discarding: damaged, fence: fence, leaseDuration: leaseDuration, createdAt: Date().timeIntervalSince1970)
         return try Self.mapErrors { try backend.commitSnapshot(snapshot) }
     }
 }

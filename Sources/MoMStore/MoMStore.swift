@@ -150,6 +150,24 @@ public struct MoMStore: Sendable {
         }
     }
 
+    /// The journal of a document as it stands: the appends no kept snapshot covers yet, in
+    /// order, each with the fencing token of the writer that acknowledged it (PostgreSQL). Along
+    /// the document the tokens never decrease: a decrease would be two writers at once.
+    public func journalSpans(of name: String) throws -> [JournalSpan] {
+        try DocumentName.validate(name)
+        return try Self.mapErrors {
+            try backend.read { reader in
+                let document = try reader.requireDocument(named: name)
+                var spans: [JournalSpan] = []
+                try reader.journal(documentID: document.id, endingAfter: 0) { entry in
+                    spans.append(JournalSpan(start: entry.start, end: entry.end, fence: entry.fence))
+                    return true
+                }
+                return spans
+            }
+        }
+    }
+
     static func unknownDocument(_ name: String) -> StoreError {
         StoreError(.unknownDocument, "no document named '\(name)': `momd docs` lists them")
     }

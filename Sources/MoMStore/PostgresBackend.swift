@@ -60,7 +60,7 @@ struct PostgresBackend: StoreBackend {
     func commitAppend(_ append: AppendCommit) throws {
         let fence = try requireFence(append.fence, name: append.name)
         try connections.transaction { connection in
-            try checkLease(connection, documentID: append.documentID, name: append.name, fence: fence)
+            try checkLease(connection, documentID: append.documentID, name: append.name, fence: fence, renewing: append.leaseDuration)
             let now = Date().timeIntervalSince1970
             let moved = try connection.run(
                 """
@@ -102,7 +102,7 @@ struct PostgresBackend: StoreBackend {
         let fence = try requireFence(snapshot.fence, name: snapshot.name)
         let documentID = snapshot.documentID
         return try connections.transaction { connection in
-            try checkLease(connection, documentID: documentID, name: snapshot.name, fence: fence)
+            try checkLease(connection, documentID: documentID, name: snapshot.name, fence: fence, renewing: snapshot.leaseDuration)
             let stored = try connection.run("SELECT byte_count FROM document WHERE id = \(documentID) FOR UPDATE")
                 .first.map { try $0.decode(Int64.self) }
             guard stored == Int64(snapshot.byteCount) else {
@@ -150,18 +150,18 @@ struct PostgresBackend: StoreBackend {
         return fence
     }
 
-    /// Refuses the transaction unless `fence` is the document's current, unexpired lease. The
-    /// lease row stays share-locked until commit, so a takeover waits for this write to finish
-    /// (and then sees it) instead of racing it.
-    func checkLease(_ connection: PostgresConnection, documentID: Int64, name: String, fence: Fence) throws {
-        let rows = try connection.run(
+    /// Refuses the transaction unless `fence` is the document's current, unexpired lease, and
+    /// extends that lease by `duration`: a writer that keeps writing keeps its document. The
+    /// lease row stays locked until commit, so a takeover waits for this write to finish (and
+    /// then sees it) instead of racing it.
+    func checkLease(_ connection: PostgresConnection, documentID: Int64, name: String, fence: Fence, renewing duration: Duration) throws {
+        let milliseconds = Int64(duration.seconds * 1000)
+        let renewed = try connection.run(
             """
-            SELECT token, expires_at > clock_timestamp() FROM lease WHERE document_id = \(documentID) FOR SHARE
+            UPDATE lease SET expires_at = clock_timestamp() + \(milliseconds) * interval '1 millisecond'
+            WHERE document_id = \(documentID) AND token = \(fence.token) AND expires_at > clock_timestamp()
             """)
-        if let row = rows.first {
-            let (token, live) = try row.decode((Int64, Bool).self)
-            if token == fence.token && live { return }
-        }
+        guard renewed.metadata.rows != 1 else { return }
         throw StoreError(
             .leaseLost,
             "the lease on '\(name)' under \(fence) expired or was taken over by another daemon: nothing was stored; retry, and it goes to the document's current holder"
@@ -235,12 +235,13 @@ struct PostgresReader: StoreReading {
     func journal(documentID: Int64, endingAfter offset: UInt64, _ body: (JournalEntry) throws -> Bool) throws {
         let rows = try connection.run(
             """
-            SELECT start_offset, end_offset, data FROM journal
+            SELECT start_offset, end_offset, data, fence FROM journal
             WHERE document_id = \(documentID) AND end_offset > \(Int64(clamping: offset)) ORDER BY start_offset
             """)
         for row in rows {
-            let (start, end, data) = try row.decode((Int64, Int64, ByteBuffer?).self)
-            let entry = JournalEntry(start: UInt64(start), end: UInt64(end), frame: data.map { Array($0.readableBytesView) })
+            let (start, end, data, fence) = try row.decode((Int64, Int64, ByteBuffer?, Int64).self)
+            let entry = JournalEntry(
+                start: UInt64(start), end: UInt64(end), frame: data.map { Array($0.readableBytesView) }, fence: Fence(token: fence))
             guard try body(entry) else { return }
         }
     }

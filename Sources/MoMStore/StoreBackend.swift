@@ -104,6 +104,16 @@ struct JournalEntry {
     var start: UInt64
     var end: UInt64
     var frame: [UInt8]?
+    /// The fencing token of the writer that acknowledged them, where leases are kept.
+    var fence: Fence?
+}
+
+/// Where one acknowledged append lies in the journal, and who wrote it.
+public struct JournalSpan: Sendable, Equatable, Codable {
+    public var start: UInt64
+    public var end: UInt64
+    /// The writer's fencing token (PostgreSQL); nil in a store that keeps no leases.
+    public var fence: Fence?
 }
 
 /// Proof that a writer holds a document's lease: the lease's fencing token. A write carrying
@@ -128,6 +138,8 @@ struct AppendCommit {
     var chunks: [RoutingChunk]
     var routes: TokenRouteRecord?
     var fence: Fence?
+    /// How long the lease lasts from this commit on: every write renews its writer's lease.
+    var leaseDuration: Duration = LeaseHolder.defaultDuration
 }
 
 /// One snapshot, as a transaction stores it.
@@ -143,6 +155,7 @@ struct SnapshotCommit {
     /// Damaged snapshots found on opening, deleted in the same transaction.
     var discarding: [Int64]
     var fence: Fence?
+    var leaseDuration: Duration = LeaseHolder.defaultDuration
     var createdAt: Double
 }
 
