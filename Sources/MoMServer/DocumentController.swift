@@ -274,11 +274,18 @@ public struct RequestLimits: Sendable {
     public var maxAskBytes: Int
     /// Bytes folded and committed per transaction while a body streams in.
     public var ingestBatchBytes: Int
+    /// Bytes of one ingest request a daemon forwards to the document's lease holder (read whole
+    /// first); a larger one is told to go to the holder itself.
+    public var maxForwardedBytes: Int
 
-    public init(maxIngestBytes: UInt64 = 64 << 30, maxAskBytes: Int = 64 << 10, ingestBatchBytes: Int = 256 << 10) {
+    public init(
+        maxIngestBytes: UInt64 = 64 << 30, maxAskBytes: Int = 64 << 10, ingestBatchBytes: Int = 256 << 10,
+        maxForwardedBytes: Int = 64 << 20
+    ) {
         self.maxIngestBytes = maxIngestBytes
         self.maxAskBytes = maxAskBytes
         self.ingestBatchBytes = ingestBatchBytes
+        self.maxForwardedBytes = maxForwardedBytes
     }
 }
 

@@ -16,36 +16,46 @@ struct HeldElsewhere: Error {
 let forwardedHeader = HTTPField.Name("Momd-Forwarded-By")!
 
 extension DocumentController {
-    /// Sends an ingest request, body streamed as it arrives, to the daemon that holds the
-    /// document's lease, and relays its answer. When the holder cannot be reached (it died and
-    /// its lease has not lapsed yet) or the request was forwarded once already, the client gets
-    /// 503 with the seconds left on the lease in `Retry-After`: retrying from the committed
-    /// offset then reaches whoever holds the document.
+    /// Sends an ingest request to the daemon that holds the document's lease and relays its
+    /// answer. The body is read here first (up to `limits.maxForwardedBytes`) and sent whole, so
+    /// that nothing but this handler ever reads it: a holder that dies mid-request then costs a
+    /// retry, never a half-read stream. A larger body, a holder that cannot be reached (it died
+    /// and its lease has not lapsed yet), or a request forwarded once already gets 503 with the
+    /// seconds left on the lease in `Retry-After`: retrying from the committed offset reaches
+    /// whoever holds the document then.
     func forward(_ request: Request, document: String, heldBy refusal: StoreError) async throws -> Response {
         guard let holder = refusal.holder, !holder.address.isEmpty, request.headers[forwardedHeader] == nil else {
             throw unavailable(refusal)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limits.maxForwardedBytes)
+        } catch is NIOTooManyBytesError {
+            throw unavailable(refusal, why: "the request is larger than this daemon forwards (\(limits.maxForwardedBytes) bytes): send it to \(holder.address)")
         }
         var outbound = HTTPClientRequest(url: "http://\(holder.address)\(request.uri.description)")
         outbound.method = .POST
         outbound.headers.add(name: "Content-Type", value: "application/octet-stream")
         outbound.headers.add(name: forwardedHeader.canonicalName, value: registry.leaseHolder.owner)
-        outbound.body = .stream(request.body, length: .unknown)
+        outbound.body = .bytes(body)
         let response: HTTPClientResponse
+        let answer: ByteBuffer
         do {
-            response = try await MoMClient.sharedHTTP.execute(outbound, timeout: .hours(24))
+            response = try await MoMClient.sharedHTTP.execute(outbound, timeout: .hours(1))
+            answer = try await response.body.collect(upTo: 1 << 20)
         } catch {
             throw unavailable(refusal)
         }
-        let body = try await response.body.collect(upTo: 1 << 20)
         metrics.forwardedRequests.increment()
         var headers: HTTPFields = [.contentType: response.headers.first(name: "Content-Type") ?? "application/json"]
         if let retry = response.headers.first(name: "Retry-After") { headers[.retryAfter] = retry }
-        return Response(status: .init(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: body))
+        return Response(status: .init(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: answer))
     }
 
-    func unavailable(_ refusal: StoreError) -> APIError {
+    func unavailable(_ refusal: StoreError, why: String? = nil) -> APIError {
         let left = refusal.holder.map { max(1, Int($0.expiresAt.timeIntervalSinceNow.rounded(.up))) } ?? 1
-        var error = APIError(.serviceUnavailable, code: refusal.code.rawValue, refusal.message)
+        let message = why.map { refusal.message + "; " + $0 } ?? refusal.message
+        var error = APIError(.serviceUnavailable, code: refusal.code.rawValue, message)
         error.retryAfter = left
         return error
     }

@@ -137,8 +137,8 @@ struct ClusterBench: AsyncParsableCommand {
                 throw CommandError("bench cluster needs a PostgreSQL store: --db postgres://user:password@host:port/database", exitCode: .usage)
             }
             let database = try MoMStore.open(location: location)
+            // Kept, with the daemons' logs, when the run fails.
             let scratch = try ScratchDirectory(given: directory, name: "bench-cluster")
-            defer { scratch.remove() }
             let run = String(UInt32(truncatingIfNeeded: UInt64(Date().timeIntervalSince1970 * 1000)) % 1_000_000)
             var result = Result(store: database.location, throughput: [])
             for count in daemonCounts {
@@ -176,6 +176,7 @@ struct ClusterBench: AsyncParsableCommand {
             for document in (try? database.documents()) ?? [] where document.name.hasPrefix("cluster-\(run)-") {
                 try? database.deleteDocument(named: document.name)
             }
+            scratch.remove()
             if store.json { try printJSON(result) } else { print(Self.summary(result)) }
         }
     }
@@ -310,7 +311,16 @@ struct ClusterBench: AsyncParsableCommand {
             let restarting = Task { try await cluster.restart(owner) }
             let survivors = (0..<cluster.count).filter { $0 != owner }
             var tookOver: Double?
+            let deadline = clock.now + .seconds(120)
             while true {
+                guard clock.now < deadline else {
+                    throw CommandError(
+                        "round \(round): no daemon took the document over within 120 s; logs in \(scratch)", exitCode: .failure)
+                }
+                if let dead = survivors.first(where: { !cluster.processes[$0].isRunning }) {
+                    throw CommandError(
+                        "round \(round): daemon \(dead), not the one killed, died; see \(scratch)/daemon-\(dead).log", exitCode: .failure)
+                }
                 let client = cluster.clients[survivors[Int(random.next() % UInt64(survivors.count))]]
                 do {
                     let held = try await client.report(of: name).bytes
@@ -436,8 +446,13 @@ final class Cluster: @unchecked Sendable {
     let leaseSeconds: Double
     let logs: String
     let ports: [Int]
-    var processes: [Process]
+    /// Guarded by `lock`: a daemon restarts in the background while the others are used.
+    private var running: [Process]
+    private let lock = NSLock()
     let clients: [MoMClient]
+
+    /// The daemons' processes now.
+    var processes: [Process] { lock.withLock { running } }
 
     var count: Int { ports.count }
 
@@ -446,7 +461,7 @@ final class Cluster: @unchecked Sendable {
         self.leaseSeconds = leaseSeconds
         self.logs = logs
         self.ports = ports
-        processes = []
+        running = []
         clients = ports.map { MoMClient(address: .tcp(host: "127.0.0.1", port: $0)) }
     }
 
@@ -454,7 +469,8 @@ final class Cluster: @unchecked Sendable {
         let cluster = Cluster(
             database: database, leaseSeconds: leaseSeconds, logs: logs, ports: try (0..<count).map { _ in try freeLoopbackPort() })
         for index in 0..<count {
-            cluster.processes.append(try cluster.launch(index))
+            let process = try cluster.launch(index)
+            cluster.lock.withLock { cluster.running.append(process) }
         }
         for index in 0..<count { try await cluster.waitUntilHealthy(index) }
         return cluster
@@ -497,12 +513,14 @@ final class Cluster: @unchecked Sendable {
     }
 
     func kill(_ index: Int) {
-        Glibc.kill(processes[index].processIdentifier, SIGKILL)
-        processes[index].waitUntilExit()
+        let process = processes[index]
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     func restart(_ index: Int) async throws {
-        processes[index] = try launch(index)
+        let process = try launch(index)
+        lock.withLock { running[index] = process }
         try await waitUntilHealthy(index)
     }
 
