@@ -34,13 +34,16 @@ public actor DocumentActor {
     }
 
     /// Folds and commits bytes that begin at `offset` of the document (the end if nil); binary
-    /// data is refused unless `allowingBinary`. Returns the acknowledgment and the seconds spent
-    /// writing snapshots.
+    /// data is refused unless `allowingBinary`; then snapshots the document if the policy asks
+    /// for one. Returns the acknowledgment and the seconds spent writing snapshots.
     func append(_ bytes: [UInt8], at offset: UInt64?, allowingBinary: Bool) throws -> (DocumentSession.Acknowledgment, Duration) {
         let before = session.snapshotDuration
         let acknowledgment = try bytes.withUnsafeBytes { raw in
             try session.append(raw, at: offset ?? session.committedOffset, allowingBinary: allowingBinary)
         }
+        // The bytes are acknowledged (journalled) whatever becomes of the snapshot: one that
+        // fails is retried after the next append, at eviction or at shutdown.
+        _ = try? session.snapshotIfDue()
         return (acknowledgment, session.snapshotDuration - before)
     }
 

@@ -210,6 +210,9 @@ public struct DocumentController<Context: RequestContext>: Sendable {
             let body = try await request.body.collect(upTo: limits.maxAskBytes)
             let ask = try JSONCoding.decoder.decode(AskRequest.self, from: Data(buffer: body))
             try Self.validate(ask)
+            if ask.at == nil, let forwarded = try await forwardAsk(request, body: body, document: name) {
+                return forwarded
+            }
             let answerer = QuestionAnswerer(options: ask.options)
             let answer: Answer
             let tokens: UInt64

@@ -52,6 +52,32 @@ extension DocumentController {
         return Response(status: .init(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: answer))
     }
 
+    /// In a store many daemons share, an ask about a document another live daemon is writing
+    /// goes to that daemon, whose state is hot and current; nil (answer here) when no other
+    /// daemon holds its lease, or the holder cannot be reached (the store then answers).
+    func forwardAsk(_ request: Request, body: ByteBuffer, document: String) async throws -> Response? {
+        guard store.keepsLeases, request.headers[forwardedHeader] == nil,
+            let holder = try store.leaseHolder(of: document), holder.owner != registry.leaseHolder.owner,
+            !holder.address.isEmpty, holder.expiresAt > Date()
+        else { return nil }
+        var outbound = HTTPClientRequest(url: "http://\(holder.address)\(request.uri.description)")
+        outbound.method = .POST
+        outbound.headers.add(name: "Content-Type", value: "application/json")
+        outbound.headers.add(name: forwardedHeader.canonicalName, value: registry.leaseHolder.owner)
+        outbound.body = .bytes(body)
+        do {
+            let response = try await MoMClient.sharedHTTP.execute(outbound, timeout: .seconds(30))
+            let answer = try await response.body.collect(upTo: 16 << 20)
+            metrics.forwardedRequests.increment()
+            return Response(
+                status: .init(code: Int(response.status.code)),
+                headers: [.contentType: response.headers.first(name: "Content-Type") ?? "application/json"],
+                body: .init(byteBuffer: answer))
+        } catch {
+            return nil
+        }
+    }
+
     func unavailable(_ refusal: StoreError, why: String? = nil) -> APIError {
         let left = refusal.holder.map { max(1, Int($0.expiresAt.timeIntervalSinceNow.rounded(.up))) } ?? 1
         let message = why.map { refusal.message + "; " + $0 } ?? refusal.message

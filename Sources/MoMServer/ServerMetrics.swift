@@ -36,7 +36,7 @@ public struct ServerMetrics: Sendable {
             descriptor: name("snapshot_duration", "seconds", "Time to encode, compress and store a snapshot."), buckets: latencyBuckets)
         ingestRequests = registry.makeCounter(descriptor: name("ingest_requests", "total", "Ingest requests served."))
         forwardedRequests = registry.makeCounter(
-            descriptor: name("forwarded_requests", "total", "Ingest requests forwarded to the daemon holding the document's lease."))
+            descriptor: name("forwarded_requests", "total", "Ingest and ask requests forwarded to the daemon holding the document's lease."))
     }
 
     func recordSnapshot(_ duration: Duration) {

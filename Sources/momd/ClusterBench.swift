@@ -143,7 +143,8 @@ struct ClusterBench: AsyncParsableCommand {
             var result = Result(store: database.location, throughput: [])
             for count in daemonCounts {
                 status("throughput: \(count) daemon(s), \(clients) clients, \(seconds) s ingest then \(seconds) s asks")
-                let cluster = try await Cluster.start(count, database: location, leaseSeconds: leaseSeconds, logs: scratch.path)
+                let cluster = try await Cluster.start(
+                    count, database: location, leaseSeconds: leaseSeconds, logs: scratch.path, snapshots: [])
                 defer { cluster.stopAll() }
                 let measured = try await throughput(cluster, names: (0..<clients).map { "cluster-\(run)-\(count)-\($0)" })
                 status(String(format: "  ingest %.2f MB/s, %.0f tokens/s, p50 %.1f ms, p99 %.1f ms, %d errors, %d forwarded; asks %.0f/s, p50 %.2f ms, p99 %.2f ms, %d errors",
@@ -156,7 +157,11 @@ struct ClusterBench: AsyncParsableCommand {
             if kills > 0 {
                 let count = max(2, daemonCounts.max() ?? 3)
                 status("failover: \(count) daemons, \(kills) owners killed mid-ingest, lease \(leaseSeconds) s")
-                let cluster = try await Cluster.start(count, database: location, leaseSeconds: leaseSeconds, logs: scratch.path)
+                // Frequent snapshots, so a new owner replays little; all of them kept, so the
+                // journal after the first keeps every append's fencing token.
+                let cluster = try await Cluster.start(
+                    count, database: location, leaseSeconds: leaseSeconds, logs: scratch.path,
+                    snapshots: ["--snapshot-tokens", "65536", "--snapshots-kept", "1000"])
                 defer { cluster.stopAll() }
                 let failover = try await self.failover(cluster, store: database, name: "cluster-\(run)-failover", scratch: scratch.path)
                 status(String(format: "  takeover p50 %.2f s, max %.2f s; %llu acknowledged bytes lost; %d double owners over %d owners; digest %@",
@@ -288,6 +293,9 @@ struct ClusterBench: AsyncParsableCommand {
         // The first kilobyte makes the document and its first owner.
         var acknowledged = try await cluster.clients[0].ingest(name, offset: 0, bytes: input[..<1024]).committedOffset
         var takeovers: [Double] = []
+        // The journal as seen after each round: snapshots trim what comes before the first kept
+        // one, so the union of the rounds' views is every append's writer.
+        var spans: [UInt64: JournalSpan] = [:]
         var lost: UInt64 = 0
         var retries = 0
         for round in 0..<kills {
@@ -335,11 +343,11 @@ struct ClusterBench: AsyncParsableCommand {
                 }
             }
             takeovers.append(tookOver ?? 0)
+            for span in try store.journalSpans(of: name) { spans[span.start] = span }
             try await restarting.value
         }
-        // Read the journal before the daemons stop: their shutdown snapshots trim it.
-        let spans = try store.journalSpans(of: name)
-        let tokens = spans.compactMap(\.fence?.token)
+        for span in try store.journalSpans(of: name) { spans[span.start] = span }
+        let tokens = spans.values.sorted { $0.start < $1.start }.compactMap(\.fence?.token)
         let doubleOwners = zip(tokens, tokens.dropFirst()).filter { $0 > $1 }.count
         let final = try store.loadState(of: name).state
         if final.byteCount < acknowledged { lost += acknowledged - final.byteCount }
@@ -456,7 +464,11 @@ final class Cluster: @unchecked Sendable {
 
     var count: Int { ports.count }
 
-    init(database: String, leaseSeconds: Double, logs: String, ports: [Int]) {
+    /// `serve`'s snapshot options.
+    let snapshots: [String]
+
+    init(database: String, leaseSeconds: Double, logs: String, ports: [Int], snapshots: [String]) {
+        self.snapshots = snapshots
         self.database = database
         self.leaseSeconds = leaseSeconds
         self.logs = logs
@@ -465,9 +477,12 @@ final class Cluster: @unchecked Sendable {
         clients = ports.map { MoMClient(address: .tcp(host: "127.0.0.1", port: $0)) }
     }
 
-    static func start(_ count: Int, database: String, leaseSeconds: Double, logs: String) async throws -> Cluster {
+    static func start(_ count: Int, database: String, leaseSeconds: Double, logs: String, snapshots: [String]) async throws
+        -> Cluster
+    {
         let cluster = Cluster(
-            database: database, leaseSeconds: leaseSeconds, logs: logs, ports: try (0..<count).map { _ in try freeLoopbackPort() })
+            database: database, leaseSeconds: leaseSeconds, logs: logs, ports: try (0..<count).map { _ in try freeLoopbackPort() },
+            snapshots: snapshots)
         for index in 0..<count {
             let process = try cluster.launch(index)
             cluster.lock.withLock { cluster.running.append(process) }
@@ -479,11 +494,9 @@ final class Cluster: @unchecked Sendable {
     func launch(_ index: Int) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ServeBench.executablePath())
-        // Snapshots only at shutdown, so the journal keeps every append's fencing token.
         process.arguments = [
             "serve", "--db", database, "--listen", "127.0.0.1:\(ports[index])", "--lease-seconds", "\(leaseSeconds)",
-            "--snapshot-tokens", "\(1 << 40)", "--snapshot-seconds", "\(1e9)",
-        ]
+        ] + snapshots
         var environment = ProcessInfo.processInfo.environment
         environment["MOMD_HOST"] = nil
         process.environment = environment

@@ -52,6 +52,30 @@ struct DocumentAPITests {
         }
     }
 
+    @Test("the daemon snapshots a document as its policy asks while ingest goes on, not only at eviction")
+    func snapshotsFollowThePolicy() async throws {
+        let daemon = try TestDaemon(policy: SnapshotPolicy(everyTokens: 1000, everySeconds: 3600, retained: 2))
+        let text = Array(passkeyText(tokens: 4000).utf8)
+        try await daemon.test { client in
+            var offset = 0
+            while offset < text.count {
+                let end = min(text.count, offset + 2000)
+                let response = try await client.execute(
+                    uri: "/v1/docs/notes/ingest?offset=\(offset)", method: .post, body: ByteBuffer(bytes: text[offset..<end])
+                ) { try decode(IngestResponse.self, $0) }
+                #expect(response.committedOffset == UInt64(end))
+                offset = end
+            }
+        }
+        // Still hot, never evicted or closed: the snapshots were written on the way.
+        let snapshots = try daemon.store.snapshots(of: "notes")
+        #expect(snapshots.count == 2)
+        #expect(snapshots.allSatisfy { $0.tokenCount >= 1000 })
+        let document = try daemon.store.document(named: "notes")
+        #expect(document.journalBytes < document.snapshotBytes)
+        #expect(try daemon.store.loadState(of: "notes").replayedBytes < UInt64(text.count / 2))
+    }
+
     @Test("an ingest split into retried chunks with offsets folds every byte exactly once")
     func idempotentOffsets() async throws {
         let daemon = try TestDaemon()
