@@ -29,6 +29,9 @@ public struct DocumentReport: Codable, Sendable, Equatable {
     /// Seconds it took to load the state: decompress and check the snapshot, replay the journal.
     public var loadSeconds: Double = 0
     public var warnings: [String]
+    /// Who may write the document, in a store many daemons share (PostgreSQL): the lease as it
+    /// stands, lapsed or not; nil where leases are not kept or it was never taken.
+    public var lease: Lease?
 
     public init(loaded: LoadedState, snapshots: [SnapshotInfo]) {
         let info = loaded.document
@@ -63,6 +66,7 @@ extension MoMStore {
         let loaded = try loadState(of: name, at: selector)
         let elapsed = (clock.now - started).components
         var report = DocumentReport(loaded: loaded, snapshots: try snapshots(of: name))
+        if keepsLeases { report.lease = try leaseHolder(of: name) }
         report.loadSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         return report
     }

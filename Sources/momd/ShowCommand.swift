@@ -58,8 +58,14 @@ struct ShowCommand: AsyncParsableCommand {
             "stored       \(formatBytes(report.storedBytes)): \(report.snapshots) snapshots (\(formatBytes(report.snapshotBytes))), journal \(formatBytes(report.journalBytes))",
             "routing      \(report.routingChunks) chunks of \(report.configuration.routingChunkTokens) tokens",
             "config       \(report.fingerprint): N=\(report.configuration.memories) top-k=\(report.configuration.topK) dk=\(report.configuration.dk) dv=\(report.configuration.dv)",
-            "snapshots",
         ]
+        if let lease = report.lease {
+            let left = lease.expiresAt.timeIntervalSinceNow
+            let state = left > 0 ? String(format: "held for %.1f s more", left) : "lapsed (free to take)"
+            let place = lease.address.isEmpty ? "" : " at \(lease.address)"
+            lines.append("lease        \(lease.owner)\(place), \(lease.fence), \(state)")
+        }
+        lines.append("snapshots")
         lines += snapshots
         lines.append("memory load (share of writes)")
         lines += load
