@@ -68,6 +68,51 @@ import Testing
         #expect(try shown.json()["bytes"] as? Int == 125)
     }
 
+    @Test(.timeLimit(.minutes(5)))
+    func aLeaseStolenBetweenTwoWritesRefusesTheSecondWholeWithARetryableError() throws {
+        let port = try freeLoopbackPort()
+        let daemon = try DaemonProcess.start(
+            database: database, directory: directory, name: "daemon", listenPort: port, extra: ["--lease-seconds", "30"])
+        defer { daemon.stop() }
+        let text = directory.appendingPathComponent("first.txt")
+        try Data("The garage door code is 4711.\n".utf8).write(to: text)
+        let url = "http://127.0.0.1:\(port)/v1/docs/notes/ingest"
+        _ = try shell(["curl", "-sS", "-f", "-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary", "@" + text.path, url])
+        // Another writer takes the lease behind the daemon's back (its renewal is not due for 10 s).
+        try shell([
+            "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", database, "-c",
+            "UPDATE lease SET owner = 'thief', address = '', token = nextval('lease_token')",
+        ])
+        let second = directory.appendingPathComponent("second.txt")
+        try Data("The boat sails on Sundays.\n".utf8).write(to: second)
+        let refused = try shell([
+            "curl", "-sS", "-i", "-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary", "@" + second.path,
+            url + "?offset=30",
+        ])
+        #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
+        #expect(refused.lowercased().contains("retry-after: "), "\(refused)")
+        #expect(refused.contains("\"lease_lost\""), "\(refused)")
+        // Nothing of the refused write was applied; the thief is named as the holder.
+        let shown = try Momd.run(["show", "notes", "--db", database, "--json"]).json()
+        #expect(shown["bytes"] as? Int == 30)
+        #expect((shown["lease"] as? [String: Any])?["owner"] as? String == "thief")
+        #expect(try shell(["psql", "-X", "-A", "-t", database, "-c", "SELECT count(*) FROM journal"]) == "1\n")
+    }
+
+    @Test func anUnreachableServerOrAWrongPasswordIsOneLineNamingTheHostExit69() throws {
+        var components = try #require(URLComponents(string: database))
+        components.password = "wrong"
+        let wrong = try Momd.run(["docs", "--db", components.string!])
+        #expect(wrong.status == 69)
+        #expect(wrong.stderrLines.count == 1 && wrong.stderr.contains("password") && wrong.stderr.contains("127.0.0.1"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("wrong"), "the password is not echoed")
+        components.password = "momd"
+        components.port = 1
+        let unreachable = try Momd.run(["ingest", "notes", "--db", components.string!])
+        #expect(unreachable.status == 69)
+        #expect(unreachable.stderr.contains("127.0.0.1:1"), "\(unreachable.stderr)")
+    }
+
     @Test(.timeLimit(.minutes(10)))
     func twentyOwnersKilledMidIngestLoseNothingAndNeverWriteTwice() throws {
         let scratch = directory.appendingPathComponent("bench")

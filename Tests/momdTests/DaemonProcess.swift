@@ -11,9 +11,11 @@ struct DaemonProcess {
 
     /// Starts `momd serve --db DATABASE` with `arguments` (`--listen 127.0.0.1:PORT`, else the
     /// database's socket) and returns once `momd docs` succeeds through it.
-    static func start(database: String, directory: URL, name: String, listenPort: Int? = nil) throws -> DaemonProcess {
+    static func start(database: String, directory: URL, name: String, listenPort: Int? = nil, extra: [String] = []) throws
+        -> DaemonProcess
+    {
         let log = directory.appendingPathComponent("\(name).err")
-        var arguments = ["serve", "--db", database]
+        var arguments = ["serve", "--db", database] + extra
         let host: String
         if let listenPort {
             arguments += ["--listen", "127.0.0.1:\(listenPort)"]
