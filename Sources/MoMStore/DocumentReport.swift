@@ -19,6 +19,9 @@ public struct DocumentReport: Codable, Sendable, Equatable {
     public var vocabulary: Int
     /// Writes per memory since the document began.
     public var memoryLoad: [UInt64]
+    /// The busiest memory's writes over the quietest's: 1 is a perfectly balanced router. Nil
+    /// while some memory has taken no write (or nothing was folded).
+    public var loadImbalance: Double?
     public var fingerprint: String
     public var configuration: MoMConfiguration
     /// The snapshot the state was restored from, if any.
@@ -48,6 +51,9 @@ public struct DocumentReport: Codable, Sendable, Equatable {
         routingChunks = info.routingChunkCount
         vocabulary = loaded.state.vocabulary.count
         memoryLoad = loaded.state.memoryLoad
+        if let quietest = memoryLoad.min(), quietest > 0, let busiest = memoryLoad.max() {
+            loadImbalance = Double(busiest) / Double(quietest)
+        }
         fingerprint = info.configuration.fingerprintHex
         configuration = info.configuration
         restoredFrom = loaded.snapshot?.id

@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure momd: fold throughput, pass-key recall against the full-context baseline, the daemon under load.",
-        subcommands: [FoldBench.self, PasskeyBench.self, QABench.self, StoreBench.self, ServeBench.self, ClusterBench.self, HaystackBench.self]
+        subcommands: [FoldBench.self, PasskeyBench.self, QABench.self, CapacityBench.self, StoreBench.self, ServeBench.self, ClusterBench.self, HaystackBench.self]
     )
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MoMBench
 import MoMCore
 import MoMServer
 import MoMStore
@@ -58,8 +59,31 @@ struct IngestCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "For a new document: the prose tokens it must recall reliably; picks the smallest default-shaped state that `momd bench capacity` measured holding that many at ≥ 95 % (K and M suffixes).",
+            valueName: "tokens"),
+        transform: { try PasskeyBench.parseLengths($0).first ?? 0 })
+    var capacity: Int?
+
     @OptionGroup(title: "Memory model (for a new document)")
     var model: ConfigurationOptions
+
+    /// The configuration asked for: `--capacity`'s pick, or the memory-model options.
+    var requestedConfiguration: MoMConfiguration {
+        get throws {
+            guard let capacity else { return model.configuration }
+            guard let size = CapacityBenchmark.smallestSize(holding: capacity) else {
+                let largest = CapacityBenchmark.measuredReach.max { $0.tokens < $1.tokens }
+                throw CommandError(
+                    "--capacity \(capacity): no measured state size holds that many prose tokens at ≥ 95 %"
+                        + (largest.map { " (the largest, \($0.mebibytes) MiB, holds \($0.tokens))" } ?? "")
+                        + "; keep the text instead, or split it into several documents",
+                    exitCode: .usage)
+            }
+            return CapacityBenchmark.configuration(mebibytes: size)
+        }
+    }
 
     var policy: SnapshotPolicy {
         SnapshotPolicy(everyTokens: snapshotTokens, everySeconds: snapshotSeconds, retained: keepSnapshots)
@@ -67,6 +91,9 @@ struct IngestCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...(1 << 26)).contains(chunkBytes) else { throw ValidationError("--chunk-bytes must be in 1...67108864") }
+        if capacity != nil && model.configuration != .default {
+            throw ValidationError("--capacity picks the memory model itself: drop the memory-model options, or --capacity")
+        }
         do { try policy.validate() } catch let error as StoreError { throw ValidationError(error.message) }
     }
 
@@ -106,7 +133,8 @@ struct IngestCommand: AsyncParsableCommand {
 
     func ingestEmbedded(_ inputs: [InputFile]) throws {
         let database = try store.openStore(createIfMissing: true)
-        let requested = model.configuration == .default ? nil : model.configuration
+        let configuration = try requestedConfiguration
+        let requested = configuration == .default ? nil : configuration
         var session = try database.openSession(
             named: document, configuration: requested, policy: policy, recordsTokenRoutes: recordTokenRoutes)
         printWarnings(session.warnings)
@@ -175,8 +203,9 @@ struct IngestCommand: AsyncParsableCommand {
     /// Sends the inputs to the daemon a chunk per request; each request is acknowledged (durable)
     /// before the next chunk is read, and carries its offset, so nothing is folded twice.
     func ingest(through client: MoMClient, _ inputs: [InputFile]) async throws {
-        if model.configuration != .default {
-            try await client.create(document, configuration: model.configuration)
+        let configuration = try requestedConfiguration
+        if configuration != .default {
+            try await client.create(document, configuration: configuration)
         }
         // The document's length before this ingest: --resume needs it to skip input; otherwise
         // the first acknowledgment tells it (its offset less the bytes it folded).

@@ -67,7 +67,10 @@ struct ShowCommand: AsyncParsableCommand {
         }
         lines.append("snapshots")
         lines += snapshots
-        lines.append("memory load (share of writes)")
+        let idle = report.memoryLoad.filter { $0 == 0 }.count
+        let balance = report.loadImbalance.map { String(format: "busiest/quietest %.2f×", $0) }
+            ?? (report.tokens == 0 ? "nothing folded" : "busiest/quietest ∞: \(idle) of \(report.memoryLoad.count) memories took no write")
+        lines.append("memory load (share of writes; \(balance))")
         lines += load
         return lines.joined(separator: "\n")
     }

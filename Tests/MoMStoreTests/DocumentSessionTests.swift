@@ -202,4 +202,18 @@ import Testing
         storeError { try store.loadState(of: "notes", at: .atOrBefore(tokens: kept[0].tokenCount - 1)) }
         storeError { try store.loadState(of: "notes", at: .snapshot(id: 999_999)) }
     }
+
+    @Test func theReportSaysHowUnevenlyTheRouterLoadedTheMemories() throws {
+        let store = try MoMStore.inMemory()
+        var session = try store.openSession(named: "notes", configuration: configuration)
+        try session.append(corpus(tokens: 4000)[...])
+        let report = try store.report(of: "notes")
+        let load = report.memoryLoad
+        #expect(load.count == configuration.memories)
+        let expected = Double(try #require(load.max())) / Double(try #require(load.min()))
+        #expect(report.loadImbalance == expected)
+        #expect(expected >= 1)
+        try store.createDocument(named: "empty", configuration: configuration)
+        #expect(try store.report(of: "empty").loadImbalance == nil)
+    }
 }
