@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import momd
+
 /// The API contract against a client nobody here wrote: schemathesis generates requests from
 /// schemas/openapi.yaml (valid and invalid ones, undeclared methods, missing bodies) and checks
 /// every response against it, here against a live `momd serve --listen` on a scratch database.
