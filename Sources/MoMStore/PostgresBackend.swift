@@ -162,6 +162,9 @@ struct PostgresBackend: StoreBackend {
             WHERE document_id = \(documentID) AND token = \(fence.token) AND expires_at > clock_timestamp()
             """)
         guard renewed.metadata.rows != 1 else { return }
+        if try connection.run("SELECT 1 FROM document WHERE id = \(documentID)").first == nil {
+            throw MoMStore.lostDocument(name: name, exists: false)
+        }
         throw StoreError(
             .leaseLost,
             "the lease on '\(name)' under \(fence) expired or was taken over by another daemon: nothing was stored; retry, and it goes to the document's current holder"

@@ -74,6 +74,15 @@ struct PostgresStoreTests {
         #expect(fences == [oldFence.token, try #require(new.fence).token])
     }
 
+    @Test func aDocumentDeletedUnderItsWriterIsSaidSo() throws {
+        let test = try TestStore(.postgres)
+        var session = try test.store.openSession(named: "notes", configuration: configuration)
+        try session.append(Array("first words ".utf8)[...])
+        try test.reopened().deleteDocument(named: "notes")
+        let refused = storeError { try session.append(Array("more words ".utf8)[...]) }
+        #expect(refused?.code == .unknownDocument)
+    }
+
     @Test func aWriteWithoutALeaseIsRefused() throws {
         let test = try TestStore(.postgres)
         let document = try test.store.createDocument(named: "notes", configuration: configuration)
