@@ -336,13 +336,16 @@ struct PostgresLeases: LeaseKeeping {
 
 // MARK: Connections
 
-/// Open connections to one database, reused across transactions. A connection that failed is
-/// closed rather than reused.
+/// Open connections to one database, reused across transactions, at most `maxOpen` at once. A
+/// connection that failed is closed rather than reused.
 final class PostgresConnections: Sendable {
     let url: PostgresURL
     let idle = Mutex<[PostgresConnection]>([])
     let logger: Logger
+    let slots = DispatchSemaphore(value: PostgresConnections.maxOpen)
     static let maxIdle = 8
+    /// Connections one process opens at most: 3 daemons take 48 of PostgreSQL's default 100.
+    static let maxOpen = 16
     static let nextID = Atomic<Int>(0)
 
     init(url: PostgresURL) {
@@ -360,6 +363,10 @@ final class PostgresConnections: Sendable {
     /// if it throws. Read-only transactions are REPEATABLE READ, so every read in `body` sees the
     /// same committed state; writes are READ COMMITTED with the rows they guard locked.
     func transaction<T>(readOnly: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
+        // At most `maxOpen` transactions at once per process, so many daemons stay within the
+        // server's max_connections; the others wait here (the store's callers block anyway).
+        slots.wait()
+        defer { slots.signal() }
         let connection = try checkOut()
         do {
             try connection.run(PostgresQuery(unsafeSQL: readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN"))
