@@ -61,6 +61,9 @@ import Testing
         #expect(boat.stdout.contains("Sundays"), "\(boat.stdout) \(boat.stderr)")
         let listed = try Momd.run(["docs"], environment: ["MOMD_HOST": daemons[2].host])
         #expect(listed.stdout.hasPrefix("notes\t"), "\(listed.stdout)")
+        let report = try Momd.run(["show", "notes", "--json"], environment: ["MOMD_HOST": daemons[2].host]).json()
+        #expect(report["bytes"] as? Int == 125)
+        #expect((report["lease"] as? [String: Any])?["address"] as? String == "127.0.0.1:\(ports[0])")
         // Embedded against the same database, while a daemon holds the lease: refused, and named.
         let embedded = try Momd.run(["ingest", "notes", "--db", database], stdin: more)
         #expect(embedded.status == 75, "\(embedded.stderr)")
