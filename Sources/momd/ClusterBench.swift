@@ -449,6 +449,10 @@ struct SlowChunks: AsyncSequence, Sendable {
 }
 
 /// `momd serve` processes on loopback ports, one PostgreSQL store.
+///
+/// `@unchecked Sendable`: everything but the processes is immutable after `init`, and the
+/// processes (one restarts in the background while the others are used) are read and replaced
+/// only under `lock`.
 final class Cluster: @unchecked Sendable {
     let database: String
     let leaseSeconds: Double
