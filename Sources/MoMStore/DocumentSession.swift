@@ -266,7 +266,7 @@ public struct DocumentSession: Sendable {
         case .acquired(let lease):
             if lease.fence != fence {
                 // A new lease: another writer may have written since this state was loaded.
-                let stored = try store.document(named: name)
+                let stored = try store.position(of: name)
                 if stored.id != documentID || stored.byteCount != committedOffset { needsReload = true }
             }
             fence = lease.fence
@@ -296,7 +296,7 @@ public struct DocumentSession: Sendable {
     /// returns whether it did. For readers that keep a state between reads.
     @discardableResult
     public mutating func refreshIfBehind() throws -> Bool {
-        let stored = try store.document(named: name)
+        let stored = try store.position(of: name)
         guard stored.id != documentID || stored.byteCount != committedOffset else { return false }
         needsReload = true
         try reloadIfNeeded()
@@ -340,7 +340,7 @@ extension MoMStore {
             // Refused before a new document is created for nothing.
             throw DocumentSession.tooManyMemoriesForRoutes(name: name, memories: configuration.memories)
         }
-        let exists = try Self.mapErrors { try backend.read { try $0.document(named: name) != nil } }
+        let exists = try Self.mapErrors { try backend.read { try $0.position(named: name) != nil } }
         if !exists || configuration != nil {
             guard exists || createIfMissing else { throw Self.unknownDocument(name) }
             try createDocument(named: name, configuration: configuration ?? .default)

@@ -57,11 +57,11 @@ public enum LeaseAttempt: Sendable, Equatable {
 protocol LeaseKeeping: Sendable {
     /// Takes the document's lease for `owner` if it is free, expired, or already `owner`'s
     /// (then it is renewed and keeps its token).
-    func acquire(documentID: Int64, name: String, owner: String, address: String, duration: Duration) throws -> LeaseAttempt
+    func acquire(name: String, owner: String, address: String, duration: Duration) throws -> LeaseAttempt
     /// Gives a lease up (if the token is still the holder's), so another can take it at once.
-    func release(documentID: Int64, fence: Fence) throws
+    func release(name: String, fence: Fence) throws
     /// The document's lease as it stands (expired or not), nil if none was ever taken.
-    func holder(documentID: Int64, name: String) throws -> Lease?
+    func holder(name: String) throws -> Lease?
 }
 
 extension MoMStore {
@@ -74,24 +74,22 @@ extension MoMStore {
     /// - Throws: `unknownDocument`; `invalidArgument` if the store keeps no leases.
     public func acquireLease(of name: String, owner: String, address: String, duration: Duration) throws -> LeaseAttempt {
         let leases = try requireLeases()
-        let document = try document(named: name)
-        return try Self.mapErrors {
-            try leases.acquire(documentID: document.id, name: name, owner: owner, address: address, duration: duration)
-        }
+        try DocumentName.validate(name)
+        return try Self.mapErrors { try leases.acquire(name: name, owner: owner, address: address, duration: duration) }
     }
 
     /// Gives up a lease this holder has (no-op if it was lost already).
     public func releaseLease(of name: String, fence: Fence) throws {
         let leases = try requireLeases()
-        let document = try document(named: name)
-        try Self.mapErrors { try leases.release(documentID: document.id, fence: fence) }
+        try DocumentName.validate(name)
+        try Self.mapErrors { try leases.release(name: name, fence: fence) }
     }
 
     /// The document's lease as it stands, nil if it was never taken.
     public func leaseHolder(of name: String) throws -> Lease? {
         let leases = try requireLeases()
-        let document = try document(named: name)
-        return try Self.mapErrors { try leases.holder(documentID: document.id, name: name) }
+        try DocumentName.validate(name)
+        return try Self.mapErrors { try leases.holder(name: name) }
     }
 
     func requireLeases() throws -> any LeaseKeeping {

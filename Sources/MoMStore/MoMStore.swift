@@ -76,6 +76,16 @@ public struct MoMStore: Sendable {
         return try Self.mapErrors { try backend.read { try $0.requireDocument(named: name) } }
     }
 
+    /// Where a document stands: its id and acknowledged end.
+    func position(of name: String) throws -> DocumentPosition {
+        try Self.mapErrors {
+            try backend.read { reader in
+                guard let position = try reader.position(named: name) else { throw Self.unknownDocument(name) }
+                return position
+            }
+        }
+    }
+
     /// Creates a document, or returns the existing one if its configuration is the same.
     ///
     /// - Throws: `configurationMismatch` if the document exists with another configuration.

@@ -6,9 +6,10 @@ import PostgresNIO
 struct PostgresLeases: LeaseKeeping {
     let backend: PostgresBackend
 
-    func acquire(documentID: Int64, name: String, owner: String, address: String, duration: Duration) throws -> LeaseAttempt {
+    func acquire(name: String, owner: String, address: String, duration: Duration) throws -> LeaseAttempt {
         let milliseconds = Int64(duration.seconds * 1000)
         return try backend.connections.transaction { connection in
+            let documentID = try Self.documentID(connection, name: name)
             let taken = try connection.run(
                 """
                 INSERT INTO lease AS l (document_id, owner, address, token, expires_at)
@@ -28,17 +29,26 @@ struct PostgresLeases: LeaseKeeping {
         }
     }
 
-    func release(documentID: Int64, fence: Fence) throws {
+    func release(name: String, fence: Fence) throws {
         try backend.connections.transaction { connection in
+            let documentID = try Self.documentID(connection, name: name)
             try connection.run(
                 "UPDATE lease SET expires_at = clock_timestamp() WHERE document_id = \(documentID) AND token = \(fence.token)")
         }
     }
 
-    func holder(documentID: Int64, name: String) throws -> Lease? {
+    func holder(name: String) throws -> Lease? {
         try backend.connections.transaction(readOnly: true) { connection in
-            try holder(connection, documentID: documentID, name: name)
+            try holder(connection, documentID: try Self.documentID(connection, name: name), name: name)
         }
+    }
+
+    /// The document's id, in the lease's own transaction; `unknownDocument` if there is none.
+    static func documentID(_ connection: PostgresConnection, name: String) throws -> Int64 {
+        guard let id = try PostgresReader(connection: connection).position(named: name)?.id else {
+            throw MoMStore.unknownDocument(name)
+        }
+        return id
     }
 
     func holder(_ connection: PostgresConnection, documentID: Int64, name: String) throws -> Lease? {

@@ -214,6 +214,13 @@ struct PostgresReader: StoreReading {
             .first.map(Self.documentInfo)
     }
 
+    func position(named name: String) throws -> DocumentPosition? {
+        try connection.run("SELECT id, byte_count FROM document WHERE name = \(name)").first.map { row in
+            let (id, byteCount) = try row.decode((Int64, Int64).self)
+            return DocumentPosition(id: id, byteCount: UInt64(byteCount))
+        }
+    }
+
     func snapshotRows(documentID: Int64) throws -> [SnapshotRow] {
         try connection.run(
             """

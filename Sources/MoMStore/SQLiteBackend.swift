@@ -166,6 +166,12 @@ struct SQLiteReader: StoreReading {
         try Row.fetchOne(db, sql: Self.documentQuery + " WHERE d.name = ?", arguments: [name]).map(Self.documentInfo)
     }
 
+    func position(named name: String) throws -> DocumentPosition? {
+        try Row.fetchOne(db, sql: "SELECT id, byte_count FROM document WHERE name = ?", arguments: [name]).map {
+            DocumentPosition(id: $0["id"], byteCount: UInt64($0["byte_count"] as Int64))
+        }
+    }
+
     func snapshotRows(documentID: Int64) throws -> [SnapshotRow] {
         try SnapshotRow.fetchAll(
             db, sql: "SELECT \(SnapshotRow.columns) FROM snapshot WHERE document_id = ? ORDER BY byte_count DESC",

@@ -41,6 +41,9 @@ protocol StoreReading {
     func documents() throws -> [DocumentInfo]
     /// One document, nil if none has the name.
     func document(named name: String) throws -> DocumentInfo?
+    /// Where a document stands (its id and acknowledged end), without `document(named:)`'s
+    /// storage statistics; nil if none has the name. For checks on every write or ask.
+    func position(named name: String) throws -> DocumentPosition?
     /// The snapshot rows of a document, newest (largest byte count) first.
     func snapshotRows(documentID: Int64) throws -> [SnapshotRow]
     /// The stored blob of a snapshot, for reading whole or in pieces; nil if the row is gone.
@@ -97,6 +100,12 @@ struct InMemorySnapshotBytes: SnapshotBytes {
         }
         return Array(bytes[offset..<(offset + length)])
     }
+}
+
+/// A document's id and acknowledged end.
+struct DocumentPosition: Equatable {
+    var id: Int64
+    var byteCount: UInt64
 }
 
 /// One journal row: the input bytes `start ..< end`, as one LZ4 frame (nil if missing).
