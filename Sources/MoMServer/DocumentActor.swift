@@ -147,15 +147,7 @@ public actor DocumentRegistry {
     nonisolated func withDocument<Result: Sendable>(
         _ name: String, createIfMissing: Bool, _ body: (DocumentActor) async throws -> Result
     ) async throws -> Result {
-        let actor = try await checkOut(name, createIfMissing: createIfMissing)
-        do {
-            let result = try await body(actor)
-            await checkIn(name)
-            return result
-        } catch {
-            await checkIn(name)
-            throw error
-        }
+        try await using(try await checkOut(name, createIfMissing: createIfMissing), body)
     }
 
     /// Runs `body` with a document's actor if the document is hot; nil (and `body` not run) if
@@ -165,12 +157,19 @@ public actor DocumentRegistry {
         _ name: String, _ body: (DocumentActor) async throws -> Result
     ) async throws -> Result? {
         guard let actor = await checkOutIfHot(name) else { return nil }
+        return try await using(actor, body)
+    }
+
+    /// Runs `body` on a checked-out actor, then checks it in, whether `body` returns or throws.
+    nonisolated func using<Result: Sendable>(_ actor: DocumentActor, _ body: (DocumentActor) async throws -> Result)
+        async throws -> Result
+    {
         do {
             let result = try await body(actor)
-            await checkIn(name)
+            await checkIn(actor.name)
             return result
         } catch {
-            await checkIn(name)
+            await checkIn(actor.name)
             throw error
         }
     }

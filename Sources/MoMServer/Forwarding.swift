@@ -33,23 +33,11 @@ extension DocumentController {
         } catch is NIOTooManyBytesError {
             throw unavailable(refusal, why: "the request is larger than this daemon forwards (\(limits.maxForwardedBytes) bytes): send it to \(holder.address)")
         }
-        var outbound = HTTPClientRequest(url: "http://\(holder.address)\(request.uri.description)")
-        outbound.method = .POST
-        outbound.headers.add(name: "Content-Type", value: "application/octet-stream")
-        outbound.headers.add(name: forwardedHeader.canonicalName, value: registry.leaseHolder.owner)
-        outbound.body = .bytes(body)
-        let response: HTTPClientResponse
-        let answer: ByteBuffer
         do {
-            response = try await MoMClient.sharedHTTP.execute(outbound, timeout: .hours(1))
-            answer = try await response.body.collect(upTo: 1 << 20)
+            return try await relay(request, body: body, contentType: "application/octet-stream", to: holder, timeout: .hours(1))
         } catch {
             throw unavailable(refusal)
         }
-        metrics.forwardedRequests.increment()
-        var headers: HTTPFields = [.contentType: response.headers.first(name: "Content-Type") ?? "application/json"]
-        if let retry = response.headers.first(name: "Retry-After") { headers[.retryAfter] = retry }
-        return Response(status: .init(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: answer))
     }
 
     /// In a store many daemons share, an ask about a document another live daemon is writing
@@ -60,22 +48,26 @@ extension DocumentController {
             let holder = try store.leaseHolder(of: document), holder.owner != registry.leaseHolder.owner,
             !holder.address.isEmpty, holder.expiresAt > Date()
         else { return nil }
+        return try? await relay(request, body: body, contentType: "application/json", to: holder, timeout: .seconds(30))
+    }
+
+    /// Sends a request's body, read whole, to the lease holder as a POST to the same URI, marked
+    /// as forwarded, and relays the holder's answer (status, content type, `Retry-After`, body).
+    /// Throws when the holder cannot be reached or its answer cannot be read.
+    func relay(_ request: Request, body: ByteBuffer, contentType: String, to holder: Lease, timeout: TimeAmount) async throws
+        -> Response
+    {
         var outbound = HTTPClientRequest(url: "http://\(holder.address)\(request.uri.description)")
         outbound.method = .POST
-        outbound.headers.add(name: "Content-Type", value: "application/json")
+        outbound.headers.add(name: "Content-Type", value: contentType)
         outbound.headers.add(name: forwardedHeader.canonicalName, value: registry.leaseHolder.owner)
         outbound.body = .bytes(body)
-        do {
-            let response = try await MoMClient.sharedHTTP.execute(outbound, timeout: .seconds(30))
-            let answer = try await response.body.collect(upTo: 16 << 20)
-            metrics.forwardedRequests.increment()
-            return Response(
-                status: .init(code: Int(response.status.code)),
-                headers: [.contentType: response.headers.first(name: "Content-Type") ?? "application/json"],
-                body: .init(byteBuffer: answer))
-        } catch {
-            return nil
-        }
+        let response = try await MoMClient.sharedHTTP.execute(outbound, timeout: timeout)
+        let answer = try await response.body.collect(upTo: 16 << 20)
+        metrics.forwardedRequests.increment()
+        var headers: HTTPFields = [.contentType: response.headers.first(name: "Content-Type") ?? "application/json"]
+        if let retry = response.headers.first(name: "Retry-After") { headers[.retryAfter] = retry }
+        return Response(status: .init(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: answer))
     }
 
     func unavailable(_ refusal: StoreError, why: String? = nil) -> APIError {

@@ -11,7 +11,6 @@ import Synchronization
 final class PostgresConnections: Sendable {
     let url: PostgresURL
     let idle = Mutex<[PostgresConnection]>([])
-    let logger: Logger
     let slots = DispatchSemaphore(value: PostgresConnections.maxOpen)
     static let maxIdle = 8
     /// Connections one process opens at most: 3 daemons take 48 of PostgreSQL's default 100.
@@ -20,9 +19,6 @@ final class PostgresConnections: Sendable {
 
     init(url: PostgresURL) {
         self.url = url
-        var logger = Logger(label: "momd.postgres")
-        logger.logLevel = .critical
-        self.logger = logger
     }
 
     deinit {
@@ -65,7 +61,7 @@ final class PostgresConnections: Sendable {
         do {
             return try PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
-                id: Self.nextID.wrappingAdd(1, ordering: .relaxed).newValue, logger: logger
+                id: Self.nextID.wrappingAdd(1, ordering: .relaxed).newValue, logger: Self.quiet
             ).wait()
         } catch {
             throw PostgresStoreError.map(error, url: url, connecting: true)
@@ -91,6 +87,7 @@ extension PostgresConnection {
 }
 
 extension PostgresConnections {
+    /// postgres-nio's own logging, silenced: failures reach the caller as `StoreError`s.
     static let quiet: Logger = {
         var logger = Logger(label: "momd.postgres")
         logger.logLevel = .critical

@@ -40,18 +40,12 @@ import Testing
         defer { for daemon in daemons { daemon.stop() } }
         let text = directory.appendingPathComponent("notes.txt")
         try Data("Maria was born in Lisbon in 1984. The garage door code is 4711. The train leaves at 7:45.\n".utf8).write(to: text)
-        let ingest = try shell([
-            "curl", "-sS", "-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary", "@" + text.path,
-            "http://127.0.0.1:\(ports[0])/v1/docs/notes/ingest",
-        ])
+        let ingest = try post(text, to: "http://127.0.0.1:\(ports[0])/v1/docs/notes/ingest")
         #expect(ingest.contains("\"committed_offset\":90"), "\(ingest)")
-        // The second daemon does not hold the lease: its write goes to the first, its ask reads the store.
+        // The second daemon does not hold the lease: its write and its ask go to the first.
         let more = directory.appendingPathComponent("more.txt")
         try Data("The boat to Faro sails on Sundays.\n".utf8).write(to: more)
-        let forwarded = try shell([
-            "curl", "-sS", "-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary", "@" + more.path,
-            "http://127.0.0.1:\(ports[1])/v1/docs/notes/ingest?offset=90",
-        ])
+        let forwarded = try post(more, to: "http://127.0.0.1:\(ports[1])/v1/docs/notes/ingest?offset=90")
         #expect(forwarded.contains("\"committed_offset\":125"), "\(forwarded)")
         let metrics = try shell(["curl", "-sS", "http://127.0.0.1:\(ports[1])/metrics"])
         #expect(metrics.contains("momd_forwarded_requests_total 1"))
@@ -82,7 +76,7 @@ import Testing
         let text = directory.appendingPathComponent("first.txt")
         try Data("The garage door code is 4711.\n".utf8).write(to: text)
         let url = "http://127.0.0.1:\(port)/v1/docs/notes/ingest"
-        _ = try shell(["curl", "-sS", "-f", "-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary", "@" + text.path, url])
+        _ = try post(text, to: url, curl: ["-f"])
         // Another writer takes the lease behind the daemon's back (its renewal is not due for 10 s).
         try shell([
             "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", database, "-c",
@@ -90,10 +84,7 @@ import Testing
         ])
         let second = directory.appendingPathComponent("second.txt")
         try Data("The boat sails on Sundays.\n".utf8).write(to: second)
-        let refused = try shell([
-            "curl", "-sS", "-i", "-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary", "@" + second.path,
-            url + "?offset=30",
-        ])
+        let refused = try post(second, to: url + "?offset=30", curl: ["-i"])
         #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
         #expect(refused.lowercased().contains("retry-after: "), "\(refused)")
         #expect(refused.contains("\"lease_lost\""), "\(refused)")
@@ -145,6 +136,12 @@ import Testing
         #expect(throughput.first?["ask_errors"] as? Int == 0)
         #expect((throughput.first?["asks"] as? Int ?? 0) > 0)
     }
+}
+
+/// POSTs a file as an octet stream with curl (plus `curl` options); what curl printed.
+func post(_ file: URL, to url: String, curl options: [String] = []) throws -> String {
+    try shell(
+        ["curl", "-sS"] + options + ["-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary", "@" + file.path, url])
 }
 
 /// Runs a command; its standard output. Throws with its standard error if it fails.
