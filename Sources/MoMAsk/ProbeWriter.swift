@@ -7,6 +7,10 @@ public struct Probe: Sendable, Equatable, Codable {
     /// For a question over a list ("… for A, B and C"), the item this probe asks about.
     public var item: String?
 
+    /// Whether the probe restates the whole question as the statement that would precede its
+    /// answer (a declarative, do-support or passive rewrite), not a phrase taken from it.
+    public var isStatement: Bool { ["declarative", "do-support", "passive"].contains(rewrite) }
+
     public init(cue: String, rewrite: String, item: String? = nil) {
         self.cue = cue
         self.rewrite = rewrite

@@ -56,6 +56,14 @@ public struct Question: Sendable, Equatable {
 
         var questionWord: String?
         var auxiliary: String?
+        // A preposition may lead its question word ("In which city was Maria born?", "On which
+        // day …"): the answer's type is the question word's, and the statement ends in the
+        // preposition, which the type's trailers supply.
+        if words.count > 1, EnglishWords.prepositions.contains(words[0].lowercased()),
+            Question.questionWord(at: Array(words.dropFirst())) != nil
+        {
+            words.removeFirst()
+        }
         if let (word, length) = Question.questionWord(at: words) {
             questionWord = word
             form = .wh

@@ -30,7 +30,8 @@ public struct Answer: Sendable, Codable, Equatable {
     public var withheld: String = ""
     /// Everything decoded after the winning probe.
     public var continuation: String
-    /// The weaker of the probe's match strength and the span tokens' confidences.
+    /// The weaker of the probe's evidence (its first token's strength, scaled up for a cue one
+    /// token short of the window) and the span tokens' confidences.
     public var confidence: Float
     public var abstained: Bool
     public var answerType: AnswerType
@@ -96,12 +97,19 @@ public struct QuestionAnswerer: Sendable {
         let readOptions = ReadOptions(maxTokens: options.maxTokens, minConfidence: options.minConfidence)
         var best: Answer?
         for (index, first) in firsts {
-            // An answer's confidence is at most its probe's strength: weaker probes cannot win.
-            if let best, best.confidence >= first.strength { break }
+            // The probes come in order of their first token's strength times the cue's evidence
+            // scale, which bounds every answer's confidence: once the best answer reaches it,
+            // weaker probes cannot win.
             let probe = probes[index]
+            let scale = try system.evidenceScale(of: probe.cue)
+            if let best, best.confidence >= min(first.strength * scale, 1) { break }
+            // Only a whole statement earns the scale (a sentence-opening "Maria was born in"): a
+            // fragment of the question with a copula ("Maria was") matches whatever else the
+            // document says of Maria.
+            let evidence = min(first.strength * (probe.isStatement ? scale : 1), 1)
             let continuation = try system.read(cue: probe.cue, options: readOptions)
             let span = AnswerSpan.find(question.answerType, in: continuation)
-            var confidence = first.strength
+            var confidence = evidence
             if let span {
                 for token in continuation.tokens[..<span.tokens.upperBound] { confidence = min(confidence, token.confidence) }
                 // A number or code whose decoding broke off right after it may be cut short: the

@@ -7,8 +7,12 @@ import MoMCore
 public protocol RecallSystem {
     /// Continues `cue` from the memory alone, token by token.
     func read(cue: String, options: ReadOptions) throws -> ReadResult
-    /// The `limit` cues whose first token reads strongest, best first, with that token.
+    /// The `limit` cues whose first token reads strongest as evidence (strength times the cue's
+    /// `evidenceScale`), best first, with that token.
     func strongestFirstTokens(of cues: [String], limit: Int) throws -> [(cue: Int, token: ReadToken)]
+    /// What a first token's strength read from `cue` is worth as evidence
+    /// (`MoMConfiguration.evidenceScale(contextTokens:)`).
+    func evidenceScale(of cue: String) throws -> Float
     /// Tokens folded so far.
     var tokenCount: UInt64 { get }
 }
@@ -25,8 +29,11 @@ extension RecallSystem {
                 continue
             }
         }
-        firsts.sort { $0.token.strength != $1.token.strength ? $0.token.strength > $1.token.strength : $0.cue < $1.cue }
-        return Array(firsts.prefix(limit))
+        let evidence = try firsts.map { $0.token.strength * (try evidenceScale(of: cues[$0.cue])) }
+        let order = firsts.indices.sorted {
+            evidence[$0] != evidence[$1] ? evidence[$0] > evidence[$1] : firsts[$0].cue < firsts[$1].cue
+        }
+        return order.prefix(limit).map { firsts[$0] }
     }
 }
 

@@ -34,12 +34,14 @@ public struct FullContextBaseline: Sendable {
             + cache.vocabulary.encodedByteCount
     }
 
-    /// Answers a cue as `MoMState.read` does, with attention over every position in place of the
-    /// memories. `memoriesRead` is empty: there are none.
-    public func read(cue: String, options: ReadOptions = ReadOptions()) throws -> ReadResult {
-        guard !cache.tokens.isEmpty else {
-            throw MoMError(.emptyDocument, "the document is empty: nothing has been folded into it yet")
-        }
+    /// What a first token's strength read from `cue` is worth as evidence, as for MoM: the keys
+    /// are the same, and so is what a cue short of the window can match.
+    public func evidenceScale(of cue: String) throws -> Float {
+        configuration.evidenceScale(contextTokens: try context(for: cue).count)
+    }
+
+    /// The context a cue leaves: its last `window` tokens.
+    func context(for cue: String) throws -> ContextWindow {
         var collector = FoldedHashCollector(featurizer: cache.featurizer)
         var cueTokenizer = Tokenizer(maxTokenLength: configuration.maxTokenLength)
         cueTokenizer.feed(Array(cue.utf8), into: &collector)
@@ -49,6 +51,16 @@ public struct FullContextBaseline: Sendable {
         }
         var context = ContextWindow(capacity: configuration.window)
         for hash in collector.hashes.suffix(configuration.window) { context.push(hash) }
+        return context
+    }
+
+    /// Answers a cue as `MoMState.read` does, with attention over every position in place of the
+    /// memories. `memoriesRead` is empty: there are none.
+    public func read(cue: String, options: ReadOptions = ReadOptions()) throws -> ReadResult {
+        guard !cache.tokens.isEmpty else {
+            throw MoMError(.emptyDocument, "the document is empty: nothing has been folded into it yet")
+        }
+        var context = try context(for: cue)
         var query = SparseVector()
         var dense = [Float](repeating: 0, count: configuration.dk)
         var tokens: [ReadToken] = []
@@ -79,7 +91,12 @@ public struct FullContextBaseline: Sendable {
             }
             if !answer.isEmpty && cache.vocabulary.hasLeadingSpace(entry) { answer += " " }
             answer += text
-            tokens.append(ReadToken(text: text, confidence: score, strength: score, memories: []))
+            // The score is both how strongly the context matched (strength) and how sure the
+            // choice of token is (confidence); a cue one token short of the window matches at
+            // most its ceiling, which says nothing against the token, so its confidence is scaled
+            // as MoM's direction cosine would not be capped.
+            let confidence = min(score * configuration.evidenceScale(contextTokens: context.count), 1)
+            tokens.append(ReadToken(text: text, confidence: confidence, strength: score, memories: []))
             context.push(cache.vocabulary.foldedHash(entry))
         }
         return ReadResult(

@@ -100,6 +100,30 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     /// Bytes of the memory matrices alone.
     public var memoryBytes: Int { memoryCount * dk * dv * MemoryLayout<Float>.size }
 
+    /// The most a read can project on an association stored under a full context when its query
+    /// holds only the `contextTokens` most recent tokens of it: the share of the stored key that
+    /// the query's orders cover, √(Σₙ₌₁..ₜ cₙ² / Σₙ₌₁..w cₙ²) (hash collisions aside); 1 from
+    /// `window` tokens on.
+    public func matchCeiling(contextTokens: Int) -> Float {
+        let total = orderWeights.reduce(0) { $0 + $1 * $1 }
+        let covered = orderWeights.prefix(max(contextTokens, 0)).reduce(0) { $0 + $1 * $1 }
+        guard total > 0 else { return 0 }
+        return (covered / total).squareRoot()
+    }
+
+    /// What a first token's strength is worth as evidence for a cue of `contextTokens` tokens.
+    ///
+    /// A cue one token short of the window reads at most `matchCeiling` of a perfect match, and a
+    /// statement that opens a sentence can give no more: its oldest context token is the end of
+    /// whatever sentence came before, which no question knows. Such a cue's strength is scaled up
+    /// by 1 / ceiling so that it reads like a full match. Shorter cues keep their strength as it is:
+    /// two or three words recur, so a match on them alone is weak evidence.
+    public func evidenceScale(contextTokens: Int) -> Float {
+        guard contextTokens == window - 1, window > 1 else { return 1 }
+        let ceiling = matchCeiling(contextTokens: contextTokens)
+        return ceiling > 0 ? 1 / ceiling : 1
+    }
+
     /// Checks every field, naming the first one that is out of range.
     public func validate() throws {
         func fail(_ message: String) -> MoMError { MoMError(.invalidConfiguration, "invalid configuration: \(message)") }

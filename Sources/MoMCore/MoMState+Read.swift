@@ -76,34 +76,44 @@ extension MoMState {
         return decoder.run(from: try decoder.context(for: cue), options: options)
     }
 
-    /// The `limit` cues whose first decoded token is strongest (ties to the earlier cue), best
-    /// first, each with that token; cues with no tokens are skipped.
+    /// The `limit` cues whose first decoded token is strongest as evidence (its strength times the
+    /// cue's `evidenceScale`; ties to the earlier cue), best first, each with that token; cues with
+    /// no tokens are skipped.
     ///
     /// A projection on a unit code is at most the read-out's length, so the read-outs are taken
     /// longest first and the vocabulary is searched only until no longer read-out could win.
     public func strongestFirstTokens(of cues: [String], limit: Int) throws -> [(cue: Int, token: ReadToken)] {
         let decoder = try CueDecoder(state: self)
-        // bound: the read-out's length, which no projection on a unit code can exceed.
-        var readouts: [(cue: Int, output: [Float], bound: Float, memories: [Int])] = []
+        // bound: the read-out's length times the cue's evidence scale, which no scaled projection
+        // on a unit code can exceed.
+        var readouts: [(cue: Int, output: [Float], bound: Float, scale: Float, memories: [Int])] = []
         for (index, cue) in cues.enumerated() {
             guard let context = try? decoder.context(for: cue), let (output, selection) = decoder.readout(context) else { continue }
             var squares: Float = 0
             for value in output { squares += value * value }
-            readouts.append((index, output, squares.squareRoot(), selection.memories))
+            let scale = configuration.evidenceScale(contextTokens: context.count)
+            readouts.append((index, output, squares.squareRoot() * scale, scale, selection.memories))
         }
         readouts.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.cue < $1.cue }
-        var best: [(cue: Int, token: ReadToken)] = []
+        var best: [(cue: Int, token: ReadToken, evidence: Float)] = []
         for readout in readouts {
-            if best.count >= limit, let weakest = best.last, weakest.token.strength >= readout.bound { break }
+            if best.count >= limit, let weakest = best.last, weakest.evidence >= readout.bound { break }
             let (entry, confidence, strength) = decoder.codes.nearest(to: readout.output)
             guard let entry else { continue }
             let token = ReadToken(
                 text: engine.vocabulary.surface(entry), confidence: confidence, strength: strength, memories: readout.memories)
-            best.append((readout.cue, token))
-            best.sort { $0.token.strength != $1.token.strength ? $0.token.strength > $1.token.strength : $0.cue < $1.cue }
+            best.append((readout.cue, token, strength * readout.scale))
+            best.sort { $0.evidence != $1.evidence ? $0.evidence > $1.evidence : $0.cue < $1.cue }
             if best.count > limit { best.removeLast() }
         }
-        return best
+        return best.map { ($0.cue, $0.token) }
+    }
+
+    /// How much a first token's strength read from `cue` is worth as evidence
+    /// (`MoMConfiguration.evidenceScale(contextTokens:)`).
+    public func evidenceScale(of cue: String) throws -> Float {
+        let decoder = try CueDecoder(state: self)
+        return configuration.evidenceScale(contextTokens: try decoder.context(for: cue).count)
     }
 }
 

@@ -505,7 +505,7 @@ final class Cluster: @unchecked Sendable {
         environment["MOMD_HOST"] = nil
         process.environment = environment
         let log = logs + "/daemon-\(index).log"
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         output.seekToEndOfFile()
         process.standardOutput = output

@@ -53,6 +53,33 @@ import Testing
         }
     }
 
+    /// Facts stated as sentences of their own: what precedes each answer starts with the end of
+    /// the sentence before, which no question knows.
+    static let openings = """
+        The fog lifted late over the harbour. Oskar has 6 chickens on the farm. Nobody came to the door that evening. \
+        Selma is 41 years old. The lamps along the quay were lit one by one. Gideon was born in Valencia. It rained again.
+
+        """
+
+    @Test func aStatementThatOpensASentenceIsAnswered() throws {
+        var mom = try MoMState()
+        mom.fold(Self.openings)
+        var baseline = try FullContextBaseline()
+        baseline.fold(Array(Self.openings.utf8))
+        for system in [mom, baseline] as [any RecallSystem] {
+            for (question, expected) in [("How many chickens does Oskar have?", "6"), ("How old is Selma?", "41")] {
+                let answer = try QuestionAnswerer().answer(question, from: system)
+                #expect(!answer.abstained, "\(question) abstained at \(answer.confidence)")
+                #expect(answer.answer == expected, "\(question) → \(answer.answer) (\(answer.continuation))")
+                #expect(answer.probe?.cue.hasPrefix(". ") == true, "\(question) won with \(String(describing: answer.probe))")
+            }
+            // A fragment of the question ("Gideon was") reads what else the document says of its
+            // subject; it does not earn the lift a whole statement does.
+            let fragment = try QuestionAnswerer().answer("On which day is the meeting with Gideon?", from: system)
+            #expect(fragment.abstained, "answered \(fragment.answer) at \(fragment.confidence)")
+        }
+    }
+
     @Test func nothingToReadAbstainsAndTooLongIsRefused() throws {
         let state = try #require(try Self.systems().first)
         for question in ["...", "?", "  ", "¿¡"] {

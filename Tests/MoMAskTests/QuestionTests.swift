@@ -25,6 +25,16 @@ import Testing
         #expect(Question("What is Selma's favourite colour?").answerType == .phrase)
     }
 
+    @Test func aLeadingPrepositionKeepsTheQuestionWord() {
+        let city = Question("In which city was Amara born?")
+        #expect(city.form == .wh && city.questionWord == "which city" && city.answerType == .place)
+        #expect(city.auxiliary == "was" && city.body == ["Amara", "born"])
+        #expect(Question("On which day is the meeting with Vera?").answerType == .time)
+        #expect(Question("In what year did Zora move to Uppsala?").answerType == .time)
+        // A preposition that leads no question word stays part of the words.
+        #expect(Question("in the garden shed").body == ["in", "the", "garden", "shed"])
+    }
+
     @Test func contractionsCarryTheirAuxiliary() {
         let question = Question("What's the password for the mail account?")
         #expect(question.questionWord == "what")

@@ -67,6 +67,22 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         #expect(shared.memoryCount == 17)
     }
 
+    @Test func evidenceScaleLiftsOnlyACueOneTokenShortOfTheWindow() {
+        let configuration = MoMConfiguration.default  // order weights 0.25, 0.5, 1, 1
+        let threeOfFour = (Float(1.3125) / 2.3125).squareRoot()
+        #expect(abs(configuration.matchCeiling(contextTokens: 3) - threeOfFour) < 1e-6)
+        #expect(abs(configuration.matchCeiling(contextTokens: 1) - (Float(0.0625) / 2.3125).squareRoot()) < 1e-6)
+        #expect(configuration.matchCeiling(contextTokens: 0) == 0)
+        #expect(configuration.matchCeiling(contextTokens: 4) == 1)
+        #expect(configuration.matchCeiling(contextTokens: 9) == 1)
+        #expect(abs(configuration.evidenceScale(contextTokens: 3) - 1 / threeOfFour) < 1e-5)
+        for tokens in [0, 1, 2, 4, 5] { #expect(configuration.evidenceScale(contextTokens: tokens) == 1) }
+        var flat = MoMConfiguration.default
+        flat.window = 2
+        flat.orderWeights = [1, 1]
+        #expect(abs(flat.evidenceScale(contextTokens: 1) - Float(2).squareRoot()) < 1e-6)
+    }
+
     @Test func boundaryValuesAreValid() throws {
         var configuration = MoMConfiguration.small
         configuration.topK = configuration.memories
