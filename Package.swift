@@ -30,7 +30,8 @@ let package = Package(
             providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]
         ),
         .systemLibrary(name: "CMalloc"),
-        .target(name: "MoMCore"),
+        .target(name: "CKernels"),
+        .target(name: "MoMCore", dependencies: ["CKernels"]),
         .target(name: "MoMAsk", dependencies: ["MoMCore"]),
         .target(name: "MoMBench", dependencies: ["MoMCore", "MoMAsk"]),
         .target(

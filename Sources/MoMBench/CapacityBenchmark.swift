@@ -92,7 +92,7 @@ public struct CapacityBenchmark: Sendable {
     /// Memories of the default shape in one MiB.
     public static var memoriesPerMiB: Int {
         let base = MoMConfiguration.default
-        return max(1, (1 << 20) / (base.dk * base.dv * MemoryLayout<Float>.size))
+        return max(1, (1 << 20) / (base.dk * base.dv * base.rowFormat.bytesPerValue))
     }
 
     /// The default-shaped configuration of a state of `mebibytes` MiB.

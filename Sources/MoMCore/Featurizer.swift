@@ -218,6 +218,8 @@ public struct Featurizer: Sendable {
 public struct KeyScratch: Sendable {
     var sums: [Float]
     var marks: [UInt64]
+    /// Bit w set when marks[w] has any bit set, so the walk visits only the words a key touched.
+    var summary: [UInt64]
 
     /// Up to this dk the bitset walk beats sorting; past it the scratch stays empty and unused.
     static let bitsetLimit = 1 << 14
@@ -226,9 +228,11 @@ public struct KeyScratch: Sendable {
         if dk <= Self.bitsetLimit {
             sums = [Float](repeating: 0, count: dk)
             marks = [UInt64](repeating: 0, count: (dk + 63) / 64)
+            summary = [UInt64](repeating: 0, count: (marks.count + 63) / 64)
         } else {
             sums = []
             marks = []
+            summary = []
         }
     }
 
@@ -241,28 +245,37 @@ public struct KeyScratch: Sendable {
         var squares: Float = 0
         sums.withUnsafeMutableBufferPointer { sums in
             marks.withUnsafeMutableBufferPointer { marks in
-                for position in 0..<count {
-                    let index = Int(indices[position])
-                    let word = index &>> 6
-                    let bit = UInt64(1) &<< UInt64(index & 63)
-                    if marks[word] & bit == 0 {
-                        marks[word] |= bit
-                        sums[index] = values[position]
-                    } else {
-                        sums[index] += values[position]
+                summary.withUnsafeMutableBufferPointer { summary in
+                    for position in 0..<count {
+                        let index = Int(indices[position])
+                        let word = index &>> 6
+                        let bit = UInt64(1) &<< UInt64(index & 63)
+                        if marks[word] & bit == 0 {
+                            marks[word] |= bit
+                            summary[word &>> 6] |= UInt64(1) &<< UInt64(word & 63)
+                            sums[index] = values[position]
+                        } else {
+                            sums[index] += values[position]
+                        }
                     }
-                }
-                for word in 0..<marks.count where marks[word] != 0 {
-                    var bits = marks[word]
-                    marks[word] = 0
-                    while bits != 0 {
-                        let index = word &<< 6 | bits.trailingZeroBitCount
-                        bits &= bits &- 1
-                        let sum = sums[index]
-                        if sum != 0 {
-                            indices[write] = Int32(truncatingIfNeeded: index)
-                            values[write] = sum
-                            write &+= 1
+                    for group in 0..<summary.count where summary[group] != 0 {
+                        var words = summary[group]
+                        summary[group] = 0
+                        while words != 0 {
+                            let word = group &<< 6 | words.trailingZeroBitCount
+                            words &= words &- 1
+                            var bits = marks[word]
+                            marks[word] = 0
+                            while bits != 0 {
+                                let index = word &<< 6 | bits.trailingZeroBitCount
+                                bits &= bits &- 1
+                                let sum = sums[index]
+                                if sum != 0 {
+                                    indices[write] = Int32(truncatingIfNeeded: index)
+                                    values[write] = sum
+                                    write &+= 1
+                                }
+                            }
                         }
                     }
                 }

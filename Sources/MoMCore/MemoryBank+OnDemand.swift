@@ -27,31 +27,47 @@ extension MemoryBank {
     public var absentMemories: [Int] { _absent?.absent.sorted() ?? [] }
 
     /// A bank of `count` memories with none in place: zero matrices that reads report as missing.
-    init(absent count: Int, dk: Int, dv: Int, scales: [Float]) {
-        self.init(count: count, dk: dk, dv: dv, storage: [Float](repeating: 0, count: count * dk * dv), scales: scales)
+    init(absent count: Int, dk: Int, dv: Int, rowFormat: RowFormat, scales: [Float]) {
+        self.init(count: count, dk: dk, dv: dv, rowFormat: rowFormat)
+        _scales = scales
         _absent = count > 0 ? AbsentMemories(Set(0..<count)) : nil
     }
 
-    /// Puts memory m in place from its four byte planes (`planes[b · dk·dv + x]` is byte b of
-    /// value x of the memory, as the encoded state lays them out).
+    /// Puts memory m in place from its byte planes as the encoded state lays them out: for
+    /// Float32 rows four planes (`planes[b · dk·dv + x]` is byte b of value x), for int8 rows the
+    /// codes themselves.
     mutating func install(memory: Int, planes: UnsafeRawBufferPointer) throws {
         let values = dk * dv
-        guard planes.count == 4 * values else {
-            throw MoMError(.corruptState, "memory \(memory) holds \(planes.count) bytes, not \(4 * values)")
+        let expected = rowFormat.bytesPerValue * values
+        guard planes.count == expected else {
+            throw MoMError(.corruptState, "memory \(memory) holds \(planes.count) bytes, not \(expected)")
         }
         let base = memory * values
-        var finite = true
-        _storage.withUnsafeMutableBufferPointer { storage in
-            for index in 0..<values {
-                let bits =
-                    UInt32(planes[index]) | UInt32(planes[values + index]) << 8 | UInt32(planes[2 * values + index]) << 16
-                    | UInt32(planes[3 * values + index]) << 24
-                let value = Float(bitPattern: bits)
-                finite = finite && value.isFinite
-                storage[base + index] = value
+        switch rowFormat {
+        case .float32:
+            var finite = true
+            _storage.withUnsafeMutableBufferPointer { storage in
+                for index in 0..<values {
+                    let bits =
+                        UInt32(planes[index]) | UInt32(planes[values + index]) << 8 | UInt32(planes[2 * values + index]) << 16
+                        | UInt32(planes[3 * values + index]) << 24
+                    let value = Float(bitPattern: bits)
+                    finite = finite && value.isFinite
+                    storage[base + index] = value
+                }
             }
+            guard finite else { throw MoMError(.corruptState, "state memory \(memory) holds non-finite values") }
+        case .int8:
+            var inRange = true
+            _codes.withUnsafeMutableBufferPointer { codes in
+                for index in 0..<values {
+                    let code = Int8(bitPattern: planes[index])
+                    inRange = inRange && code != Int8.min
+                    codes[base + index] = code
+                }
+            }
+            guard inRange else { throw MoMError(.corruptState, "state memory \(memory) holds a code outside −127…127") }
         }
-        guard finite else { throw MoMError(.corruptState, "state memory \(memory) holds non-finite values") }
         if var absent = _absent?.absent {
             absent.remove(memory)
             _absent = absent.isEmpty ? nil : AbsentMemories(absent)

@@ -1,19 +1,28 @@
+import CKernels
+
 /// The memory matrices and their gated-delta-rule kernels.
 ///
-/// Each memory is a dk × dv Float32 matrix, one row per key dimension (`S: [dk, dv]`), so a sparse
-/// key touches only its rows. State stays Float32 — not Float16 — because the delta rule subtracts
-/// the memory's own prediction each step, and the rounding of a narrower type would accumulate
-/// over millions of writes into the very error the rule exists to erase.
+/// Each memory is a dk × dv matrix, one row per key dimension (`S: [dk, dv]`), so a sparse key
+/// touches only its rows. The rows hold Float32 values or, in the `.int8` row format, fixed-point
+/// int8 codes in steps of 1/64 (`RowFormat`): a byte holds four times the rows, and rows are what
+/// a fixed-size memory recalls with. Every write is computed in Float32 either way — the
+/// prediction Sᵀk, the error β(v − Sᵀk) and each row's new values — and an int8 row rounds its new
+/// values to the nearest step (ties to even) and clamps them to ±127 steps. The rounding is what
+/// the delta rule exists to erase: the next write of the same key sees it in its prediction.
 ///
 /// Decay is lazy: memory m holds `scales[m] · stored[m]`, so multiplying by α costs O(1) and a
-/// write stays O(nnz · dv). When a scale falls below `renormalizeBelow` the scale is folded back
+/// write stays O(nnz · dv). When a scale falls below its format's floor the scale is folded back
 /// into the matrix.
 public struct MemoryBank: Sendable, Equatable {
     public let count: Int
     public let dk: Int
     public let dv: Int
-    /// All matrices back to back: memory m, row i, column j at `(m * dk + i) * dv + j`.
+    public let rowFormat: RowFormat
+    /// Float32 rows, all matrices back to back: memory m, row i, column j at `(m * dk + i) * dv + j`.
+    /// Empty in the int8 format.
     @usableFromInline var _storage: [Float]
+    /// Int8 rows in the same order, in steps of `codeStep`. Empty in the Float32 format.
+    @usableFromInline var _codes: [Int8]
     @usableFromInline var _scales: [Float]
     /// Scratch for Sᵀk, allocated once.
     @usableFromInline var _prediction: [Float]
@@ -22,37 +31,59 @@ public struct MemoryBank: Sendable, Equatable {
     var _absent: AbsentMemories?
 
     static let renormalizeBelow: Float = 1e-20
+    /// An int8 memory folds its scale in sooner: a write is stored divided by the scale, so a small
+    /// scale would push every write against the clamp.
+    static let renormalizeCodesBelow: Float = 0.5
+    /// The value of one int8 step.
+    public static let codeStep: Float = 1.0 / 64
+    /// Steps per unit value (exactly 64, so dividing by a step is exact).
+    static let stepsPerUnit: Float = 64
 
-    public init(count: Int, dk: Int, dv: Int) {
+    public init(count: Int, dk: Int, dv: Int, rowFormat: RowFormat = .float32) {
         self.count = count
         self.dk = dk
         self.dv = dv
-        _storage = [Float](repeating: 0, count: count * dk * dv)
+        self.rowFormat = rowFormat
+        _storage = rowFormat == .float32 ? [Float](repeating: 0, count: count * dk * dv) : []
+        _codes = rowFormat == .int8 ? [Int8](repeating: 0, count: count * dk * dv) : []
         _scales = [Float](repeating: 1, count: count)
         _prediction = [Float](repeating: 0, count: dv)
     }
 
     init(count: Int, dk: Int, dv: Int, storage: [Float], scales: [Float]) {
-        self.init(count: count, dk: dk, dv: dv)
+        self.init(count: count, dk: dk, dv: dv, rowFormat: .float32)
         _storage = storage
         _scales = scales
     }
 
-    public static func == (lhs: MemoryBank, rhs: MemoryBank) -> Bool {
-        lhs.count == rhs.count && lhs.dk == rhs.dk && lhs.dv == rhs.dv && lhs._storage == rhs._storage
-            && lhs._scales == rhs._scales
+    init(count: Int, dk: Int, dv: Int, codes: [Int8], scales: [Float]) {
+        self.init(count: count, dk: dk, dv: dv, rowFormat: .int8)
+        _codes = codes
+        _scales = scales
     }
 
-    /// The stored (unscaled) floats, memory after memory.
+    public static func == (lhs: MemoryBank, rhs: MemoryBank) -> Bool {
+        lhs.count == rhs.count && lhs.dk == rhs.dk && lhs.dv == rhs.dv && lhs.rowFormat == rhs.rowFormat
+            && lhs._storage == rhs._storage && lhs._codes == rhs._codes && lhs._scales == rhs._scales
+    }
+
+    /// The stored (unscaled) floats, memory after memory (Float32 rows; empty for int8 ones).
     public var storedValues: [Float] { _storage }
+    /// The stored int8 codes, memory after memory (int8 rows; empty for Float32 ones).
+    public var storedCodes: [Int8] { _codes }
     /// The lazy decay scale of each memory.
     public var scales: [Float] { _scales }
+    /// Bytes the matrices take in memory and in an encoded state.
+    public var matrixByteCount: Int { _storage.count * MemoryLayout<Float>.size + _codes.count }
 
     /// Memory m as a dense dk × dv matrix with its scale applied.
     public func matrix(_ memory: Int) -> [Float] {
         let base = memory * dk * dv
         let scale = _scales[memory]
-        return (0..<(dk * dv)).map { _storage[base + $0] * scale }
+        switch rowFormat {
+        case .float32: return (0..<(dk * dv)).map { _storage[base + $0] * scale }
+        case .int8: return (0..<(dk * dv)).map { Float(_codes[base + $0]) * Self.codeStep * scale }
+        }
     }
 
     /// Whether every float is finite: no NaN or Inf ever enters a memory.
@@ -64,36 +95,44 @@ public struct MemoryBank: Sendable, Equatable {
     /// S ← αS; u = β(v − Sᵀk); S ← S + k uᵀ, touching only the key's rows.
     public mutating func update(memory: Int, key: SparseVector, value: [Float], alpha: Float, beta: Float) {
         precondition(value.count == dv, "value must have dv entries")
-        if alpha != 1 {
-            _scales[memory] *= alpha
-            if _scales[memory] < Self.renormalizeBelow { renormalize(memory) }
-        }
+        decay(memory, by: alpha)
         let scale = _scales[memory]
         let dv = self.dv
         let base = memory * dk * dv
+        let int8 = rowFormat == .int8
+        var scratch: [Float] = []
+        swap(&scratch, &_prediction)  // the scratch leaves self while the rows are written
+        defer { swap(&scratch, &_prediction) }
         value.withUnsafeBufferPointer { value in
-            _prediction.withUnsafeMutableBufferPointer { prediction in
-                _storage.withUnsafeMutableBufferPointer { storage in
-                    key.indices.withUnsafeBufferPointer { indices in
-                        key.values.withUnsafeBufferPointer { values in
-                            let prediction = prediction.baseAddress!
-                            let matrix = storage.baseAddress! + base
-                            // Sᵀk over the touched rows, ascending: the same sums as the dense
-                            // loop, since the rows it skips add exact zeros.
-                            VectorKernels.gatherRows(
-                                into: prediction, matrix: matrix, rows: indices.baseAddress!,
-                                weights: values.baseAddress!, rowCount: indices.count, width: dv)
-                            // u = β(v − scale·Sᵀk), stored divided by the scale.
-                            for column in 0..<dv {
-                                var delta = beta * (value[column] - scale * prediction[column])
-                                if scale != 1 { delta /= scale }
-                                prediction[column] = delta
+            scratch.withUnsafeMutableBufferPointer { prediction in
+                key.indices.withUnsafeBufferPointer { indices in
+                    key.values.withUnsafeBufferPointer { values in
+                        let prediction = prediction.baseAddress!
+                        let rows = indices.baseAddress!
+                        let weights = values.baseAddress!
+                        // Sᵀk over the touched rows, ascending: the same sums as the dense
+                        // loop, since the rows it skips add exact zeros.
+                        if int8 {
+                            _codes.withUnsafeBufferPointer { codes in
+                                VectorKernels.gatherRows(
+                                    into: prediction, codes: codes.baseAddress! + base, rows: rows, weights: weights,
+                                    rowCount: indices.count, width: dv)
                             }
-                            for position in 0..<indices.count {
-                                let row = matrix + Int(indices[position]) &* dv  // < dk·dv: no overflow
-                                VectorKernels.accumulate(row, values[position], prediction, count: dv)
+                            for column in 0..<dv { prediction[column] *= Self.codeStep }
+                        } else {
+                            _storage.withUnsafeBufferPointer { storage in
+                                VectorKernels.gatherRows(
+                                    into: prediction, matrix: storage.baseAddress! + base, rows: rows, weights: weights,
+                                    rowCount: indices.count, width: dv)
                             }
                         }
+                        // u = β(v − scale·Sᵀk), stored divided by the scale (and, for codes, by the step).
+                        for column in 0..<dv {
+                            var delta = beta * (value[column] - scale * prediction[column])
+                            if scale != 1 { delta /= scale }
+                            prediction[column] = int8 ? delta * Self.stepsPerUnit : delta
+                        }
+                        addRows(base: base, rows: rows, weights: weights, rowCount: indices.count, delta: prediction)
                     }
                 }
             }
@@ -103,19 +142,60 @@ public struct MemoryBank: Sendable, Equatable {
     /// One Hebbian (linear-attention) step on memory m: S ← αS; S ← S + k (βv)ᵀ.
     public mutating func updateHebbian(memory: Int, key: SparseVector, value: [Float], alpha: Float, beta: Float) {
         precondition(value.count == dv, "value must have dv entries")
-        if alpha != 1 {
-            _scales[memory] *= alpha
-            if _scales[memory] < Self.renormalizeBelow { renormalize(memory) }
-        }
+        decay(memory, by: alpha)
         let scale = _scales[memory]
+        let unit = rowFormat == .int8 ? Self.stepsPerUnit : 1
+        var scratch: [Float] = []
+        swap(&scratch, &_prediction)  // the scratch leaves self while the rows are written
+        defer { swap(&scratch, &_prediction) }
+        for column in 0..<dv { scratch[column] = beta * value[column] / scale * unit }
+        scratch.withUnsafeBufferPointer { delta in
+            key.indices.withUnsafeBufferPointer { indices in
+                key.values.withUnsafeBufferPointer { values in
+                    addRows(
+                        base: memory * dk * dv, rows: indices.baseAddress!, weights: values.baseAddress!,
+                        rowCount: indices.count, delta: delta.baseAddress!)
+                }
+            }
+        }
+    }
+
+    /// Row rows[p] of the matrix at `base` ← itself + weights[p]·delta, in the stored units (steps
+    /// for int8 rows, rounded and clamped).
+    private mutating func addRows(
+        base: Int, rows: UnsafePointer<Int32>, weights: UnsafePointer<Float>, rowCount: Int, delta: UnsafePointer<Float>
+    ) {
         let dv = self.dv
-        let base = memory * dk * dv
-        for column in 0..<dv { _prediction[column] = beta * value[column] / scale }
-        _prediction.withUnsafeBufferPointer { delta in
+        switch rowFormat {
+        case .float32:
             _storage.withUnsafeMutableBufferPointer { storage in
-                for position in 0..<key.indices.count {
-                    let row = storage.baseAddress! + base + Int(key.indices[position]) &* dv  // inside the matrix
-                    VectorKernels.accumulate(row, key.values[position], delta.baseAddress!, count: dv)
+                for position in 0..<rowCount {
+                    let row = storage.baseAddress! + base + Int(rows[position]) &* dv  // inside the matrix
+                    VectorKernels.accumulate(row, weights[position], delta, count: dv)
+                }
+            }
+        case .int8:
+            _codes.withUnsafeMutableBufferPointer { codes in
+                for position in 0..<rowCount {
+                    let row = codes.baseAddress! + base + Int(rows[position]) &* dv  // inside the matrix
+                    VectorKernels.accumulate(codes: row, weights[position], delta, count: dv)
+                }
+            }
+        }
+    }
+
+    /// Asks the cache for memory m's rows of `key` ahead of a write to them.
+    public func prefetch(memory: Int, key: SparseVector) {
+        let base = memory * dk * dv
+        key.indices.withUnsafeBufferPointer { rows in
+            switch rowFormat {
+            case .float32:
+                _storage.withUnsafeBufferPointer {
+                    momd_prefetch_rows($0.baseAddress! + base, rows.baseAddress!, Int32(rows.count), dv * 4)
+                }
+            case .int8:
+                _codes.withUnsafeBufferPointer {
+                    momd_prefetch_rows($0.baseAddress! + base, rows.baseAddress!, Int32(rows.count), dv)
                 }
             }
         }
@@ -124,25 +204,50 @@ public struct MemoryBank: Sendable, Equatable {
     /// Adds `weight · Sᵀq` of memory m to `output` (dv floats), reading only the query's rows.
     public func read(memory: Int, query: SparseVector, weight: Float, into output: inout [Float]) {
         if let absent = _absent, absent.recordMiss(memory) { return }
-        let scale = _scales[memory] * weight
         let dv = self.dv
         let base = memory * dk * dv
         var sums = [Float](repeating: 0, count: dv)
-        _storage.withUnsafeBufferPointer { storage in
-            sums.withUnsafeMutableBufferPointer { sums in
-                for position in 0..<query.indices.count {
-                    let row = storage.baseAddress! + base + Int(query.indices[position]) &* dv
-                    VectorKernels.accumulate(sums.baseAddress!, query.values[position], row, count: dv)
+        sums.withUnsafeMutableBufferPointer { sums in
+            switch rowFormat {
+            case .float32:
+                _storage.withUnsafeBufferPointer { storage in
+                    for position in 0..<query.indices.count {
+                        let row = storage.baseAddress! + base + Int(query.indices[position]) &* dv
+                        VectorKernels.accumulate(sums.baseAddress!, query.values[position], row, count: dv)
+                    }
+                }
+            case .int8:
+                _codes.withUnsafeBufferPointer { codes in
+                    for position in 0..<query.indices.count {
+                        let row = codes.baseAddress! + base + Int(query.indices[position]) &* dv
+                        VectorKernels.accumulate(sums.baseAddress!, query.values[position], codes: row, count: dv)
+                    }
                 }
             }
         }
+        let scale = _scales[memory] * weight * (rowFormat == .int8 ? Self.codeStep : 1)
         for column in 0..<dv { output[column] += scale * sums[column] }
+    }
+
+    /// S ← αS for memory m, lazily.
+    private mutating func decay(_ memory: Int, by alpha: Float) {
+        guard alpha != 1 else { return }
+        _scales[memory] *= alpha
+        let floor = rowFormat == .int8 ? Self.renormalizeCodesBelow : Self.renormalizeBelow
+        if _scales[memory] < floor { renormalize(memory) }
     }
 
     mutating func renormalize(_ memory: Int) {
         let scale = _scales[memory]
         let base = memory * dk * dv
-        for offset in 0..<(dk * dv) { _storage[base + offset] *= scale }
+        switch rowFormat {
+        case .float32:
+            for offset in 0..<(dk * dv) { _storage[base + offset] *= scale }
+        case .int8:
+            for offset in 0..<(dk * dv) {
+                _codes[base + offset] = Int8((Float(_codes[base + offset]) * scale).rounded(.toNearestOrEven))
+            }
+        }
         _scales[memory] = 1
     }
 }

@@ -6,6 +6,21 @@ public enum UpdateRule: String, Codable, Sendable, CaseIterable {
     case hebbian
 }
 
+/// How the memory matrices hold their values.
+public enum RowFormat: String, Codable, Sendable, CaseIterable {
+    /// Float32: four bytes a value. The format of every state made before int8 rows.
+    case float32
+    /// Fixed-point int8: one byte a value, in steps of 1/64 (−127…127, so ±1.98). A byte holds as
+    /// many rows as four of Float32, and the rows are what a fixed-size state recalls with; the
+    /// writes are computed in Float32 and rounded to the nearest step (ties to even), so a write
+    /// the memory already holds changes nothing, and the delta rule corrects the rounding the next
+    /// time the same key is written.
+    case int8
+
+    /// Bytes of one stored value.
+    public var bytesPerValue: Int { self == .float32 ? 4 : 1 }
+}
+
 /// Every parameter that shapes a document's state. The state is a pure function of
 /// (configuration, input bytes), so two states are only comparable under equal fingerprints.
 public struct MoMConfiguration: Codable, Sendable, Hashable {
@@ -37,11 +52,13 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     public var routingChunkTokens: Int
     /// The write rule; `.hebbian` exists to measure what the delta rule buys.
     public var updateRule: UpdateRule
+    /// How the matrices hold their values.
+    public var rowFormat: RowFormat
 
     public init(
         memories: Int = 16,
         topK: Int = 1,
-        dk: Int = 2048,
+        dk: Int = 8192,
         dv: Int = 32,
         window: Int = 4,
         hashesPerOrder: Int = 4,
@@ -52,7 +69,8 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         seed: UInt64 = 0x6D6F_6D64,
         maxTokenLength: Int = 64,
         routingChunkTokens: Int = 4096,
-        updateRule: UpdateRule = .delta
+        updateRule: UpdateRule = .delta,
+        rowFormat: RowFormat = .int8
     ) {
         self.memories = memories
         self.topK = topK
@@ -68,6 +86,7 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         self.maxTokenLength = maxTokenLength
         self.routingChunkTokens = routingChunkTokens
         self.updateRule = updateRule
+        self.rowFormat = rowFormat
     }
 
     /// Reads the floats as JSON numbers of any magnitude, rounded to the nearest Float (the
@@ -89,6 +108,8 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         maxTokenLength = try container.decode(Int.self, forKey: .maxTokenLength)
         routingChunkTokens = try container.decode(Int.self, forKey: .routingChunkTokens)
         updateRule = try container.decode(UpdateRule.self, forKey: .updateRule)
+        // Configurations stored before int8 rows existed hold Float32 ones.
+        rowFormat = try container.decodeIfPresent(RowFormat.self, forKey: .rowFormat) ?? .float32
     }
 
     /// The defaults the README documents and the benchmarks measure.
@@ -98,7 +119,7 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     public var memoryCount: Int { memories + (sharedMemory ? 1 : 0) }
 
     /// Bytes of the memory matrices alone.
-    public var memoryBytes: Int { memoryCount * dk * dv * MemoryLayout<Float>.size }
+    public var memoryBytes: Int { memoryCount * dk * dv * rowFormat.bytesPerValue }
 
     /// The most a read can project on an association stored under a full context when its query
     /// holds only the `contextTokens` most recent tokens of it: the share of the stored key that
@@ -162,9 +183,11 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
-    /// The canonical binary form: fixed field order, little-endian.
+    /// The canonical binary form: fixed field order, little-endian. Version 1 for Float32 rows
+    /// (byte for byte what it was before int8 rows, so every stored fingerprint stays valid);
+    /// version 2 adds the row format at the end.
     func writeCanonical(to writer: inout ByteWriter) {
-        writer.append(UInt32(1))  // canonical form version
+        writer.append(UInt32(rowFormat == .float32 ? 1 : 2))  // canonical form version
         for value in [memories, topK, dk, dv, window, hashesPerOrder, maxTokenLength, routingChunkTokens] {
             writer.append(UInt64(value))
         }
@@ -175,11 +198,13 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         writer.append(UInt8(sharedMemory ? 1 : 0))
         writer.append(seed)
         writer.append(UInt8(updateRule == .delta ? 0 : 1))
+        if rowFormat != .float32 { writer.append(UInt8(2)) }  // 1 would be Float32
     }
 
     static func readCanonical(from reader: inout ByteReader) throws -> MoMConfiguration {
-        guard try reader.read(UInt32.self) == 1 else {
-            throw MoMError(.unsupportedStateVersion, "state stores its configuration in an unknown form")
+        let form = try reader.read(UInt32.self)
+        guard form == 1 || form == 2 else {
+            throw MoMError(.unsupportedStateVersion, "state stores its configuration in an unknown form (\(form))")
         }
         var values: [Int] = []
         for _ in 0..<8 {
@@ -201,11 +226,18 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         case 1: rule = .hebbian
         case let other: throw MoMError(.corruptState, "state configuration names unknown update rule \(other)")
         }
+        var rowFormat = RowFormat.float32
+        if form == 2 {
+            switch try reader.read(UInt8.self) {
+            case 2: rowFormat = .int8
+            case let other: throw MoMError(.corruptState, "state configuration names unknown row format \(other)")
+            }
+        }
         let configuration = MoMConfiguration(
             memories: values[0], topK: values[1], dk: values[2], dv: values[3], window: values[4],
             hashesPerOrder: values[5], orderWeights: weights, alpha: alpha, beta: beta,
             sharedMemory: shared, seed: seed, maxTokenLength: values[6], routingChunkTokens: values[7],
-            updateRule: rule
+            updateRule: rule, rowFormat: rowFormat
         )
         do { try configuration.validate() } catch let error as MoMError {
             throw MoMError(.corruptState, "state holds an invalid configuration: \(error.message)")

@@ -1,17 +1,22 @@
-/// The state's byte form, version 1 (little-endian; laid out byte by byte in schemas/snapshot.md):
+/// The state's byte form (little-endian; laid out byte by byte in schemas/snapshot.md). Version 1
+/// holds Float32 rows; version 2 is the same form with int8 rows (dtype 2), whose matrices are
+/// the codes themselves, one byte a value, memory after memory. A Float32 state is still written
+/// as version 1, byte for byte as before.
 ///
 /// ```
 /// magic "MOMSTATE" · format version u32 · configuration fingerprint u64
-/// memory count u32 · dk u32 · dv u32 · dtype u8 (1 = float32) · layout u8 (1 = [memory][dk][dv])
+/// memory count u32 · dk u32 · dv u32 · dtype u8 (1 = float32, 2 = int8 in 1/64 steps)
+/// layout u8 (1 = [memory][dk][dv])
 /// reserved u16 · tokens u64 · bytes u64
 /// configuration (canonical, length-prefixed)
-/// scales f32 × memories · matrices as 4 byte planes · writes u64 × memories
+/// scales f32 × memories · matrices (float32: 4 byte planes; int8: the codes) · writes u64 × memories
 /// routing tally · context · tokenizer carry · vocabulary
 /// checksum u64: StableHash of every byte before it, seed "checksum"
 /// ```
 extension MoMState {
     public static let magic: [UInt8] = Array("MOMSTATE".utf8)
-    public static let formatVersion: UInt32 = 1
+    /// The newest format version this build writes and reads (it reads every older one).
+    public static let formatVersion: UInt32 = 2
     static let checksumSeed: UInt64 = 0x6368_6563_6B73_756D  // "checksum"
     static let headerByteCount = 8 + 4 + 8 + 4 * 3 + 4 + 8 + 8
 
@@ -21,12 +26,12 @@ extension MoMState {
         let bank = engine.bank
         var writer = ByteWriter(capacity: configuration.memoryBytes + engine.vocabulary.encodedByteCount + 4096)
         writer.append(bytes: Self.magic)
-        writer.append(Self.formatVersion)
+        writer.append(Self.formatVersion(for: bank.rowFormat))
         writer.append(configuration.fingerprint)
         writer.append(UInt32(bank.count))
         writer.append(UInt32(bank.dk))
         writer.append(UInt32(bank.dv))
-        writer.append(UInt8(1))  // dtype: float32
+        writer.append(Self.dtype(for: bank.rowFormat))
         writer.append(UInt8(1))  // layout: row-major [memory][dk][dv], byte planes
         writer.append(UInt16(0))
         writer.append(engine.tokens)
@@ -35,7 +40,10 @@ extension MoMState {
         configuration.writeCanonical(to: &canonical)
         writer.appendBlob(canonical.bytes)
         for scale in bank.scales { writer.append(scale.bitPattern) }
-        writer.appendShuffled(bank.storedValues)
+        switch bank.rowFormat {
+        case .float32: writer.appendShuffled(bank.storedValues)
+        case .int8: bank.storedCodes.withUnsafeBytes { writer.append(bytes: $0) }
+        }
         for count in engine.writes { writer.append(count) }
         engine.tally.write(to: &writer)
         writer.append(UInt32(engine.context.count))
@@ -78,8 +86,17 @@ extension MoMState {
         }
         var reader = ByteReader(bytes, end: body)
         let prefix = try Self.decodePrefix(from: &reader, expecting: expected)
-        let storage = try reader.readShuffled(count: prefix.memoryCount * prefix.dk * prefix.dv)
-        let bank = MemoryBank(count: prefix.memoryCount, dk: prefix.dk, dv: prefix.dv, storage: storage, scales: prefix.scales)
+        let values = prefix.memoryCount * prefix.dk * prefix.dv
+        let bank: MemoryBank
+        switch prefix.configuration.rowFormat {
+        case .float32:
+            let storage = try reader.readShuffled(count: values)
+            bank = MemoryBank(count: prefix.memoryCount, dk: prefix.dk, dv: prefix.dv, storage: storage, scales: prefix.scales)
+        case .int8:
+            let codes = try reader.readBytes(values).map { Int8(bitPattern: $0) }
+            guard !codes.contains(Int8.min) else { throw MoMError(.corruptState, "state memories hold a code outside −127…127") }
+            bank = MemoryBank(count: prefix.memoryCount, dk: prefix.dk, dv: prefix.dv, codes: codes, scales: prefix.scales)
+        }
         let (engine, tokenizer) = try Self.decodeSuffix(from: &reader, prefix: prefix, bank: bank)
         guard reader.remaining == 0 else {
             throw MoMError(.corruptState, "state has \(reader.remaining) unexpected bytes before its checksum")
@@ -90,11 +107,17 @@ extension MoMState {
         self.init(configuration: prefix.configuration, tokenizer: tokenizer, engine: engine, byteCount: prefix.byteCount)
     }
 
+    /// The version a state of these rows is written in: 1 for Float32 rows, as before int8 ones.
+    static func formatVersion(for rowFormat: RowFormat) -> UInt32 { rowFormat == .float32 ? 1 : 2 }
+
+    /// The header's dtype byte for these rows.
+    static func dtype(for rowFormat: RowFormat) -> UInt8 { rowFormat == .float32 ? 1 : 2 }
+
     static func checkVersion(_ version: UInt32) throws {
-        guard version == Self.formatVersion else {
+        guard (1...Self.formatVersion).contains(version) else {
             throw MoMError(
                 .unsupportedStateVersion,
-                "state format version \(version) is not supported (this momd reads version \(Self.formatVersion))")
+                "state format version \(version) is not supported (this momd reads versions 1 to \(Self.formatVersion))")
         }
     }
 
@@ -114,7 +137,8 @@ extension MoMState {
         guard Array(try reader.readBytes(8)) == Self.magic else {
             throw MoMError(.corruptState, "not a momd state: the magic bytes are wrong")
         }
-        try checkVersion(try reader.read(UInt32.self))
+        let version = try reader.read(UInt32.self)
+        try checkVersion(version)
         let fingerprint = try reader.read(UInt64.self)
         if let expected, expected.fingerprint != fingerprint {
             throw MoMError(
@@ -134,8 +158,8 @@ extension MoMState {
         guard configuration.fingerprint == fingerprint else {
             throw MoMError(.corruptState, "state configuration does not match its fingerprint")
         }
-        guard dtype == 1, layout == 1, memoryCount == configuration.memoryCount, dk == configuration.dk,
-            dv == configuration.dv
+        guard version == formatVersion(for: configuration.rowFormat), dtype == Self.dtype(for: configuration.rowFormat),
+            layout == 1, memoryCount == configuration.memoryCount, dk == configuration.dk, dv == configuration.dv
         else {
             throw MoMError(.corruptState, "state dimensions or layout disagree with its configuration")
         }

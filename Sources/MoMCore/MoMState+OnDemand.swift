@@ -1,11 +1,14 @@
-/// Where the parts of an encoded state (format version 1) lie, so that a store can keep them as
-/// separate pieces and read back only the memories a read needs.
+/// Where the parts of an encoded state lie, so that a store can keep them as separate pieces and
+/// read back only the memories a read needs.
 ///
-/// The encoded state is: the prefix (header, configuration, scales), the matrices as four byte
-/// planes, each plane memory after memory, then the suffix (writes, routing tally, context,
-/// carry, vocabulary, checksum). Byte plane b of memory m is one contiguous run of dk·dv bytes.
+/// The encoded state is: the prefix (header, configuration, scales), the matrices as byte planes
+/// (four for Float32 rows, one — the codes — for int8 rows), each plane memory after memory, then
+/// the suffix (writes, routing tally, context, carry, vocabulary, checksum). Byte plane b of
+/// memory m is one contiguous run of dk·dv bytes.
 public struct StateLayout: Sendable, Equatable {
     public let memoryCount: Int
+    /// Byte planes of each memory: 4 for Float32 rows, 1 for int8 rows.
+    public let planeCount: Int
     /// dk · dv: the values of one memory, and the bytes of one of its planes.
     public let valuesPerMemory: Int
     /// Bytes of the prefix: header, configuration, scales.
@@ -18,7 +21,7 @@ public struct StateLayout: Sendable, Equatable {
     public static let headerLength = MoMState.headerByteCount + 4
 
     /// The layout of an encoded state of `totalLength` bytes, from its first bytes (at least
-    /// `headerLength`). Returns nil for a state that is not a version-1 float32 one.
+    /// `headerLength`). Returns nil for a state of a version or dtype this build does not know.
     public init?(header: some RandomAccessCollection<UInt8>, totalLength: Int) {
         let bytes = Array(header.prefix(Self.headerLength))
         guard bytes.count == Self.headerLength, Array(bytes[0..<8]) == MoMState.magic else { return nil }
@@ -28,19 +31,23 @@ public struct StateLayout: Sendable, Equatable {
         let memoryCount = integer(20, 4)
         let values = integer(24, 4) * integer(28, 4)  // u32 · u32: fits an Int
         let configurationLength = integer(52, 4)
-        guard integer(8, 4) == Int(MoMState.formatVersion), bytes[32] == 1, bytes[33] == 1, memoryCount > 0, values > 0
+        let version = integer(8, 4)
+        guard version == 1 && bytes[32] == 1 || version == 2 && (bytes[32] == 1 || bytes[32] == 2), bytes[33] == 1,
+            memoryCount > 0, values > 0
         else { return nil }
+        let planeCount = bytes[32] == 1 ? 4 : 1
         let prefixLength = Self.headerLength + configurationLength + 4 * memoryCount
-        let (matrices, overflow) = (4 * memoryCount).multipliedReportingOverflow(by: values)
+        let (matrices, overflow) = (planeCount * memoryCount).multipliedReportingOverflow(by: values)
         guard !overflow, prefixLength + matrices + 8 <= totalLength else { return nil }
         self.memoryCount = memoryCount
+        self.planeCount = planeCount
         valuesPerMemory = values
         self.prefixLength = prefixLength
         self.totalLength = totalLength
     }
 
     /// Where the suffix starts.
-    public var suffixStart: Int { prefixLength + 4 * memoryCount * valuesPerMemory }
+    public var suffixStart: Int { prefixLength + planeCount * memoryCount * valuesPerMemory }
 
     /// Byte plane b of memory m.
     public func plane(_ plane: Int, of memory: Int) -> Range<Int> {
@@ -51,7 +58,7 @@ public struct StateLayout: Sendable, Equatable {
     /// The pieces in byte order: the prefix, every plane of every memory (plane-major), the suffix.
     public var pieces: [Range<Int>] {
         var pieces = [0..<prefixLength]
-        for plane in 0..<4 {
+        for plane in 0..<planeCount {
             for memory in 0..<memoryCount { pieces.append(self.plane(plane, of: memory)) }
         }
         pieces.append(suffixStart..<totalLength)
@@ -77,7 +84,9 @@ extension MoMState {
         }
         guard suffix.count >= 8 else { throw MoMError(.corruptState, "state suffix is truncated") }
         var suffixReader = ByteReader(suffix, end: suffix.count - 8)
-        let bank = MemoryBank(absent: decoded.memoryCount, dk: decoded.dk, dv: decoded.dv, scales: decoded.scales)
+        let bank = MemoryBank(
+            absent: decoded.memoryCount, dk: decoded.dk, dv: decoded.dv, rowFormat: decoded.configuration.rowFormat,
+            scales: decoded.scales)
         let (engine, tokenizer) = try Self.decodeSuffix(from: &suffixReader, prefix: decoded, bank: bank)
         guard suffixReader.remaining == 0 else {
             throw MoMError(.corruptState, "state has \(suffixReader.remaining) unexpected bytes before its checksum")
@@ -88,7 +97,7 @@ extension MoMState {
     /// The memories not in place (none, except in a state read on demand).
     public var absentMemories: [Int] { engine.bank.absentMemories }
 
-    /// Puts memory m in place from its four byte planes, back to back.
+    /// Puts memory m in place from its byte planes, back to back.
     public mutating func install(memory: Int, planes: UnsafeRawBufferPointer) throws {
         guard absentMemories.contains(memory) else { return }
         try engine.bank.install(memory: memory, planes: planes)

@@ -107,7 +107,8 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         beta = configuration.beta
         sharedMemory = configuration.sharedMemory ? configuration.memories : nil
         updateRule = configuration.updateRule
-        self.bank = bank ?? MemoryBank(count: configuration.memoryCount, dk: configuration.dk, dv: configuration.dv)
+        self.bank = bank ?? MemoryBank(
+            count: configuration.memoryCount, dk: configuration.dk, dv: configuration.dv, rowFormat: configuration.rowFormat)
         context = ContextWindow(capacity: configuration.window)
         tally = RoutingTally(chunkTokens: configuration.routingChunkTokens, memories: configuration.memories)
         writes = [UInt64](repeating: 0, count: configuration.memoryCount)
@@ -125,15 +126,18 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
     mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
         let foldedHash = featurizer.foldedHash(folded)
         let valueHash = featurizer.valueHash(surface, leadingSpace: leadingSpace)
-        vocabulary.intern(valueHash: valueHash, surface: surface, leadingSpace: leadingSpace, foldedHash: foldedHash)
+        // The key and the route depend on the context alone: they are taken first, so the rows
+        // the write reads are on their way into the cache while the vocabulary takes the token.
         var routed = false
         if context.count > 0 {
             featurizer.key(for: context, into: &key, scratch: &keyScratch)
             if !key.isEmpty {
-                write(valueHash: valueHash)
+                route()
                 routed = true
             }
         }
+        vocabulary.intern(valueHash: valueHash, surface: surface, leadingSpace: leadingSpace, foldedHash: foldedHash)
+        if routed { write(valueHash: valueHash) }
         tally.record(routed ? selection : nil)
         // One predictable branch when not recording: optional chaining skips the call.
         tokenRoutes?.record(routed ? selection : nil)
@@ -141,11 +145,17 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         tokens += 1
     }
 
-    /// Routes the current key and writes the token's value code into the selected memories.
-    mutating func write(valueHash: UInt64) {
-        value.withUnsafeMutableBufferPointer { featurizer.valueCode(valueHash, into: $0) }
+    /// Routes the current key and asks the cache for the rows its write will touch.
+    mutating func route() {
         router.logits(of: key, into: &logits)
         router.select(logits: logits, into: &selection)
+        for memory in selection.memories { bank.prefetch(memory: memory, key: key) }
+        if let sharedMemory { bank.prefetch(memory: sharedMemory, key: key) }
+    }
+
+    /// Writes the token's value code into the memories `route()` selected.
+    mutating func write(valueHash: UInt64) {
+        value.withUnsafeMutableBufferPointer { featurizer.valueCode(valueHash, into: $0) }
         for memory in selection.memories { writeMemory(memory) }
         if let sharedMemory { writeMemory(sharedMemory) }
     }

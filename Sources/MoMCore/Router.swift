@@ -22,41 +22,70 @@ public struct Router: Sendable {
     public let memories: Int
     public let topK: Int
     public let dk: Int
-    /// The router vectors transposed: `columns[i * memories + m]` is r_m[i], so a sparse key
-    /// reads one contiguous row of N floats per non-zero.
-    let columns: [Float]
+    /// The router vectors' signs transposed: bit m of row i (`signs[i * bytesPerRow + m / 8]`,
+    /// bit m % 8) is set when r_m[i] = −1, so a sparse key reads one contiguous row of N bits per
+    /// non-zero.
+    let signs: [UInt8]
+    let bytesPerRow: Int
+    /// Eight ±1 lanes for each byte of sign bits (bit j set → lane j is −1).
+    let signLanes: [SIMD8<Float>]
 
     public init(configuration: MoMConfiguration) {
         memories = configuration.memories
         topK = configuration.topK
         dk = configuration.dk
+        bytesPerRow = (memories + 7) / 8
         var generator = SplitMix64(seed: StableHash.mix64(configuration.seed ^ 0x726F_7574_6572))  // "router"
-        var columns = [Float](repeating: 0, count: dk * memories)
+        var signs = [UInt8](repeating: 0, count: dk * bytesPerRow)
         var bits: UInt64 = 0
-        for entry in 0..<columns.count {
+        // Entry i·N + m draws bit (i·N + m) mod 64 of the generator's stream, as the vectors always have.
+        for entry in 0..<(dk * memories) {
             if entry & 63 == 0 { bits = generator.next() }
-            columns[entry] = (bits >> UInt64(entry & 63)) & 1 == 0 ? 1 : -1
+            if (bits >> UInt64(entry & 63)) & 1 == 1 {
+                let (row, memory) = entry.quotientAndRemainder(dividingBy: memories)
+                signs[row * bytesPerRow + memory >> 3] |= 1 << UInt8(memory & 7)
+            }
         }
-        self.columns = columns
+        self.signs = signs
+        signLanes = (0..<256).map { byte in
+            var lanes = SIMD8<Float>(repeating: 1)
+            for lane in 0..<8 where (byte >> lane) & 1 == 1 { lanes[lane] = -1 }
+            return lanes
+        }
     }
 
     /// r_m[i], for the reference kernel and tests.
-    public func weight(memory: Int, dimension: Int) -> Float { columns[dimension * memories + memory] }
+    public func weight(memory: Int, dimension: Int) -> Float {
+        (signs[dimension * bytesPerRow + memory >> 3] >> UInt8(memory & 7)) & 1 == 1 ? -1 : 1
+    }
 
     // MARK: Fast kernel
 
-    /// Router logits of a sparse key: each non-zero adds its row of N weights.
+    /// Router logits of a sparse key: each non-zero adds its row of N weights ±1. A product with
+    /// ±1 is exact, so adding ±value is adding value · r_m[i].
     public func logits(of key: SparseVector, into logits: inout [Float]) {
         logits.removeAll(keepingCapacity: true)
         logits.append(contentsOf: repeatElement(0, count: memories))
         let memories = self.memories
+        let bytesPerRow = self.bytesPerRow
         logits.withUnsafeMutableBufferPointer { out in
-            columns.withUnsafeBufferPointer { columns in
-                key.indices.withUnsafeBufferPointer { indices in
-                    key.values.withUnsafeBufferPointer { values in
-                        for position in 0..<indices.count {
-                            let row = columns.baseAddress! + Int(indices[position]) &* memories  // < dk·N
-                            VectorKernels.accumulate(out.baseAddress!, values[position], row, count: memories)
+            signs.withUnsafeBufferPointer { signs in
+                signLanes.withUnsafeBufferPointer { lanes in
+                    for position in 0..<key.indices.count {
+                        let row = signs.baseAddress! + Int(key.indices[position]) &* bytesPerRow  // < dk·bytesPerRow
+                        let value = key.values[position]
+                        let values = SIMD8<Float>(repeating: value)
+                        var memory = 0
+                        while memory &+ 8 <= memories {
+                            let target = UnsafeMutableRawPointer(out.baseAddress! + memory)
+                            let sums = target.loadUnaligned(as: SIMD8<Float>.self)
+                            target.storeBytes(of: sums + values * lanes[Int(row[memory &>> 3])], as: SIMD8<Float>.self)
+                            memory &+= 8
+                        }
+                        while memory < memories {
+                            let negative = (row[memory &>> 3] >> UInt8(memory & 7)) & 1 == 1
+                            out[memory] = out[memory] + value * (negative ? -1 : 1)
+                            memory &+= 1
                         }
                     }
                 }
@@ -83,6 +112,14 @@ public struct Router: Sendable {
         selection.memories.removeAll(keepingCapacity: true)
         selection.weights.removeAll(keepingCapacity: true)
         let topK = self.topK
+        if topK == 1 {
+            // The first greatest logit; its softmax weight over itself is exactly 1.
+            var best = 0
+            for memory in 1..<memories where logits[memory] > logits[best] { best = memory }
+            selection.memories.append(best)
+            selection.weights.append(1)
+            return
+        }
         logits.withUnsafeBufferPointer { logits in
             // One pass, keeping the best k in order; a later memory displaces an earlier one
             // only when strictly greater, so ties go to the lower index.

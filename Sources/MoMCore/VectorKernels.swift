@@ -1,3 +1,5 @@
+import CKernels
+
 /// Small vector kernels over raw pointers, in SIMD8 lanes with a scalar tail.
 ///
 /// Each lane computes exactly what the scalar loop computes (`y + a·x`, one rounding per
@@ -60,5 +62,46 @@ enum VectorKernels {
             out[column] = sum
             column &+= 1
         }
+    }
+
+    // MARK: Int8 rows
+
+    /// Eight int8 codes as Float32 values (exact).
+    @inline(__always)
+    static func load(codes: UnsafePointer<Int8>) -> SIMD8<Float> {
+        SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(codes).loadUnaligned(as: SIMD8<Int8>.self)))
+    }
+
+    /// y[j] ← y[j] + a·codes[j] for j in 0..<count: `accumulate` over int8 codes.
+    @inline(__always)
+    static func accumulate(_ y: UnsafeMutablePointer<Float>, _ a: Float, codes x: UnsafePointer<Int8>, count: Int) {
+        let lanes = SIMD8<Float>(repeating: a)
+        var offset = 0
+        while offset &+ 8 <= count {  // offsets stay below count, so &+ cannot overflow
+            let ys = UnsafeRawPointer(y + offset).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + offset).storeBytes(of: ys + lanes * load(codes: x + offset), as: SIMD8<Float>.self)
+            offset &+= 8
+        }
+        while offset < count {
+            y[offset] = y[offset] + a * Float(x[offset])
+            offset &+= 1
+        }
+    }
+
+    /// `gatherRows` over int8 codes: out[j] ← Σₚ weights[p]·codes[rows[p]·width + j], rows in the
+    /// order given, each column summed left to right from 0 (in C: Sources/CKernels).
+    @inline(__always)
+    static func gatherRows(
+        into out: UnsafeMutablePointer<Float>, codes: UnsafePointer<Int8>, rows: UnsafePointer<Int32>,
+        weights: UnsafePointer<Float>, rowCount: Int, width: Int
+    ) {
+        momd_gather_codes(out, codes, rows, weights, Int32(truncatingIfNeeded: rowCount), Int32(truncatingIfNeeded: width))
+    }
+
+    /// codes[j] ← codes[j] + a·x[j], rounded to the nearest integer (ties to even) and clamped to
+    /// −127…127: one write to an int8 row, computed in Float32 (in C: Sources/CKernels).
+    @inline(__always)
+    static func accumulate(codes: UnsafeMutablePointer<Int8>, _ a: Float, _ x: UnsafePointer<Float>, count: Int) {
+        momd_add_to_codes(codes, a, x, Int32(truncatingIfNeeded: count))
     }
 }

@@ -107,13 +107,13 @@ struct OnDemandSnapshot {
         }
     }
 
-    /// Decompresses the four planes of each memory and puts it in place.
+    /// Decompresses the planes of each memory and puts it in place.
     mutating func load(_ memories: [Int]) throws {
         let values = layout.valuesPerMemory
         for memory in memories {
             var planes = [UInt8]()
-            planes.reserveCapacity(4 * values)
-            for plane in 0..<4 {
+            planes.reserveCapacity(layout.planeCount * values)
+            for plane in 0..<layout.planeCount {
                 planes += try blob.decompress(frames[layout.pieceIndex(plane: plane, of: memory)], expectedSize: values)
             }
             try planes.withUnsafeBytes { try state.install(memory: memory, planes: $0) }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import MoMCore
 
+extension RowFormat: ExpressibleByArgument {}
+
 /// Memory-model options shared by the commands that create states.
 struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Routed memories (N).")
@@ -24,6 +26,11 @@ struct ConfigurationOptions: ParsableArguments {
     @Flag(help: "Add a shared memory that every token writes.")
     var sharedMemory = false
 
+    @Option(
+        name: .customLong("rows"),
+        help: "How the memories hold their values: int8 (fixed point, a byte a value) or float32 (four bytes).")
+    var rowFormat: RowFormat = MoMConfiguration.default.rowFormat
+
     var configuration: MoMConfiguration {
         var configuration = MoMConfiguration.default
         configuration.memories = memories
@@ -33,6 +40,7 @@ struct ConfigurationOptions: ParsableArguments {
         configuration.hashesPerOrder = hashesPerOrder
         configuration.alpha = alpha
         configuration.sharedMemory = sharedMemory
+        configuration.rowFormat = rowFormat
         return configuration
     }
 

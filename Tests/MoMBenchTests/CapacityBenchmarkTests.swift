@@ -17,7 +17,7 @@ import Testing
             #expect(configuration.memories == size * 4)
             #expect(configuration.dk == MoMConfiguration.default.dk && configuration.dv == MoMConfiguration.default.dv)
             let state = try MoMState(configuration: configuration)
-            #expect(state.memoryBank.storedValues.count * 4 == size << 20)
+            #expect(state.memoryBank.matrixByteCount == size << 20)
         }
     }
 

@@ -129,6 +129,7 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         .init("maxTokenLength", "+1") { $0.maxTokenLength += 1 },
         .init("routingChunkTokens", "+1") { $0.routingChunkTokens += 1 },
         .init("updateRule", "the other rule") { $0.updateRule = $0.updateRule == .delta ? .hebbian : .delta },
+        .init("rowFormat", "the other format") { $0.rowFormat = $0.rowFormat == .int8 ? .float32 : .int8 },
     ]
 
     @Test func everyFieldChangesTheFingerprint() throws {
@@ -155,11 +156,40 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         let configuration = MoMConfiguration(
             memories: 16, topK: 2, dk: 1024, dv: 64, window: 4, hashesPerOrder: 4, orderWeights: [0.25, 0.5, 1, 1],
             alpha: 1, beta: 1, sharedMemory: false, seed: 0x6D6F_6D64, maxTokenLength: 64, routingChunkTokens: 4096,
-            updateRule: .delta)
+            updateRule: .delta, rowFormat: .float32)
         #expect(configuration.fingerprint == Self.pinnedFingerprint)
         #expect(configuration.fingerprintHex == String(Self.pinnedFingerprint, radix: 16).leftPadded(to: 16))
         #expect(configuration.fingerprintHex.count == 16)
         #expect(configuration.fingerprint == configuration.fingerprint)
+        // Float32 rows keep the canonical form they had before int8 rows: every stored fingerprint
+        // stays valid. The default before int8 rows (d_k 2048, Float32) and the one after:
+        var before = MoMConfiguration.default
+        before.dk = 2048
+        before.rowFormat = .float32
+        #expect(before.fingerprintHex == "63915f373f99c623")
+        #expect(MoMConfiguration.default.fingerprintHex == "0637754368660926")
+    }
+
+    @Test func canonicalFormOfInt8RowsRoundTrips() throws {
+        var writer = ByteWriter()
+        MoMConfiguration.default.writeCanonical(to: &writer)
+        #expect(Array(writer.bytes.prefix(4)) == [2, 0, 0, 0])  // form 2: the row format at the end
+        #expect(writer.bytes.last == 2)
+        var reader = ByteReader(writer.bytes)
+        #expect(try MoMConfiguration.readCanonical(from: &reader) == .default)
+        var unknown = writer.bytes
+        unknown[unknown.count - 1] = 7
+        var unknownReader = ByteReader(unknown)
+        #expect { try MoMConfiguration.readCanonical(from: &unknownReader) } throws: { error in
+            (error as? MoMError)?.message.contains("unknown row format 7") == true
+        }
+    }
+
+    @Test func configurationsStoredBeforeInt8RowsDecodeAsFloat32() throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(MoMConfiguration.default)) as! [String: Any]
+        json["rowFormat"] = nil
+        let decoded = try JSONDecoder().decode(MoMConfiguration.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(decoded.rowFormat == .float32 && decoded.dk == MoMConfiguration.default.dk)
     }
 
     static let pinnedFingerprint: UInt64 = 0x4823_2F5D_67A9_8E17

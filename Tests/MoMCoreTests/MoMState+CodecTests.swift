@@ -30,7 +30,11 @@ import Testing
         return body
     }
 
-    @Test(arguments: [MoMConfiguration.tiny, .small, MoMConfiguration(memories: 4, topK: 2, dk: 64, dv: 16, alpha: 0.9, sharedMemory: true)])
+    @Test(arguments: [
+        MoMConfiguration.tiny, .small, .tinyInt8, .smallInt8,
+        MoMConfiguration(memories: 4, topK: 2, dk: 64, dv: 16, alpha: 0.9, sharedMemory: true, rowFormat: .float32),
+        MoMConfiguration(memories: 4, topK: 2, dk: 64, dv: 16, alpha: 0.9, sharedMemory: true, rowFormat: .int8),
+    ])
     func roundTripIsLossless(configuration: MoMConfiguration) throws {
         let state = try Self.sampleState(configuration)
         #expect(!state.isCarryEmpty)
@@ -67,6 +71,36 @@ import Testing
         #expect(reader.offset == MoMState.headerByteCount)
         let checksum = bytes.suffix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * $1.offset) }
         #expect(checksum == StableHash.hash(Array(bytes.dropLast(8)), seed: MoMState.checksumSeed))
+    }
+
+    @Test func int8RowsAreVersion2WithTheCodesInPlaceOfThePlanes() throws {
+        let state = try Self.sampleState(.tinyInt8)
+        let bytes = state.encoded()
+        var reader = ByteReader(bytes)
+        #expect(Array(try reader.readBytes(8)) == Array("MOMSTATE".utf8))
+        #expect(try reader.read(UInt32.self) == 2)
+        #expect(try reader.read(UInt64.self) == MoMConfiguration.tinyInt8.fingerprint)
+        _ = try reader.readBytes(12)  // memories, dk, dv
+        #expect(try reader.read(UInt8.self) == 2)  // dtype int8
+        #expect(try reader.read(UInt8.self) == 1)  // layout
+        _ = try reader.readBytes(2 + 16)
+        _ = try reader.readBlob(limit: 1024)
+        _ = try reader.readBytes(4 * 2)  // scales
+        let codes = state.memoryBank.storedCodes
+        #expect(codes.contains { $0 != 0 })
+        #expect(Array(try reader.readBytes(codes.count)).map { Int8(bitPattern: $0) } == codes)
+        #expect(state.encodedByteCount >= bytes.count)
+    }
+
+    @Test func aCodeOutsideTheClampIsRefused() throws {
+        let state = try Self.sampleState(.tinyInt8)
+        var bytes = state.encoded()
+        var reader = ByteReader(bytes)
+        _ = try reader.readBytes(MoMState.headerByteCount)
+        _ = try reader.readBlob(limit: 1024)
+        // −128 is never written: codes are clamped to ±127.
+        bytes[reader.offset + 4 * state.configuration.memoryCount + 3] = 0x80
+        expectFailure(resealed(bytes), .corruptState)
     }
 
     @Test func emptyStateRoundTrips() throws {
@@ -138,7 +172,7 @@ import Testing
         _ = try MoMState(decoding: bytes, expecting: .tiny)
     }
 
-    @Test(arguments: [UInt32(0), 2, 0xFFFF_FFFF])
+    @Test(arguments: [UInt32(0), 3, 0xFFFF_FFFF])
     func unsupportedVersionIsRefusedAsSuch(version: UInt32) throws {
         var bytes = try Self.sampleState().encoded()
         withUnsafeBytes(of: version.littleEndian) { bytes.replaceSubrange(8..<12, with: $0) }

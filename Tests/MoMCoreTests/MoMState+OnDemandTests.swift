@@ -6,7 +6,8 @@ import Testing
 /// the whole state does.
 @Suite struct MoMStateOnDemandTests {
     static let configurations = [
-        MoMConfiguration.tiny, .small, MoMConfiguration(memories: 4, topK: 2, dk: 64, dv: 16, alpha: 0.9, sharedMemory: true),
+        MoMConfiguration.tiny, .small, .tinyInt8, .smallInt8,
+        MoMConfiguration(memories: 4, topK: 2, dk: 64, dv: 16, alpha: 0.9, sharedMemory: true),
     ]
 
     /// The prefix and suffix of a state's encoding, and a state built from them.
@@ -20,7 +21,7 @@ import Testing
     }
 
     func planes(_ encoded: [UInt8], _ layout: StateLayout, memory: Int) -> [UInt8] {
-        (0..<4).flatMap { encoded[layout.plane($0, of: memory)] }
+        (0..<layout.planeCount).flatMap { encoded[layout.plane($0, of: memory)] }
     }
 
     @Test(arguments: configurations)
@@ -29,10 +30,11 @@ import Testing
         let (layout, encoded, _) = try pieces(of: state)
         #expect(layout.memoryCount == configuration.memoryCount)
         #expect(layout.valuesPerMemory == configuration.dk * configuration.dv)
-        #expect(layout.pieces.count == 2 + 4 * configuration.memoryCount)
+        #expect(layout.planeCount == (configuration.rowFormat == .float32 ? 4 : 1))
+        #expect(layout.pieces.count == 2 + layout.planeCount * configuration.memoryCount)
         #expect(layout.pieces.first?.lowerBound == 0 && layout.pieces.last?.upperBound == encoded.count)
         #expect(zip(layout.pieces, layout.pieces.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
-        #expect(layout.pieces[layout.pieceIndex(plane: 2, of: 1)] == layout.plane(2, of: 1))
+        #expect(layout.pieces[layout.pieceIndex(plane: layout.planeCount - 1, of: 1)] == layout.plane(layout.planeCount - 1, of: 1))
         #expect(StateLayout(header: encoded.prefix(10), totalLength: encoded.count) == nil)
         #expect(StateLayout(header: Array(repeating: 0, count: 64), totalLength: encoded.count) == nil)
     }

@@ -25,13 +25,16 @@ import Testing
         let total = router.memories * router.dk
         #expect(abs(negatives - total / 2) < total / 20, "about half the signs are negative")
         let again = Router(configuration: .default)
-        #expect(again.columns == router.columns)
+        #expect(again.signs == router.signs)
         var reseeded = MoMConfiguration.default
         reseeded.seed ^= 1
-        #expect(Router(configuration: reseeded).columns != router.columns)
+        #expect(Router(configuration: reseeded).signs != router.signs)
     }
 
-    @Test(arguments: [MoMConfiguration.default, .small])
+    /// Twelve memories: one row of sign bits spans a whole byte and half of the next.
+    static let twelve = MoMConfiguration(memories: 12, topK: 3, dk: 256, dv: 16)
+
+    @Test(arguments: [MoMConfiguration.default, .small, twelve])
     func sparseLogitsEqualTheDenseReferenceBitForBit(configuration: MoMConfiguration) {
         let router = Router(configuration: configuration)
         let featurizer = Featurizer(configuration: configuration)

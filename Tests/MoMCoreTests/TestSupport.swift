@@ -5,10 +5,19 @@ import Foundation
 
 extension MoMConfiguration {
     /// A configuration small enough that a test can fold, encode and decode it thousands of times.
-    static let small = MoMConfiguration(memories: 4, topK: 2, dk: 64, dv: 16, routingChunkTokens: 7)
+    /// Float32 rows, as every state made before int8 rows.
+    static let small = MoMConfiguration(memories: 4, topK: 2, dk: 64, dv: 16, routingChunkTokens: 7, rowFormat: .float32)
 
-    /// The smallest useful state: for byte-level codec tests that decode once per byte.
-    static let tiny = MoMConfiguration(memories: 2, topK: 1, dk: 16, dv: 8, window: 2, hashesPerOrder: 2, orderWeights: [0.5, 1])
+    /// `small` with int8 rows.
+    static let smallInt8 = MoMConfiguration(memories: 4, topK: 2, dk: 64, dv: 16, routingChunkTokens: 7, rowFormat: .int8)
+
+    /// The smallest useful state: for byte-level codec tests that decode once per byte. Float32 rows.
+    static let tiny = MoMConfiguration(
+        memories: 2, topK: 1, dk: 16, dv: 8, window: 2, hashesPerOrder: 2, orderWeights: [0.5, 1], rowFormat: .float32)
+
+    /// `tiny` with int8 rows.
+    static let tinyInt8 = MoMConfiguration(
+        memories: 2, topK: 1, dk: 16, dv: 8, window: 2, hashesPerOrder: 2, orderWeights: [0.5, 1], rowFormat: .int8)
 }
 
 // MARK: Tokens

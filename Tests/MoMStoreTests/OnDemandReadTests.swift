@@ -48,13 +48,20 @@ import Testing
         #expect(fewer > 20, "short reads touch a few of the 8 memories")
     }
 
-    @Test func everySnapshotIsStoredAsOneFramePerPieceThatLZ4ConcatenationRestores() throws {
-        let (store, state) = try makeDocument()
+    @Test(arguments: [RowFormat.int8, .float32])
+    func everySnapshotIsStoredAsOneFramePerPieceThatLZ4ConcatenationRestores(rows: RowFormat) throws {
+        var configuration = MoMConfiguration.storeTest
+        configuration.rowFormat = rows
+        let (store, state) = try makeDocument(configuration: configuration)
         let newest = try #require(try store.snapshots(of: "notes").last)
         let (blob, stateBytes) = try store.snapshotBlob(of: "notes", id: newest.id)
         let encoded = state.encoded()
         let layout = try #require(StateLayout(header: encoded, totalLength: encoded.count))
-        #expect(layout.pieces.count == 2 + 4 * 4)
+        // Float32 rows: four byte planes a memory; int8 rows: the codes, one plane.
+        #expect(layout.planeCount == (rows == .float32 ? 4 : 1))
+        #expect(layout.pieces.count == 2 + layout.planeCount * 4)
+        let read = try store.read("notes") { try $0.read(cue: "the") }
+        #expect(read.value == (try state.read(cue: "the")) && !read.loadedWhole)
         #expect(layout.pieces.first?.lowerBound == 0 && layout.pieces.last?.upperBound == encoded.count)
         #expect(zip(layout.pieces, layout.pieces.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
         #expect(try blob.withUnsafeBytes { try SnapshotContainer.decompress($0, stateBytes: stateBytes) } == encoded)

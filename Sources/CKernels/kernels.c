@@ -1,0 +1,80 @@
+// Int8 row kernels. The SSE2 lanes (every x86-64 has them) and the scalar loops compute the same
+// Float32 operations in the same order, so every machine gets the same bits. Products and sums
+// are separate roundings: the compiler may not contract them into fused multiply-adds.
+#pragma STDC FP_CONTRACT OFF
+
+#include "CKernels.h"
+#include <math.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/// Eight int8 codes at p as two vectors of four exact floats.
+static inline void load_codes(const int8_t *p, __m128 *low, __m128 *high) {
+    __m128i bytes = _mm_loadl_epi64((const __m128i *)p);
+    __m128i words = _mm_srai_epi16(_mm_unpacklo_epi8(bytes, bytes), 8);
+    *low = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(words, words), 16));
+    *high = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(words, words), 16));
+}
+#endif
+
+static inline int8_t round_code(float y) {
+    // fmaxf/fminf, like maxps/minps against the bounds, never return NaN for a NaN y.
+    y = fminf(fmaxf(y, -127.0f), 127.0f);
+    return (int8_t)nearbyintf(y);  // the default rounding: to nearest, ties to even (as cvtps2dq)
+}
+
+void momd_gather_codes(float *out, const int8_t *codes, const int32_t *rows, const float *weights, int row_count, int width) {
+    int column = 0;
+#if defined(__SSE2__)
+    for (; column + 8 <= width; column += 8) {
+        __m128 low_sum = _mm_setzero_ps(), high_sum = _mm_setzero_ps();
+        for (int p = 0; p < row_count; p++) {
+            __m128 low, high;
+            load_codes(codes + (long)rows[p] * width + column, &low, &high);
+            __m128 weight = _mm_set1_ps(weights[p]);
+            low_sum = _mm_add_ps(low_sum, _mm_mul_ps(weight, low));
+            high_sum = _mm_add_ps(high_sum, _mm_mul_ps(weight, high));
+        }
+        _mm_storeu_ps(out + column, low_sum);
+        _mm_storeu_ps(out + column + 4, high_sum);
+    }
+#endif
+    for (; column < width; column++) {
+        float sum = 0;
+        for (int p = 0; p < row_count; p++) {
+            float product = weights[p] * (float)codes[(long)rows[p] * width + column];
+            sum = sum + product;
+        }
+        out[column] = sum;
+    }
+}
+
+void momd_add_to_codes(int8_t *row, float a, const float *x, int count) {
+    int column = 0;
+#if defined(__SSE2__)
+    const __m128 scale = _mm_set1_ps(a), high_bound = _mm_set1_ps(127.0f), low_bound = _mm_set1_ps(-127.0f);
+    for (; column + 8 <= count; column += 8) {
+        __m128 low, high;
+        load_codes(row + column, &low, &high);
+        low = _mm_add_ps(low, _mm_mul_ps(scale, _mm_loadu_ps(x + column)));
+        high = _mm_add_ps(high, _mm_mul_ps(scale, _mm_loadu_ps(x + column + 4)));
+        // max then min with the bound second: a NaN lane becomes −127, as fmaxf gives.
+        low = _mm_min_ps(_mm_max_ps(low, low_bound), high_bound);
+        high = _mm_min_ps(_mm_max_ps(high, low_bound), high_bound);
+        __m128i words = _mm_packs_epi32(_mm_cvtps_epi32(low), _mm_cvtps_epi32(high));
+        _mm_storel_epi64((__m128i *)(row + column), _mm_packs_epi16(words, words));
+    }
+#endif
+    for (; column < count; column++) {
+        float product = a * x[column];
+        row[column] = round_code((float)row[column] + product);
+    }
+}
+
+void momd_prefetch_rows(const void *base, const int32_t *rows, int row_count, long width) {
+    for (int p = 0; p < row_count; p++) {
+        const char *row = (const char *)base + (long)rows[p] * width;
+        for (long offset = 0; offset < width; offset += 64) __builtin_prefetch(row + offset, 1, 3);
+    }
+}
