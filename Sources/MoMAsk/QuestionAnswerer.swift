@@ -12,7 +12,7 @@ public struct AskOptions: Sendable, Codable, Equatable {
     /// Probes decoded in full after the first tokens are ranked.
     public var candidates: Int
 
-    public static let defaultAbstainBelow: Float = 0.74
+    public static let defaultAbstainBelow: Float = 0.72
 
     public init(abstainBelow: Float = AskOptions.defaultAbstainBelow, maxTokens: Int = 48, minConfidence: Float = 0.3, candidates: Int = 6) {
         self.abstainBelow = abstainBelow

@@ -150,7 +150,7 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         func fail(_ message: String) -> MoMError { MoMError(.invalidConfiguration, "invalid configuration: \(message)") }
         guard (1...1024).contains(memories) else { throw fail("memories must be in 1...1024, got \(memories)") }
         guard (1...memories).contains(topK) else { throw fail("topK must be in 1...memories (\(memories)), got \(topK)") }
-        guard (1...(1 << 20)).contains(dk) else { throw fail("dk must be in 1...1048576, got \(dk)") }
+        guard (1...(1 << 22)).contains(dk) else { throw fail("dk must be in 1...4194304, got \(dk)") }
         guard (1...4096).contains(dv) else { throw fail("dv must be in 1...4096, got \(dv)") }
         guard (1...16).contains(window) else { throw fail("window must be in 1...16, got \(window)") }
         guard (1...64).contains(hashesPerOrder) else { throw fail("hashesPerOrder must be in 1...64, got \(hashesPerOrder)") }

@@ -32,6 +32,7 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         .init("topK", "0") { $0.topK = 0 },
         .init("dk", "0") { $0.dk = 0 },
         .init("dk", "-8") { $0.dk = -8 },
+        .init("dk", "2^22 + 1") { $0.dk = (1 << 22) + 1 },
         .init("dv", "0") { $0.dv = 0 },
         .init("window", "0") { $0.window = 0 },
         .init("hashesPerOrder", "0") { $0.hashesPerOrder = 0 },
