@@ -77,6 +77,24 @@ public struct ByteReader {
         return Array(try readBytes(count))
     }
 
+    /// Reads `count` int8 codes stored as they are; returns nil when one is −128, which no write
+    /// produces (codes are clamped to ±127).
+    public mutating func readCodes(count: Int) throws -> [Int8]? {
+        guard count >= 0, remaining >= count else { throw truncated("\(count) int8 codes") }
+        let start = offset
+        offset += count
+        var inRange = true
+        let codes = [Int8](unsafeUninitializedCapacity: count) { out, initialized in
+            bytes.withUnsafeBytes { source in
+                let from = UnsafeRawBufferPointer(rebasing: source[start..<(start + count)])
+                UnsafeMutableRawBufferPointer(out).copyMemory(from: from)
+                inRange = !from.contains(0x80)
+            }
+            initialized = count
+        }
+        return inRange ? codes : nil
+    }
+
     /// Reads `count` Float32 values stored as byte planes by `ByteWriter.appendShuffled`.
     public mutating func readShuffled(count: Int) throws -> [Float] {
         guard count >= 0, remaining / 4 >= count else { throw truncated("a plane of \(count) floats") }

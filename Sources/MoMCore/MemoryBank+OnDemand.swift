@@ -58,15 +58,12 @@ extension MemoryBank {
             }
             guard finite else { throw MoMError(.corruptState, "state memory \(memory) holds non-finite values") }
         case .int8:
-            var inRange = true
-            _codes.withUnsafeMutableBufferPointer { codes in
-                for index in 0..<values {
-                    let code = Int8(bitPattern: planes[index])
-                    inRange = inRange && code != Int8.min
-                    codes[base + index] = code
-                }
+            guard !planes.contains(0x80) else {
+                throw MoMError(.corruptState, "state memory \(memory) holds a code outside −127…127")
             }
-            guard inRange else { throw MoMError(.corruptState, "state memory \(memory) holds a code outside −127…127") }
+            _codes.withUnsafeMutableBytes { codes in
+                UnsafeMutableRawBufferPointer(rebasing: codes[base..<(base + values)]).copyMemory(from: planes)
+            }
         }
         if var absent = _absent?.absent {
             absent.remove(memory)

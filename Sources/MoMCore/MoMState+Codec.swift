@@ -93,8 +93,9 @@ extension MoMState {
             let storage = try reader.readShuffled(count: values)
             bank = MemoryBank(count: prefix.memoryCount, dk: prefix.dk, dv: prefix.dv, storage: storage, scales: prefix.scales)
         case .int8:
-            let codes = try reader.readBytes(values).map { Int8(bitPattern: $0) }
-            guard !codes.contains(Int8.min) else { throw MoMError(.corruptState, "state memories hold a code outside −127…127") }
+            guard let codes = try reader.readCodes(count: values) else {
+                throw MoMError(.corruptState, "state memories hold a code outside −127…127")
+            }
             bank = MemoryBank(count: prefix.memoryCount, dk: prefix.dk, dv: prefix.dv, codes: codes, scales: prefix.scales)
         }
         let (engine, tokenizer) = try Self.decodeSuffix(from: &reader, prefix: prefix, bank: bank)

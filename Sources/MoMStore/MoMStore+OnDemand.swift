@@ -24,10 +24,11 @@ extension MoMStore {
     /// memory the first time a read asks for it.
     ///
     /// `body` may run more than once: a run that asks for a memory not yet in place is discarded,
-    /// the memory is loaded and `body` runs again, so it must be a pure function of the state
-    /// (reads are). The value returned is the one the whole state gives. When the state needs a
-    /// journal replayed, or a piece fails its checks, the state is loaded whole as `loadState`
-    /// does (with its fallback to an older snapshot and its warnings).
+    /// the memories it asked for are loaded (after `incrementalRuns` such runs, every memory left)
+    /// and `body` runs again, so it must be a pure function of the state (reads are). The value
+    /// returned is the one the whole state gives. When the state needs a journal replayed, or a
+    /// piece fails its checks, the state is loaded whole as `loadState` does (with its fallback to
+    /// an older snapshot and its warnings).
     public func read<Value>(
         _ name: String, at selector: StateSelector = .current, _ body: (MoMState) throws -> Value
     ) throws -> StateRead<Value> {
@@ -38,6 +39,7 @@ extension MoMStore {
                 if let row = try Self.standaloneSnapshot(db, document: document, at: selector),
                     var pieces = try? OnDemandSnapshot(db, row: row, document: document)
                 {
+                    var runs = 0
                     while true {
                         let (value, misses) = try pieces.state.recordingMisses(body)
                         if misses.isEmpty {
@@ -45,8 +47,13 @@ extension MoMStore {
                                 value: value, document: document, tokenCount: pieces.state.tokenCount,
                                 memoriesLoaded: pieces.memoriesLoaded, loadedWhole: false, warnings: [])
                         }
+                        runs += 1
                         do {
-                            try pieces.load(misses)
+                            // A short read finds its few memories in a run or four. One that still
+                            // misses after that is a long decode (each step routes anew, and a run
+                            // past a miss reads on with nothing there): the rest come in at once
+                            // rather than one run each.
+                            try pieces.load(runs < Self.incrementalRuns ? misses : pieces.state.absentMemories)
                         } catch {
                             break  // damaged: the whole load below finds it again and falls back
                         }
@@ -59,6 +66,10 @@ extension MoMStore {
             }
         }
     }
+
+    /// Runs of a read on demand that load only the memories they missed; after them, a run that
+    /// misses loads every memory left.
+    static let incrementalRuns = 4
 
     /// The snapshot that is the selected state by itself (no journal after it), if any.
     static func standaloneSnapshot(_ db: any StoreReading, document: DocumentInfo, at selector: StateSelector) throws -> SnapshotRow? {
