@@ -24,12 +24,35 @@ struct SQLiteBackend: StoreBackend {
     /// are `synchronous = FULL`, so an acknowledged append survives power loss, not only a crash.
     init(path: String) throws {
         try StoreSchema.probe(path: path)
+        try Self.createWithLargePages(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "momd"
+        configuration.prepareDatabase { db in
+            // Checkpoint after about 16 MiB of WAL whatever the page size (SQLite counts pages).
+            let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(1, (16 << 20) / pageSize))")
+        }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try self.init(writer: pool)
+    }
+
+    /// SQLite pages of a new file: a snapshot's 4 MiB blob is written page by page, and 64 KiB
+    /// pages write it in a sixteenth of the pages (docs/benchmarks.md, "SQLite page size").
+    static let pageSize = 65_536
+
+    /// Creates a missing or empty file with `pageSize` pages (a page size holds only from a file's
+    /// first write, and not at all once it is in WAL mode); a file that has content keeps its own.
+    static func createWithLargePages(path: String) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        guard size == nil || size == 0 else { return }
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = \(pageSize)")
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try queue.close()
     }
 
     func read<T>(_ body: (any StoreReading) throws -> T) throws -> T {

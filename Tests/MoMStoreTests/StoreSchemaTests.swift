@@ -59,6 +59,24 @@ import Testing
         #expect(try reopened.documents().map(\.name) == ["notes"])
     }
 
+    @Test func aNewFileHasLargePagesAndAnOldOneKeepsItsOwn() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func pageSize(_ store: MoMStore) throws -> Int? {
+            try #require(store.sqliteWriter).read { try Int.fetchOne($0, sql: "PRAGMA page_size") }
+        }
+        let fresh = try MoMStore.open(path: directory.appendingPathComponent("new.sqlite").path)
+        try fresh.createDocument(named: "notes", configuration: .storeTest)
+        #expect(try pageSize(fresh) == SQLiteBackend.pageSize)
+        #expect(try #require(fresh.sqliteWriter).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        // A file written before (4 KiB pages) opens and keeps them.
+        let old = directory.appendingPathComponent("old.sqlite")
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("fixtures/snapshot-v1/notes.sqlite"), to: old)
+        let reopened = try MoMStore.open(path: old.path, createIfMissing: false)
+        #expect(try pageSize(reopened) == 4096)
+        #expect(try reopened.documents().map(\.name) == ["notes"])
+    }
+
     @Test func anEmptyFileIsInitialised() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
