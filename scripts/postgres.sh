@@ -35,6 +35,13 @@ as_owner() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Starts and stops take turns: test targets run in parallel may both find no server and start
+# one at once. The lock is on a file beside the cluster; the server does not inherit it (9>&-).
+if [ "${1:-}" = start ] || [ "${1:-}" = stop ]; then
+    exec 9>"$dir.lock"
+    flock 9
+fi
+
 case "${1:-}" in
 start)
     install
@@ -55,7 +62,7 @@ host all postgres 127.0.0.1/32 trust
 host all all 127.0.0.1/32 scram-sha-256
 HBA
     as_owner "$pg/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on" start >/dev/null \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on" start >/dev/null 9>&- \
         || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$pg/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
         -c "CREATE ROLE momd LOGIN CREATEDB PASSWORD 'momd'" >/dev/null
