@@ -42,16 +42,7 @@ public struct FullContextBaseline: Sendable {
 
     /// The context a cue leaves: its last `window` tokens.
     func context(for cue: String) throws -> ContextWindow {
-        var collector = FoldedHashCollector(featurizer: cache.featurizer)
-        var cueTokenizer = Tokenizer(maxTokenLength: configuration.maxTokenLength)
-        cueTokenizer.feed(Array(cue.utf8), into: &collector)
-        cueTokenizer.finish(into: &collector)
-        guard !collector.hashes.isEmpty else {
-            throw MoMError(.emptyCue, "the cue has no tokens: give some words that precede the answer")
-        }
-        var context = ContextWindow(capacity: configuration.window)
-        for hash in collector.hashes.suffix(configuration.window) { context.push(hash) }
-        return context
+        try ContextWindow(cue: cue, configuration: configuration, featurizer: cache.featurizer)
     }
 
     /// Answers a cue as `MoMState.read` does, with attention over every position in place of the

@@ -118,7 +118,6 @@ public struct MemoryBank: Sendable, Equatable {
                                     into: prediction, codes: codes.baseAddress! + base, rows: rows, weights: weights,
                                     rowCount: indices.count, width: dv)
                             }
-                            for column in 0..<dv { prediction[column] *= Self.codeStep }
                         } else {
                             _storage.withUnsafeBufferPointer { storage in
                                 VectorKernels.gatherRows(
@@ -126,9 +125,11 @@ public struct MemoryBank: Sendable, Equatable {
                                     rowCount: indices.count, width: dv)
                             }
                         }
-                        // u = β(v − scale·Sᵀk), stored divided by the scale (and, for codes, by the step).
+                        // u = β(v − scale·Sᵀk), stored divided by the scale (and, for codes, by the
+                        // step; the gathered sums of codes are in steps too).
                         for column in 0..<dv {
-                            var delta = beta * (value[column] - scale * prediction[column])
+                            let predicted = int8 ? prediction[column] * Self.codeStep : prediction[column]
+                            var delta = beta * (value[column] - scale * predicted)
                             if scale != 1 { delta /= scale }
                             prediction[column] = int8 ? delta * Self.stepsPerUnit : delta
                         }

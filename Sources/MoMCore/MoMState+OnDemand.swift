@@ -31,9 +31,9 @@ public struct StateLayout: Sendable, Equatable {
         let memoryCount = integer(20, 4)
         let values = integer(24, 4) * integer(28, 4)  // u32 · u32: fits an Int
         let configurationLength = integer(52, 4)
+        // Version 1 holds Float32 rows (dtype 1), version 2 int8 ones (dtype 2).
         let version = integer(8, 4)
-        guard version == 1 && bytes[32] == 1 || version == 2 && (bytes[32] == 1 || bytes[32] == 2), bytes[33] == 1,
-            memoryCount > 0, values > 0
+        guard (1...2).contains(version), Int(bytes[32]) == version, bytes[33] == 1, memoryCount > 0, values > 0
         else { return nil }
         let planeCount = bytes[32] == 1 ? 4 : 1
         let prefixLength = Self.headerLength + configurationLength + 4 * memoryCount

@@ -112,8 +112,24 @@ extension MoMState {
     /// How much a first token's strength read from `cue` is worth as evidence
     /// (`MoMConfiguration.evidenceScale(contextTokens:)`).
     public func evidenceScale(of cue: String) throws -> Float {
-        let decoder = try CueDecoder(state: self)
-        return configuration.evidenceScale(contextTokens: try decoder.context(for: cue).count)
+        configuration.evidenceScale(
+            contextTokens: try ContextWindow(cue: cue, configuration: configuration, featurizer: engine.featurizer).count)
+    }
+}
+
+extension ContextWindow {
+    /// The context a cue leaves: its last `window` tokens, folded as the fold folds them.
+    /// - Throws: `emptyCue` when the cue has no tokens.
+    public init(cue: String, configuration: MoMConfiguration, featurizer: Featurizer) throws {
+        var collector = FoldedHashCollector(featurizer: featurizer)
+        var tokenizer = Tokenizer(maxTokenLength: configuration.maxTokenLength)
+        tokenizer.feed(Array(cue.utf8), into: &collector)
+        tokenizer.finish(into: &collector)
+        guard !collector.hashes.isEmpty else {
+            throw MoMError(.emptyCue, "the cue has no tokens: give some words that precede the answer")
+        }
+        self.init(capacity: configuration.window)
+        for hash in collector.hashes.suffix(configuration.window) { push(hash) }
     }
 }
 
@@ -138,16 +154,7 @@ struct CueDecoder {
 
     /// The context a cue leaves: its last `window` tokens.
     func context(for cue: String) throws -> ContextWindow {
-        var collector = FoldedHashCollector(featurizer: engine.featurizer)
-        var tokenizer = Tokenizer(maxTokenLength: maxTokenLength)
-        tokenizer.feed(Array(cue.utf8), into: &collector)
-        tokenizer.finish(into: &collector)
-        guard !collector.hashes.isEmpty else {
-            throw MoMError(.emptyCue, "the cue has no tokens: give some words that precede the answer")
-        }
-        var context = ContextWindow(capacity: window)
-        for hash in collector.hashes.suffix(window) { context.push(hash) }
-        return context
+        try ContextWindow(cue: cue, configuration: configuration, featurizer: engine.featurizer)
     }
 
     /// The routed memories' read-out for a context, or nil when its key is empty.
