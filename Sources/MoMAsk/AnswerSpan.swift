@@ -10,16 +10,51 @@ public struct AnswerSpan: Sendable, Equatable {
 
     /// The span of `type` in `continuation`, or nil when it holds none.
     public static func find(_ type: AnswerType, in continuation: ReadResult) -> AnswerSpan? {
-        let pieces = Piece.split(continuation)
+        search(type, in: continuation).span
+    }
+
+    /// The span of `type` in `continuation`, and whether it is settled: found (or not found)
+    /// without looking past the last token, so any longer continuation of the same tokens gives
+    /// the same span.
+    static func search(_ type: AnswerType, in continuation: ReadResult) -> (span: AnswerSpan?, isSettled: Bool) {
+        let pieces = Pieces(Piece.split(continuation))
         guard let range = range(of: type, in: pieces) ?? (type == .place || type == .name ? range(of: .phrase, in: pieces) : nil),
             !range.isEmpty
-        else { return nil }
+        else { return (nil, !pieces.lookedPastEnd) }
         var text = ""
         for index in range {
             if index > range.lowerBound && pieces[index].spaceBefore { text += " " }
             text += pieces[index].text
         }
-        return AnswerSpan(text: text, tokens: range)
+        return (AnswerSpan(text: text, tokens: range), !pieces.lookedPastEnd)
+    }
+
+    /// A continuation's pieces, noting whether a search asked for one past the last.
+    final class Pieces {
+        let items: [Piece]
+        private(set) var lookedPastEnd = false
+
+        init(_ items: [Piece]) { self.items = items }
+
+        /// Whether piece `index` exists; asking past the end is noted.
+        func has(_ index: Int) -> Bool {
+            if index < items.count { return true }
+            lookedPastEnd = true
+            return false
+        }
+
+        subscript(index: Int) -> Piece { items[index] }
+        subscript(range: Range<Int>) -> ArraySlice<Piece> { items[range] }
+
+        /// The first index in `start ... start + within` whose piece satisfies `predicate`.
+        func first(from start: Int, within: Int, where predicate: (Piece) -> Bool) -> Int? {
+            var index = start
+            while index - start <= within && has(index) {
+                if predicate(items[index]) { return index }
+                index += 1
+            }
+            return nil
+        }
     }
 
     /// One decoded token with whether the document put a space before it.
@@ -61,26 +96,26 @@ public struct AnswerSpan: Sendable, Equatable {
     static let currency: Set<String> = ["$", "€", "£", "¥"]
     static let nameLinks: Set<String> = ["of", "de", "da", "van", "von", "del", "la", "le", "-", "'"]
 
-    static func range(of type: AnswerType, in pieces: [Piece]) -> Range<Int>? {
+    static func range(of type: AnswerType, in pieces: Pieces) -> Range<Int>? {
         var start = 0
         // A cue without its verb reads the verb first ("door code" → "is 4711").
-        while start < pieces.count && (leading.contains(pieces[start].text) || (start < 2 && clauseVerbs.contains(pieces[start].lower))) {
+        while pieces.has(start) && (leading.contains(pieces[start].text) || (start < 2 && clauseVerbs.contains(pieces[start].lower))) {
             start += 1
         }
-        guard start < pieces.count else { return nil }
+        guard pieces.has(start) else { return nil }
         switch type {
         case .phrase:
             // A code written as one run ("4711", "7:45", a UUID) is the answer by itself.
             var end = start + 1
-            while end < pieces.count && !pieces[end].spaceBefore && !clauseEnds.contains(pieces[end].text) { end += 1 }
+            while pieces.has(end) && !pieces[end].spaceBefore && !clauseEnds.contains(pieces[end].text) { end += 1 }
             if pieces[start..<end].contains(where: \.isDigit) {
                 while end > start + 1 && leading.contains(pieces[end - 1].text) { end -= 1 }
                 return start..<end
             }
             // Otherwise the words up to the end of the clause or the next verb of being.
             end = start + 1
-            while end < pieces.count && !clauseEnds.contains(pieces[end].text) && !clauseVerbs.contains(pieces[end].lower)
-                && end - start < 16
+            while end - start < 16 && pieces.has(end) && !clauseEnds.contains(pieces[end].text)
+                && !clauseVerbs.contains(pieces[end].lower)
             {
                 end += 1
             }
@@ -88,9 +123,9 @@ public struct AnswerSpan: Sendable, Equatable {
         case .code:
             // The first run written without spaces that holds a digit: "4711", "7:45", a UUID.
             var begin = start
-            while begin < pieces.count && begin - start <= 4 {
+            while begin - start <= 4 && pieces.has(begin) {
                 var end = begin + 1
-                while end < pieces.count && !pieces[end].spaceBefore && !clauseEnds.contains(pieces[end].text) { end += 1 }
+                while pieces.has(end) && !pieces[end].spaceBefore && !clauseEnds.contains(pieces[end].text) { end += 1 }
                 if pieces[begin..<end].contains(where: \.isDigit) {
                     while end > begin + 1 && leading.contains(pieces[end - 1].text) { end -= 1 }
                     return begin..<end
@@ -99,21 +134,19 @@ public struct AnswerSpan: Sendable, Equatable {
             }
             return nil
         case .number:
-            guard let first = (start..<pieces.count).first(where: { pieces[$0].isDigit }), first - start <= 4 else { return nil }
+            guard let first = pieces.first(from: start, within: 4, where: \.isDigit) else { return nil }
             let begin = first > 0 && currency.contains(pieces[first - 1].text) ? first - 1 : first
             return begin..<numberEnd(pieces, from: first)
         case .time:
-            guard let first = (start..<pieces.count).first(where: { pieces[$0].isDigit || isCalendarWord(pieces[$0]) }),
-                first - start <= 4
-            else { return nil }
+            guard let first = pieces.first(from: start, within: 4, where: { $0.isDigit || isCalendarWord($0) }) else { return nil }
             var end = first
-            while end < pieces.count {
+            while pieces.has(end) {
                 let piece = pieces[end]
                 if piece.isDigit {
                     end = numberEnd(pieces, from: end)
                 } else if isCalendarWord(piece) || (end > first && clockWords.contains(piece.lower)) {
                     end += 1
-                } else if piece.text == "," && end + 1 < pieces.count && pieces[end + 1].isDigit && end > first {
+                } else if piece.text == "," && end > first && pieces.has(end + 1) && pieces[end + 1].isDigit {
                     end += 1
                 } else if piece.text == "." && end > first && pieces[end - 1].lower.count == 1 && clockWords.contains(pieces[end - 1].lower) {
                     end += 1  // "p.m."
@@ -125,18 +158,18 @@ public struct AnswerSpan: Sendable, Equatable {
         case .place, .name:
             // A few words may come first ("in", "written by"): the name is the first capitalised run.
             var first = start
-            while first < pieces.count && first - start < 4 && !(pieces[first].isCapitalized && pieces[first].isWord)
+            while first - start < 4 && pieces.has(first) && !(pieces[first].isCapitalized && pieces[first].isWord)
                 && !clauseEnds.contains(pieces[first].text)
             {
                 first += 1
             }
-            guard first < pieces.count, pieces[first].isCapitalized, pieces[first].isWord else { return nil }
+            guard pieces.has(first), pieces[first].isCapitalized, pieces[first].isWord else { return nil }
             var end = first + 1
-            while end < pieces.count {
+            while pieces.has(end) {
                 let piece = pieces[end]
                 if piece.isWord && piece.isCapitalized {
                     end += 1
-                } else if nameLinks.contains(piece.lower), end + 1 < pieces.count, pieces[end + 1].isCapitalized, pieces[end + 1].isWord {
+                } else if nameLinks.contains(piece.lower), pieces.has(end + 1), pieces[end + 1].isCapitalized, pieces[end + 1].isWord {
                     end += 2
                 } else {
                     break
@@ -148,12 +181,12 @@ public struct AnswerSpan: Sendable, Equatable {
 
     /// The end of a number that starts at `index`: digits written together, with the separators
     /// of decimals, thousands, times and dates between them, and a percent sign.
-    static func numberEnd(_ pieces: [Piece], from index: Int) -> Int {
+    static func numberEnd(_ pieces: Pieces, from index: Int) -> Int {
         var end = index + 1
-        while end < pieces.count && !pieces[end].spaceBefore {
+        while pieces.has(end) && !pieces[end].spaceBefore {
             if pieces[end].isDigit {
                 end += 1
-            } else if [".", ",", ":", "/"].contains(pieces[end].text), end + 1 < pieces.count, pieces[end + 1].isDigit,
+            } else if [".", ",", ":", "/"].contains(pieces[end].text), pieces.has(end + 1), pieces[end + 1].isDigit,
                 !pieces[end + 1].spaceBefore
             {
                 end += 2

@@ -91,49 +91,92 @@ public struct QuestionAnswerer: Sendable {
             probesRead: answers.map(\.probesRead).reduce(0, +), items: answers)
     }
 
+    /// Tokens a candidate is decoded to at first: enough to settle the span of nearly every
+    /// answer. A candidate whose span could run past them is decoded again in full, and so is the
+    /// winner, so the answer and its continuation are what a full decoding of each gives. A code
+    /// may be a UUID of 36 tokens and more, so codes are decoded in full at once.
+    static func settlingTokens(for type: AnswerType) -> Int { type == .code ? .max : 12 }
+
+    /// Decodes every candidate in full, skipping none: the plain reference the pruned search is
+    /// tested against.
+    var decodesEveryCandidateInFull = false
+
     /// The best-reading probe's answer among `probes`.
     func answer(_ question: Question, probes: [Probe], from system: some RecallSystem) throws -> Answer {
         let firsts = try system.strongestFirstTokens(of: probes.map(\.cue), limit: options.candidates)
-        let readOptions = ReadOptions(maxTokens: options.maxTokens, minConfidence: options.minConfidence)
-        var best: Answer?
+        var leader: (answer: Answer, isPrefix: Bool)?
         for (index, first) in firsts {
             // The probes come in order of their first token's strength times the cue's evidence
             // scale, which bounds every answer's confidence: once the best answer reaches it,
             // weaker probes cannot win.
             let probe = probes[index]
             let scale = try system.evidenceScale(of: probe.cue)
-            if let best, best.confidence >= min(first.strength * scale, 1) { break }
+            if let leader, leader.answer.confidence >= min(first.strength * scale, 1) { break }
             // Only a whole statement earns the scale (a sentence-opening "Maria was born in"): a
             // fragment of the question with a copula ("Maria was") matches whatever else the
             // document says of Maria.
             let evidence = min(first.strength * (probe.isStatement ? scale : 1), 1)
-            let continuation = try system.read(cue: probe.cue, options: readOptions)
-            let span = AnswerSpan.find(question.answerType, in: continuation)
-            var confidence = evidence
-            if let span {
-                for token in continuation.tokens[..<span.tokens.upperBound] { confidence = min(confidence, token.confidence) }
-                // A number or code whose decoding broke off right after it may be cut short: the
-                // token that failed is part of its evidence.
-                let cut = continuation.stop == .lowConfidence && span.tokens.upperBound == continuation.tokens.count
-                if cut && [.number, .code, .time].contains(question.answerType) {
-                    confidence = min(confidence, options.minConfidence)
-                }
-            } else {
-                confidence = 0
-            }
-            let candidate = Answer(
-                answer: span?.text ?? "", continuation: continuation.answer, confidence: max(confidence, 0), abstained: false,
-                answerType: question.answerType, probe: probe, tokens: continuation.tokens, memoriesRead: continuation.memoriesRead,
-                probesRead: probes.count, items: nil)
-            if best == nil || candidate.confidence > best!.confidence { best = candidate }
+            // The first token read here is the continuation's first, and an answer is no more
+            // confident than it: a probe that cannot beat the best is not decoded.
+            if !decodesEveryCandidateInFull, let leader, leader.answer.confidence >= min(evidence, first.confidence) { continue }
+            let candidate = try read(probe, for: question, evidence: evidence, from: system)
+            if leader == nil || candidate.answer.confidence > leader!.answer.confidence { leader = candidate }
         }
-        guard var best else { return .nothing(question.answerType, probesRead: probes.count) }
+        guard let found = leader else { return .nothing(question.answerType, probesRead: probes.count) }
+        var best = found.answer
+        best.probesRead = probes.count
+        if found.isPrefix, let probe = best.probe {
+            let continuation = try system.read(cue: probe.cue, options: readOptions(maxTokens: options.maxTokens))
+            best.continuation = continuation.answer
+            best.tokens = continuation.tokens
+            best.memoriesRead = continuation.memoriesRead
+        }
         if best.confidence < options.abstainBelow || best.answer.isEmpty {
             best.abstained = true
             best.withheld = best.answer
             best.answer = ""
         }
         return best
+    }
+
+    func readOptions(maxTokens: Int) -> ReadOptions {
+        ReadOptions(maxTokens: maxTokens, minConfidence: options.minConfidence)
+    }
+
+    /// One probe's answer: its continuation, the span of the question's type in it, and the
+    /// confidence of that span. `isPrefix` when the continuation was cut at `settlingTokens`
+    /// after its span had settled.
+    func read(_ probe: Probe, for question: Question, evidence: Float, from system: some RecallSystem) throws
+        -> (answer: Answer, isPrefix: Bool)
+    {
+        let first = decodesEveryCandidateInFull ? options.maxTokens : min(Self.settlingTokens(for: question.answerType), options.maxTokens)
+        var continuation = try system.read(cue: probe.cue, options: readOptions(maxTokens: first))
+        var (span, isSettled) = AnswerSpan.search(question.answerType, in: continuation)
+        var isPrefix = continuation.stop == .maxTokens && first < options.maxTokens
+        // A span found without looking past the last token decoded, and ending before it, is the
+        // span of any longer continuation; otherwise the rest is needed.
+        if isPrefix && !(isSettled && (span?.tokens.upperBound ?? 0) < continuation.tokens.count) {
+            continuation = try system.read(cue: probe.cue, options: readOptions(maxTokens: options.maxTokens))
+            span = AnswerSpan.find(question.answerType, in: continuation)
+            isPrefix = false
+        }
+        var confidence = evidence
+        if let span {
+            for token in continuation.tokens[..<span.tokens.upperBound] { confidence = min(confidence, token.confidence) }
+            // A number or code whose decoding broke off right after it may be cut short: the
+            // token that failed is part of its evidence.
+            let cut = continuation.stop == .lowConfidence && span.tokens.upperBound == continuation.tokens.count
+            if cut && [.number, .code, .time].contains(question.answerType) {
+                confidence = min(confidence, options.minConfidence)
+            }
+        } else {
+            confidence = 0
+        }
+        let answer = Answer(
+            answer: span?.text ?? "", continuation: continuation.answer, confidence: max(confidence, 0), abstained: false,
+            answerType: question.answerType, probe: probe, tokens: continuation.tokens, memoriesRead: continuation.memoriesRead,
+            probesRead: 0, items: nil)
+        return (answer, isPrefix)
     }
 }
 

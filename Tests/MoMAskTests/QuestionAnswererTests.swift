@@ -1,3 +1,4 @@
+import Foundation
 import MoMBench
 import MoMCore
 import Testing
@@ -111,5 +112,61 @@ import Testing
         _ = try QuestionAnswerer().answer("Where was Maria born?", from: state)
         _ = try QuestionAnswerer().answer("What is the capital of Quelland?", from: state)
         #expect(state.digest == before)
+    }
+}
+
+/// The answerer decodes a candidate only as far as its span needs and skips candidates that
+/// cannot win; a plain answerer that decodes every candidate in full answers the same, field for
+/// field.
+@Suite struct QuestionAnswererPruningTests {
+    static let prose: [String] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("fixtures/prose/devils-dictionary.txt")
+        return Passkey.sentences(fromProse: (try? String(contentsOf: url, encoding: .utf8)) ?? "")
+    }()
+
+    /// A system that counts the tokens its reads decode.
+    final class Counting<System: RecallSystem>: RecallSystem {
+        let system: System
+        var decoded = 0
+        init(_ system: System) { self.system = system }
+
+        func read(cue: String, options: ReadOptions) throws -> ReadResult {
+            let result = try system.read(cue: cue, options: options)
+            decoded += result.tokens.count
+            return result
+        }
+        func strongestFirstTokens(of cues: [String], limit: Int) throws -> [(cue: Int, token: ReadToken)] {
+            try system.strongestFirstTokens(of: cues, limit: limit)
+        }
+        func evidenceScale(of cue: String) throws -> Float { try system.evidenceScale(of: cue) }
+        var tokenCount: UInt64 { system.tokenCount }
+    }
+
+    @Test(arguments: [QATask.natural, .sniah2, .sniah3, .mqniah])
+    func prunedAnswersEqualFullDecoding(task: QATask) throws {
+        #expect(Self.prose.count > 1000)
+        let generator = QATaskGenerator(prose: Self.prose)
+        var plain = QuestionAnswerer()
+        plain.decodesEveryCandidateInFull = true
+        var answered = 0
+        var decoded = (pruned: 0, plain: 0)
+        for seed in UInt64(1)...2 {
+            let document = generator.document(task, tokens: 6 << 10, seed: seed)
+            var mom = try MoMState()
+            mom.fold(document.text)
+            for question in document.questions {
+                let (pruned, full) = (Counting(mom), Counting(mom))
+                let answer = try QuestionAnswerer().answer(question.text, from: pruned)
+                #expect(answer == (try plain.answer(question.text, from: full)), "\(question.text)")
+                if !answer.abstained { answered += 1 }
+                decoded.pruned += pruned.decoded
+                decoded.plain += full.decoded
+            }
+        }
+        // Not a comparison of two abstentions only, nor of two searches that read the same
+        // (S-NIAH-3 asks for UUIDs, codes that are decoded in full at once).
+        #expect(answered > 0)
+        #expect(task == .sniah3 ? decoded.pruned <= decoded.plain : decoded.pruned < decoded.plain)
     }
 }
