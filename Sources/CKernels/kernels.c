@@ -78,3 +78,93 @@ void momd_prefetch_rows(const void *base, const int32_t *rows, int row_count, lo
         for (long offset = 0; offset < width; offset += 64) __builtin_prefetch(row + offset, 1, 3);
     }
 }
+
+// Nibble scan. Sixteen table lookups at once with pshufb where the CPU has SSSE3 (checked at run
+// time, as the baseline guarantees only SSE2); the scalar loop adds the same integers.
+
+void momd_scan_nibbles_scalar(uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables) {
+    for (long block = 0; block < block_count; block++) {
+        uint8_t *out = scores + block * 32;
+        for (int i = 0; i < 32; i++) out[i] = 0;
+        for (int k = 0; k < nibbles; k++) {
+            const uint8_t *codes = blocks + (block * nibbles + k) * 16;
+            const uint8_t *table = tables + k * 16;
+            for (int i = 0; i < 16; i++) {
+                out[i] = (uint8_t)(out[i] + table[codes[i] & 15]);
+                out[i + 16] = (uint8_t)(out[i + 16] + table[codes[i] >> 4]);
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <tmmintrin.h>
+
+__attribute__((target("ssse3")))
+static void scan_nibbles_ssse3(uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables) {
+    const __m128i low_bits = _mm_set1_epi8(15);
+    for (long block = 0; block < block_count; block++) {
+        __m128i low = _mm_setzero_si128();
+        __m128i high = _mm_setzero_si128();
+        const uint8_t *codes = blocks + block * nibbles * 16;
+        for (int k = 0; k < nibbles; k++) {
+            __m128i table = _mm_loadu_si128((const __m128i *)(tables + k * 16));
+            __m128i packed = _mm_loadu_si128((const __m128i *)(codes + k * 16));
+            low = _mm_add_epi8(low, _mm_shuffle_epi8(table, _mm_and_si128(packed, low_bits)));
+            high = _mm_add_epi8(high, _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(packed, 4), low_bits)));
+        }
+        _mm_storeu_si128((__m128i *)(scores + block * 32), low);
+        _mm_storeu_si128((__m128i *)(scores + block * 32 + 16), high);
+    }
+}
+#endif
+
+void momd_scan_nibbles(uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (__builtin_cpu_supports("ssse3")) {
+        scan_nibbles_ssse3(scores, blocks, block_count, nibbles, tables);
+        return;
+    }
+#endif
+    momd_scan_nibbles_scalar(scores, blocks, block_count, nibbles, tables);
+}
+
+uint8_t momd_min_score(const uint8_t *scores, long count) {
+    uint8_t least = 255;
+    long e = 0;
+#if defined(__SSE2__)
+    __m128i lanes = _mm_set1_epi8((char)255);
+    for (; e + 16 <= count; e += 16) lanes = _mm_min_epu8(lanes, _mm_loadu_si128((const __m128i *)(scores + e)));
+    uint8_t lane[16];
+    _mm_storeu_si128((__m128i *)lane, lanes);
+    for (int i = 0; i < 16; i++) if (lane[i] < least) least = lane[i];
+#endif
+    for (; e < count; e++) if (scores[e] < least) least = scores[e];
+    return least;
+}
+
+long momd_scores_at_most(const uint8_t *scores, long count, uint8_t bound, int32_t *entries, long capacity) {
+    long found = 0;
+    long e = 0;
+#if defined(__SSE2__)
+    __m128i bounds = _mm_set1_epi8((char)bound);
+    for (; e + 16 <= count; e += 16) {
+        __m128i values = _mm_loadu_si128((const __m128i *)(scores + e));
+        // value ≤ bound exactly when min(value, bound) = value.
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(values, bounds), values));
+        while (mask != 0) {
+            int i = __builtin_ctz(mask);
+            if (found < capacity) entries[found] = (int32_t)(e + i);
+            found++;
+            mask &= mask - 1;
+        }
+    }
+#endif
+    for (; e < count; e++) {
+        if (scores[e] <= bound) {
+            if (found < capacity) entries[found] = (int32_t)e;
+            found++;
+        }
+    }
+    return found;
+}

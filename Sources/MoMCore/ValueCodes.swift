@@ -1,3 +1,4 @@
+import CKernels
 import Synchronization
 
 /// Every vocabulary entry's value code, kept as its sign bits, for nearest-code decoding.
@@ -12,10 +13,22 @@ public struct ValueCodes: Sendable {
     /// `signs[e * bytesPerEntry + b]`: entry e, dimensions 8b ..< 8b + 8.
     var signs: [UInt8] = []
     let featurizer: Featurizer
+    /// The same sign bits as 4-bit nibbles, 32 entries a block, for the coarse scan
+    /// (`momd_scan_nibbles`); empty when the codes have too many nibbles for 8-bit sums.
+    var blocks: [UInt8] = []
+    /// Nibbles an entry: dv / 4, rounded up.
+    let nibbles: Int
+    /// The largest coarse table value: `nibbles` of them still sum below 256.
+    let levels: Int
+
+    /// The coarse scan needs at least 8 levels a nibble to pick few candidates.
+    var scans: Bool { levels >= 8 }
 
     public init(vocabulary: Vocabulary, featurizer: Featurizer) {
         dv = featurizer.dv
         bytesPerEntry = (featurizer.dv + 7) / 8
+        nibbles = (featurizer.dv + 3) / 4
+        levels = 255 / nibbles
         self.featurizer = featurizer
         extend(to: vocabulary)
     }
@@ -36,8 +49,19 @@ public struct ValueCodes: Sendable {
                 if dimensionsLeft < 8 { signByte &= UInt8((1 << dimensionsLeft) - 1) }
                 signs.append(signByte)
             }
+            if scans { addBlockNibbles(of: entry) }
         }
         count = vocabulary.count
+    }
+
+    /// Writes the nibbles of `entry` (its sign bytes already appended) into its block.
+    private mutating func addBlockNibbles(of entry: Int) {
+        let (block, slot) = entry.quotientAndRemainder(dividingBy: 32)
+        if slot == 0 { blocks.append(contentsOf: repeatElement(0, count: nibbles * 16)) }
+        for nibble in 0..<nibbles {
+            let bits = (signs[entry * bytesPerEntry + nibble / 2] >> UInt8((nibble % 2) * 4)) & 15
+            blocks[(block * nibbles + nibble) * 16 + slot % 16] |= slot < 16 ? bits : bits << 4
+        }
     }
 
     // MARK: Fast kernel
@@ -46,7 +70,10 @@ public struct ValueCodes: Sendable {
     /// cosine, and the projection of `output` on the code (the strength).
     ///
     /// code·output = (Σⱼ outputⱼ − 2 Σ_{j negative} outputⱼ) / √dv; the second sum is read from
-    /// one 256-entry table per byte of sign bits, built once per output.
+    /// one 256-entry table per byte of sign bits, built once per output. A coarse scan first
+    /// scores every entry in 8-bit steps from its sign nibbles (`coarseCandidates`); only entries
+    /// the steps' rounding could put first are summed exactly, so the entry found is the one a
+    /// plain scan of every entry finds.
     public func nearest(to output: [Float]) -> (entry: Int?, confidence: Float, strength: Float) {
         precondition(output.count == dv, "the output must have dv dimensions")
         var squares: Float = 0
@@ -72,9 +99,9 @@ public struct ValueCodes: Sendable {
                 }
             }
             signs.withUnsafeBufferPointer { signs in
-                var base = 0
-                for entry in 0..<count {
+                func consider(_ entry: Int) {
                     var negatives: Float = 0
+                    let base = entry &* bytesPerEntry
                     for byte in 0..<bytesPerEntry {
                         negatives += tables[byte &* 256 &+ Int(signs[base &+ byte])]
                     }
@@ -83,12 +110,69 @@ public struct ValueCodes: Sendable {
                         bestNegatives = negatives
                         best = entry
                     }
-                    base &+= bytesPerEntry
+                }
+                let searched = coarseCandidates(tables: UnsafeBufferPointer(tables)) { candidates in
+                    for entry in candidates { consider(Int(entry)) }
+                }
+                if !searched {
+                    for entry in 0..<count { consider(entry) }
                 }
             }
         }
         let strength = (total - 2 * bestNegatives) / Float(dv).squareRoot()
         return (best, strength / squares.squareRoot(), strength)
+    }
+
+    /// Entries a coarse scan leaves in the running, ascending, handed to `body`; false (and
+    /// `body` not called) when the scan does not apply or leaves too many.
+    ///
+    /// Nibble k's pattern p sums to tₖ[p] (from the byte tables); the scan scores an entry
+    /// Σₖ qₖ[p], qₖ[p] = round((tₖ[p] − minₚ tₖ) / step), one step being the widest nibble's
+    /// range over `levels`. Each rounding is at most half a step, so an entry's exact sum over
+    /// negative dimensions lies within nibbles / 2 steps of its score, and two entries' within
+    /// `nibbles` steps of their scores' difference: every entry with the smallest exact sum
+    /// scores at most the lowest score + nibbles (+ 1 step for Float32 rounding).
+    func coarseCandidates(tables: UnsafeBufferPointer<Float>, _ body: (UnsafeBufferPointer<Int32>) -> Void) -> Bool {
+        guard scans, count >= 64 else { return false }
+        let nibbles = self.nibbles
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nibbles * 16) { coarse in
+            var lowest = [Float](repeating: 0, count: nibbles)
+            var widest: Float = 0
+            for nibble in 0..<nibbles {
+                let (table, shift) = ((nibble / 2) * 256, (nibble % 2) * 4)
+                var (least, most) = (Float.infinity, -Float.infinity)
+                for pattern in 0..<16 {
+                    let sum = tables[table + pattern << shift]
+                    least = min(least, sum)
+                    most = max(most, sum)
+                }
+                lowest[nibble] = least
+                widest = max(widest, most - least)
+            }
+            let step = widest / Float(levels)
+            guard step > 0, step.isFinite else { return false }
+            for nibble in 0..<nibbles {
+                let (table, shift) = ((nibble / 2) * 256, (nibble % 2) * 4)
+                for pattern in 0..<16 {
+                    let level = ((tables[table + pattern << shift] - lowest[nibble]) / step).rounded()
+                    coarse[nibble * 16 + pattern] = UInt8(max(0, min(Float(levels), level)))
+                }
+            }
+            let blockCount = (count + 31) / 32
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockCount * 32) { scores in
+                blocks.withUnsafeBufferPointer { blocks in
+                    momd_scan_nibbles(scores.baseAddress!, blocks.baseAddress!, blockCount, Int32(nibbles), coarse.baseAddress!)
+                }
+                let bound = min(255, Int(momd_min_score(scores.baseAddress!, count)) + nibbles + 1)
+                let capacity = max(64, count / 16)
+                return withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { entries in
+                    let found = momd_scores_at_most(scores.baseAddress!, count, UInt8(bound), entries.baseAddress!, capacity)
+                    guard found <= capacity else { return false }
+                    body(UnsafeBufferPointer(rebasing: entries[..<found]))
+                    return true
+                }
+            }
+        }
     }
 
     // MARK: Plain reference

@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import MoMCore
 
@@ -195,6 +196,72 @@ import Testing
             #expect(abs(fast.confidence - reference.confidence) <= 1e-6 * max(1, abs(reference.confidence)))
             #expect(abs(fast.strength - reference.strength) <= 1e-5 * max(1, abs(reference.strength)))
         }
+    }
+
+    /// Past 64 entries a coarse scan of sign nibbles picks the candidates; the entry found is
+    /// still the plain search's, for read-outs of one code, of near ties between two, of noise
+    /// and of one dominant dimension.
+    @Test func nearestCodeOfALargeVocabularyEqualsTheReferenceSearch() throws {
+        let configuration = MoMConfiguration(memories: 4, dk: 256)
+        var state = try MoMState(configuration: configuration)
+        var generator = SplitMix64(seed: 36)
+        let letters = Array("abcdefghijklmnopqrstuvwxyz")
+        let words = (0..<3000).map { _ in String((0..<6).map { _ in letters[Int.random(in: 0..<26, using: &generator)] }) }
+        state.fold(words.joined(separator: " ") + " ")
+        let featurizer = Featurizer(configuration: configuration)
+        let codes = ValueCodes(vocabulary: state.vocabulary, featurizer: featurizer)
+        #expect(codes.scans && codes.count > 2900)
+        func code(_ entry: Int) -> [Float] { featurizer.valueCode(state.vocabulary.valueHash(entry)) }
+        for round in 0..<300 {
+            let (a, b) = (Int.random(in: 0..<codes.count, using: &generator), Int.random(in: 0..<codes.count, using: &generator))
+            var output: [Float]
+            switch round % 4 {
+            case 0:
+                output = code(a).map { $0 * 0.7 }
+                #expect(codes.nearest(to: output).entry == a)
+            case 1:
+                // Two codes at nearly equal weights, with noise: the closest calls.
+                let share = Float.random(in: 0.49...0.51, using: &generator)
+                output = zip(code(a), code(b)).map { share * $0 + (1 - share) * $1 + Float.random(in: -0.01...0.01, using: &generator) }
+            case 2:
+                output = (0..<featurizer.dv).map { _ in Float.random(in: -1...1, using: &generator) }
+            default:
+                output = (0..<featurizer.dv).map { _ in Float.random(in: -0.001...0.001, using: &generator) }
+                output[Int.random(in: 0..<featurizer.dv, using: &generator)] = 5
+            }
+            let fast = codes.nearest(to: output)
+            let reference = codes.referenceNearest(to: output, in: state.vocabulary)
+            #expect(fast.entry == reference.entry, "round \(round)")
+            #expect(abs(fast.confidence - reference.confidence) <= 1e-6 * max(1, abs(reference.confidence)))
+        }
+    }
+
+    /// The SSSE3 nibble scan adds what the scalar one adds.
+    @Test func nibbleScanLanesEqualTheScalarLoop() {
+        var generator = SplitMix64(seed: 37)
+        for nibbles in [1, 8, 16, 31] {
+            let blockCount = 5
+            let blocks = (0..<blockCount * nibbles * 16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let tables = (0..<nibbles * 16).map { _ in UInt8.random(in: 0...UInt8(255 / nibbles), using: &generator) }
+            var fast = [UInt8](repeating: 0, count: blockCount * 32)
+            var scalar = [UInt8](repeating: 1, count: blockCount * 32)
+            momd_scan_nibbles(&fast, blocks, blockCount, Int32(nibbles), tables)
+            momd_scan_nibbles_scalar(&scalar, blocks, blockCount, Int32(nibbles), tables)
+            #expect(fast == scalar)
+            // Entry 32·b + i: low nibble of byte i in the first half-block, high in the second.
+            let (block, slot) = (3, 21)
+            let expected = (0..<nibbles).reduce(0) { sum, k in
+                sum + Int(tables[k * 16 + Int(blocks[(block * nibbles + k) * 16 + slot - 16] >> 4)])
+            }
+            #expect(Int(fast[block * 32 + slot]) == expected)
+        }
+        var scores: [UInt8] = [9, 3, 200, 3, 4] + [UInt8](repeating: 50, count: 40) + [2]
+        #expect(momd_min_score(&scores, scores.count) == 2)
+        #expect(momd_min_score(&scores, 5) == 3)
+        var entries = [Int32](repeating: -1, count: 8)
+        #expect(momd_scores_at_most(&scores, scores.count, 4, &entries, 8) == 4)
+        #expect(entries.prefix(4) == [1, 3, 4, 45])
+        #expect(momd_scores_at_most(&scores, scores.count, 50, &entries, 2) == 45)
     }
 
     @Test func nearestCodeOfNothingIsNothing() throws {

@@ -14,4 +14,21 @@ void momd_add_to_codes(int8_t *row, float a, const float *x, int count);
 /// Asks the cache for the rows `rows[p]` of `width` bytes each at `base`, ahead of a read.
 void momd_prefetch_rows(const void *base, const int32_t *rows, int row_count, long width);
 
+/// Scores vocabulary entries by their 4-bit sign patterns, 32 entries a block:
+/// scores[32·b + i] = Σₖ tables[16·k + nibble k of entry 32·b + i] for k in 0..<nibbles, in
+/// wrapping 8-bit arithmetic (the caller keeps every sum below 256). blocks[(b·nibbles + k)·16 + i]
+/// holds nibble k of entry 32·b + i in its low four bits and of entry 32·b + 16 + i in its high
+/// four. Integer sums: every machine gets the same scores, with SSSE3 shuffles or without.
+void momd_scan_nibbles(uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables);
+
+/// `momd_scan_nibbles` without SSSE3: the reference the shuffles are tested against.
+void momd_scan_nibbles_scalar(uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables);
+
+/// The smallest of scores[0..<count] (255 when count is 0).
+uint8_t momd_min_score(const uint8_t *scores, long count);
+
+/// Writes the indices e < count with scores[e] ≤ bound to entries, ascending, up to capacity of
+/// them, and returns how many there are in all.
+long momd_scores_at_most(const uint8_t *scores, long count, uint8_t bound, int32_t *entries, long capacity);
+
 #endif
