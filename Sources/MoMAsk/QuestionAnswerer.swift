@@ -91,11 +91,10 @@ public struct QuestionAnswerer: Sendable {
             probesRead: answers.map(\.probesRead).reduce(0, +), items: answers)
     }
 
-    /// Tokens a candidate is decoded to at first: enough to settle the span of nearly every
-    /// answer. A candidate whose span could run past them is decoded again in full, and so is the
-    /// winner, so the answer and its continuation are what a full decoding of each gives. A code
-    /// may be a UUID of 36 tokens and more, so codes are decoded in full at once.
-    static func settlingTokens(for type: AnswerType) -> Int { type == .code ? .max : 12 }
+    /// Tokens a candidate is decoded to at first: enough to settle the span of most answers. A
+    /// candidate whose span could run past them is decoded on to the full limit, and so is the
+    /// winner, so the answer and its continuation are what a full decoding of each gives.
+    static let settlingTokens = 8
 
     /// Decodes every candidate in full, skipping none: the plain reference the pruned search is
     /// tested against.
@@ -104,7 +103,7 @@ public struct QuestionAnswerer: Sendable {
     /// The best-reading probe's answer among `probes`.
     func answer(_ question: Question, probes: [Probe], from system: some RecallSystem) throws -> Answer {
         let firsts = try system.strongestFirstTokens(of: probes.map(\.cue), limit: options.candidates)
-        var leader: (answer: Answer, isPrefix: Bool)?
+        var leader: (answer: Answer, continuation: ReadResult, isPrefix: Bool)?
         for (index, first) in firsts {
             // The probes come in order of their first token's strength times the cue's evidence
             // scale, which bounds every answer's confidence: once the best answer reaches it,
@@ -126,7 +125,8 @@ public struct QuestionAnswerer: Sendable {
         var best = found.answer
         best.probesRead = probes.count
         if found.isPrefix, let probe = best.probe {
-            let continuation = try system.read(cue: probe.cue, options: readOptions(maxTokens: options.maxTokens))
+            let continuation = try system.read(
+                continuing: found.continuation, cue: probe.cue, options: readOptions(maxTokens: options.maxTokens))
             best.continuation = continuation.answer
             best.tokens = continuation.tokens
             best.memoriesRead = continuation.memoriesRead
@@ -145,18 +145,18 @@ public struct QuestionAnswerer: Sendable {
 
     /// One probe's answer: its continuation, the span of the question's type in it, and the
     /// confidence of that span. `isPrefix` when the continuation was cut at `settlingTokens`
-    /// after its span had settled.
+    /// after its span had settled (the read goes on from there if the probe wins).
     func read(_ probe: Probe, for question: Question, evidence: Float, from system: some RecallSystem) throws
-        -> (answer: Answer, isPrefix: Bool)
+        -> (answer: Answer, continuation: ReadResult, isPrefix: Bool)
     {
-        let first = decodesEveryCandidateInFull ? options.maxTokens : min(Self.settlingTokens(for: question.answerType), options.maxTokens)
+        let first = decodesEveryCandidateInFull ? options.maxTokens : min(Self.settlingTokens, options.maxTokens)
         var continuation = try system.read(cue: probe.cue, options: readOptions(maxTokens: first))
         var (span, isSettled) = AnswerSpan.search(question.answerType, in: continuation)
         var isPrefix = continuation.stop == .maxTokens && first < options.maxTokens
         // A span found without looking past the last token decoded, and ending before it, is the
         // span of any longer continuation; otherwise the rest is needed.
         if isPrefix && !(isSettled && (span?.tokens.upperBound ?? 0) < continuation.tokens.count) {
-            continuation = try system.read(cue: probe.cue, options: readOptions(maxTokens: options.maxTokens))
+            continuation = try system.read(continuing: continuation, cue: probe.cue, options: readOptions(maxTokens: options.maxTokens))
             span = AnswerSpan.find(question.answerType, in: continuation)
             isPrefix = false
         }
@@ -176,7 +176,7 @@ public struct QuestionAnswerer: Sendable {
             answer: span?.text ?? "", continuation: continuation.answer, confidence: max(confidence, 0), abstained: false,
             answerType: question.answerType, probe: probe, tokens: continuation.tokens, memoriesRead: continuation.memoriesRead,
             probesRead: 0, items: nil)
-        return (answer, isPrefix)
+        return (answer, continuation, isPrefix)
     }
 }
 

@@ -7,6 +7,9 @@ import MoMCore
 public protocol RecallSystem {
     /// Continues `cue` from the memory alone, token by token.
     func read(cue: String, options: ReadOptions) throws -> ReadResult
+    /// Goes on with `result`, a read of `cue` cut at its token limit, up to `options.maxTokens`
+    /// tokens in all: the same tokens as `read(cue:options:)` with that limit.
+    func read(continuing result: ReadResult, cue: String, options: ReadOptions) throws -> ReadResult
     /// The `limit` cues whose first token reads strongest as evidence (strength times the cue's
     /// `evidenceScale`), best first, with that token.
     func strongestFirstTokens(of cues: [String], limit: Int) throws -> [(cue: Int, token: ReadToken)]
@@ -18,6 +21,12 @@ public protocol RecallSystem {
 }
 
 extension RecallSystem {
+    /// Reads the cue again with the higher limit; a system that can go on where a read stopped
+    /// overrides this.
+    public func read(continuing result: ReadResult, cue: String, options: ReadOptions) throws -> ReadResult {
+        try read(cue: cue, options: options)
+    }
+
     /// Reads every cue's first token; a system with a faster way overrides this.
     public func strongestFirstTokens(of cues: [String], limit: Int) throws -> [(cue: Int, token: ReadToken)] {
         var firsts: [(cue: Int, token: ReadToken)] = []
@@ -37,4 +46,8 @@ extension RecallSystem {
     }
 }
 
-extension MoMState: RecallSystem {}
+extension MoMState: RecallSystem {
+    public func read(continuing result: ReadResult, cue: String, options: ReadOptions) throws -> ReadResult {
+        try read(continuing: result, options: options)
+    }
+}

@@ -51,11 +51,23 @@ public struct FullContextBaseline: Sendable {
         guard !cache.tokens.isEmpty else {
             throw MoMError(.emptyDocument, "the document is empty: nothing has been folded into it yet")
         }
-        var context = try context(for: cue)
+        return decode(from: try context(for: cue), options: options)
+    }
+
+    /// Goes on with `result`, a read of `cue` cut at its token limit, up to `options.maxTokens`
+    /// tokens in all, as `MoMState.read(continuing:options:)` does.
+    public func read(continuing result: ReadResult, cue: String, options: ReadOptions) -> ReadResult {
+        guard result.stop == .maxTokens, let context = result.nextContext else { return result }
+        return decode(from: context, options: options, continuing: result)
+    }
+
+    /// Decodes from `start`, after the tokens of `earlier` (a read cut at its limit) if given.
+    func decode(from start: ContextWindow, options: ReadOptions, continuing earlier: ReadResult? = nil) -> ReadResult {
+        var context = start
         var query = SparseVector()
         var dense = [Float](repeating: 0, count: configuration.dk)
-        var tokens: [ReadToken] = []
-        var answer = ""
+        var tokens = earlier?.tokens ?? []
+        var answer = earlier?.answer ?? ""
         var stop = ReadStop.maxTokens
         while tokens.count < options.maxTokens {
             cache.featurizer.key(for: context, into: &query)
@@ -91,7 +103,8 @@ public struct FullContextBaseline: Sendable {
             context.push(cache.vocabulary.foldedHash(entry))
         }
         return ReadResult(
-            answer: answer, confidence: tokens.map(\.confidence).min() ?? 0, tokens: tokens, memoriesRead: [], stop: stop)
+            answer: answer, confidence: tokens.map(\.confidence).min() ?? 0, tokens: tokens, memoriesRead: [], stop: stop,
+            nextContext: context)
     }
 }
 

@@ -58,13 +58,23 @@ public struct ReadResult: Sendable, Codable, Equatable {
     public var memoriesRead: [Int]
     public var stop: ReadStop
     public var abstained: Bool { stop == .abstained }
+    /// The context the next token would be read from, where a read cut at its token limit goes
+    /// on (`MoMState.read(continuing:options:)`); not encoded.
+    public var nextContext: ContextWindow?
 
-    public init(answer: String, confidence: Float, tokens: [ReadToken], memoriesRead: [Int], stop: ReadStop) {
+    enum CodingKeys: String, CodingKey {
+        case answer, confidence, tokens, memoriesRead, stop
+    }
+
+    public init(
+        answer: String, confidence: Float, tokens: [ReadToken], memoriesRead: [Int], stop: ReadStop, nextContext: ContextWindow? = nil
+    ) {
         self.answer = answer
         self.confidence = confidence
         self.tokens = tokens
         self.memoriesRead = memoriesRead
         self.stop = stop
+        self.nextContext = nextContext
     }
 }
 
@@ -74,6 +84,14 @@ extension MoMState {
     public func read(cue: String, options: ReadOptions = ReadOptions()) throws -> ReadResult {
         let decoder = try CueDecoder(state: self)
         return decoder.run(from: try decoder.context(for: cue), options: options)
+    }
+
+    /// Goes on with `result`, a read of this state cut at its token limit, up to
+    /// `options.maxTokens` tokens in all: the same tokens as one read with that limit. A read
+    /// that stopped for another reason is returned as it is.
+    public func read(continuing result: ReadResult, options: ReadOptions) throws -> ReadResult {
+        guard result.stop == .maxTokens, let context = result.nextContext else { return result }
+        return try CueDecoder(state: self).run(from: context, options: options, continuing: result)
     }
 
     /// The `limit` cues whose first decoded token is strongest as evidence (its strength times the
@@ -195,11 +213,12 @@ struct CueDecoder {
         return (output, selection)
     }
 
-    func run(from start: ContextWindow, options: ReadOptions) -> ReadResult {
+    /// Decodes from `start`, after the tokens of `earlier` (a read cut at its limit) if given.
+    func run(from start: ContextWindow, options: ReadOptions, continuing earlier: ReadResult? = nil) -> ReadResult {
         var context = start
-        var tokens: [ReadToken] = []
-        var answer = ""
-        var memoriesRead = Set<Int>()
+        var tokens = earlier?.tokens ?? []
+        var answer = earlier?.answer ?? ""
+        var memoriesRead = Set(earlier?.memoriesRead ?? [])
         var stop = ReadStop.maxTokens
         var abstainedConfidence: Float?
         while tokens.count < options.maxTokens {
@@ -230,7 +249,7 @@ struct CueDecoder {
         }
         return ReadResult(
             answer: answer, confidence: abstainedConfidence ?? tokens.map(\.confidence).min() ?? 0, tokens: tokens,
-            memoriesRead: memoriesRead.sorted(), stop: stop
+            memoriesRead: memoriesRead.sorted(), stop: stop, nextContext: context
         )
     }
 }
