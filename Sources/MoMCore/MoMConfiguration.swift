@@ -21,6 +21,20 @@ public enum RowFormat: String, Codable, Sendable, CaseIterable {
     public var bytesPerValue: Int { self == .float32 ? 4 : 1 }
 }
 
+/// Which memory a key goes to when several score the same router logit.
+///
+/// The router's weights are ±1 and a key's values come in a few sizes (one per n-gram order), so
+/// equal logits are common: with 16 memories about one token in five of prose ties at the top.
+public enum TieBreak: String, Codable, Sendable, CaseIterable {
+    /// The lowest tied index. Memory 0 takes every tie it is in, so low indices fill faster (on
+    /// the Devil's Dictionary the busiest memory took 1.40× the writes of the quietest). The rule
+    /// of every state made before hashed ties.
+    case lowest
+    /// The first tied memory from a point the logits themselves pick (a hash of their bits), so
+    /// ties spread evenly, and a read, whose logits are those of the write, finds the same memory.
+    case hashed
+}
+
 /// Every parameter that shapes a document's state. The state is a pure function of
 /// (configuration, input bytes), so two states are only comparable under equal fingerprints.
 public struct MoMConfiguration: Codable, Sendable, Hashable {
@@ -54,6 +68,8 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     public var updateRule: UpdateRule
     /// How the matrices hold their values.
     public var rowFormat: RowFormat
+    /// Which memory takes a key when router logits tie.
+    public var tieBreak: TieBreak
 
     public init(
         memories: Int = 16,
@@ -70,7 +86,8 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         maxTokenLength: Int = 64,
         routingChunkTokens: Int = 4096,
         updateRule: UpdateRule = .delta,
-        rowFormat: RowFormat = .int8
+        rowFormat: RowFormat = .int8,
+        tieBreak: TieBreak = .hashed
     ) {
         self.memories = memories
         self.topK = topK
@@ -87,6 +104,7 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         self.routingChunkTokens = routingChunkTokens
         self.updateRule = updateRule
         self.rowFormat = rowFormat
+        self.tieBreak = tieBreak
     }
 
     /// Reads the floats as JSON numbers of any magnitude, rounded to the nearest Float (the
@@ -110,6 +128,8 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         updateRule = try container.decode(UpdateRule.self, forKey: .updateRule)
         // Configurations stored before int8 rows existed hold Float32 ones.
         rowFormat = try container.decodeIfPresent(RowFormat.self, forKey: .rowFormat) ?? .float32
+        // And before hashed ties, the lowest tied memory took a key.
+        tieBreak = try container.decodeIfPresent(TieBreak.self, forKey: .tieBreak) ?? .lowest
     }
 
     /// The defaults the README documents and the benchmarks measure.
@@ -184,10 +204,12 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     }
 
     /// The canonical binary form: fixed field order, little-endian. Version 1 for Float32 rows
-    /// (byte for byte what it was before int8 rows, so every stored fingerprint stays valid);
-    /// version 2 adds the row format at the end.
+    /// and the lowest tie (byte for byte what it was before int8 rows, so every stored
+    /// fingerprint stays valid); version 2 adds the row format at the end (int8 rows, lowest
+    /// tie); version 3 adds the row format and the tie break.
     func writeCanonical(to writer: inout ByteWriter) {
-        writer.append(UInt32(rowFormat == .float32 ? 1 : 2))  // canonical form version
+        let form: UInt32 = tieBreak == .hashed ? 3 : rowFormat == .float32 ? 1 : 2
+        writer.append(form)  // canonical form version
         for value in [memories, topK, dk, dv, window, hashesPerOrder, maxTokenLength, routingChunkTokens] {
             writer.append(UInt64(value))
         }
@@ -198,12 +220,13 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         writer.append(UInt8(sharedMemory ? 1 : 0))
         writer.append(seed)
         writer.append(UInt8(updateRule == .delta ? 0 : 1))
-        if rowFormat != .float32 { writer.append(UInt8(2)) }  // 1 would be Float32
+        if form >= 2 { writer.append(UInt8(rowFormat == .float32 ? 1 : 2)) }
+        if form == 3 { writer.append(UInt8(1)) }  // hashed ties
     }
 
     static func readCanonical(from reader: inout ByteReader) throws -> MoMConfiguration {
         let form = try reader.read(UInt32.self)
-        guard form == 1 || form == 2 else {
+        guard (1...3).contains(form) else {
             throw MoMError(.unsupportedStateVersion, "state stores its configuration in an unknown form (\(form))")
         }
         var values: [Int] = []
@@ -227,17 +250,25 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         case let other: throw MoMError(.corruptState, "state configuration names unknown update rule \(other)")
         }
         var rowFormat = RowFormat.float32
-        if form == 2 {
+        if form >= 2 {
             switch try reader.read(UInt8.self) {
+            case 1 where form == 3: rowFormat = .float32
             case 2: rowFormat = .int8
             case let other: throw MoMError(.corruptState, "state configuration names unknown row format \(other)")
+            }
+        }
+        var tieBreak = TieBreak.lowest
+        if form == 3 {
+            switch try reader.read(UInt8.self) {
+            case 1: tieBreak = .hashed
+            case let other: throw MoMError(.corruptState, "state configuration names unknown tie break \(other)")
             }
         }
         let configuration = MoMConfiguration(
             memories: values[0], topK: values[1], dk: values[2], dv: values[3], window: values[4],
             hashesPerOrder: values[5], orderWeights: weights, alpha: alpha, beta: beta,
             sharedMemory: shared, seed: seed, maxTokenLength: values[6], routingChunkTokens: values[7],
-            updateRule: rule, rowFormat: rowFormat
+            updateRule: rule, rowFormat: rowFormat, tieBreak: tieBreak
         )
         do { try configuration.validate() } catch let error as MoMError {
             throw MoMError(.corruptState, "state holds an invalid configuration: \(error.message)")

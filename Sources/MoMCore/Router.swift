@@ -16,12 +16,14 @@ public struct RouteSelection: Sendable, Equatable {
 
 /// Routes a key to the top-k of N memories by fixed seeded ±1 router vectors.
 ///
-/// logits = r_m · k; top-k by logit (ties to the lower index); weights = softmax over the
-/// selected logits. The vectors are a function of the seed, so they are regenerated, not stored.
+/// logits = r_m · k; top-k by logit, ties broken by the configuration's `TieBreak`; weights =
+/// softmax over the selected logits. The vectors are a function of the seed, so they are
+/// regenerated, not stored.
 public struct Router: Sendable {
     public let memories: Int
     public let topK: Int
     public let dk: Int
+    public let tieBreak: TieBreak
     /// The router vectors' signs transposed: bit m of row i (`signs[i * bytesPerRow + m / 8]`,
     /// bit m % 8) is set when r_m[i] = −1, so a sparse key reads one contiguous row of N bits per
     /// non-zero.
@@ -34,6 +36,7 @@ public struct Router: Sendable {
         memories = configuration.memories
         topK = configuration.topK
         dk = configuration.dk
+        tieBreak = configuration.tieBreak
         bytesPerRow = (memories + 7) / 8
         var generator = SplitMix64(seed: StableHash.mix64(configuration.seed ^ 0x726F_7574_6572))  // "router"
         var signs = [UInt8](repeating: 0, count: dk * bytesPerRow)
@@ -107,23 +110,51 @@ public struct Router: Sendable {
 
     // MARK: Selection
 
-    /// Picks the top-k logits (ties to the lower index) and their renormalised softmax weights.
+    /// Where the search for ties starts: memory 0 for `.lowest`; for `.hashed`, a memory picked
+    /// by a hash of the logits' bits, so the same key (and so the same logits) always starts at
+    /// the same memory.
+    public func tieStart(logits: UnsafeBufferPointer<Float>) -> Int {
+        guard tieBreak == .hashed else { return 0 }
+        var hash = StableHash.defaultSeed
+        for logit in logits { hash = StableHash.combine(hash, UInt64(logit.bitPattern)) }
+        return Int(StableHash.mix64(hash) % UInt64(memories))
+    }
+
+    /// Picks the top-k logits and their renormalised softmax weights. Memories are taken in
+    /// order from `tieStart` round to the one before it, and a later one displaces an earlier
+    /// one only when strictly greater, so a tie goes to the first tied memory in that order.
     public func select(logits: [Float], into selection: inout RouteSelection) {
         selection.memories.removeAll(keepingCapacity: true)
         selection.weights.removeAll(keepingCapacity: true)
         let topK = self.topK
-        if topK == 1 {
-            // The first greatest logit; its softmax weight over itself is exactly 1.
-            var best = 0
-            for memory in 1..<memories where logits[memory] > logits[best] { best = memory }
-            selection.memories.append(best)
-            selection.weights.append(1)
-            return
-        }
+        let memories = self.memories
         logits.withUnsafeBufferPointer { logits in
-            // One pass, keeping the best k in order; a later memory displaces an earlier one
-            // only when strictly greater, so ties go to the lower index.
-            for memory in 0..<memories {
+            if topK == 1 {
+                // The first greatest logit; its softmax weight over itself is exactly 1. Only a
+                // tie needs the start.
+                var best = 0
+                var tied = false
+                for memory in 1..<memories {
+                    if logits[memory] > logits[best] {
+                        best = memory
+                        tied = false
+                    } else if logits[memory] == logits[best] {
+                        tied = true
+                    }
+                }
+                if tied {
+                    let start = tieStart(logits: logits)
+                    var memory = start
+                    while logits[memory] != logits[best] { memory = memory == memories - 1 ? 0 : memory + 1 }
+                    best = memory
+                }
+                selection.memories.append(best)
+                selection.weights.append(1)
+                return
+            }
+            let start = tieStart(logits: logits)
+            for step in 0..<memories {
+                let memory = (start + step) % memories
                 let logit = logits[memory]
                 var slot = selection.memories.count
                 while slot > 0 && logit > logits[selection.memories[slot - 1]] { slot -= 1 }

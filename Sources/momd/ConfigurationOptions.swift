@@ -2,6 +2,7 @@ import ArgumentParser
 import MoMCore
 
 extension RowFormat: ExpressibleByArgument {}
+extension TieBreak: ExpressibleByArgument {}
 
 /// Memory-model options shared by the commands that create states.
 struct ConfigurationOptions: ParsableArguments {
@@ -31,6 +32,11 @@ struct ConfigurationOptions: ParsableArguments {
         help: "How the memories hold their values: int8 (fixed point, a byte a value) or float32 (four bytes).")
     var rowFormat: RowFormat = MoMConfiguration.default.rowFormat
 
+    @Option(
+        name: .customLong("ties"),
+        help: "Which memory takes a key when router logits tie: hashed (spread by a hash of the logits) or lowest (the lowest index, as states made before hashed ties).")
+    var tieBreak: TieBreak = MoMConfiguration.default.tieBreak
+
     var configuration: MoMConfiguration {
         var configuration = MoMConfiguration.default
         configuration.memories = memories
@@ -41,6 +47,7 @@ struct ConfigurationOptions: ParsableArguments {
         configuration.alpha = alpha
         configuration.sharedMemory = sharedMemory
         configuration.rowFormat = rowFormat
+        configuration.tieBreak = tieBreak
         return configuration
     }
 

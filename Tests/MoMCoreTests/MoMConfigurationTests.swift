@@ -131,6 +131,7 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         .init("routingChunkTokens", "+1") { $0.routingChunkTokens += 1 },
         .init("updateRule", "the other rule") { $0.updateRule = $0.updateRule == .delta ? .hebbian : .delta },
         .init("rowFormat", "the other format") { $0.rowFormat = $0.rowFormat == .int8 ? .float32 : .int8 },
+        .init("tieBreak", "the other rule") { $0.tieBreak = $0.tieBreak == .hashed ? .lowest : .hashed },
     ]
 
     @Test func everyFieldChangesTheFingerprint() throws {
@@ -157,7 +158,7 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         let configuration = MoMConfiguration(
             memories: 16, topK: 2, dk: 1024, dv: 64, window: 4, hashesPerOrder: 4, orderWeights: [0.25, 0.5, 1, 1],
             alpha: 1, beta: 1, sharedMemory: false, seed: 0x6D6F_6D64, maxTokenLength: 64, routingChunkTokens: 4096,
-            updateRule: .delta, rowFormat: .float32)
+            updateRule: .delta, rowFormat: .float32, tieBreak: .lowest)
         #expect(configuration.fingerprint == Self.pinnedFingerprint)
         #expect(configuration.fingerprintHex == String(Self.pinnedFingerprint, radix: 16).leftPadded(to: 16))
         #expect(configuration.fingerprintHex.count == 16)
@@ -167,17 +168,43 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         var before = MoMConfiguration.default
         before.dk = 2048
         before.rowFormat = .float32
+        before.tieBreak = .lowest
         #expect(before.fingerprintHex == "63915f373f99c623")
-        #expect(MoMConfiguration.default.fingerprintHex == "0637754368660926")
+        // Int8 rows kept theirs when hashed ties came: the default with int8 rows and the lowest
+        // tie, and the default since.
+        var int8Lowest = MoMConfiguration.default
+        int8Lowest.tieBreak = .lowest
+        #expect(int8Lowest.fingerprintHex == "0637754368660926")
+        #expect(MoMConfiguration.default.fingerprintHex == "303c7b63785469ac")
+    }
+
+    @Test(arguments: RowFormat.allCases)
+    func canonicalFormOfHashedTiesRoundTrips(rowFormat: RowFormat) throws {
+        var configuration = MoMConfiguration.default
+        configuration.rowFormat = rowFormat
+        var writer = ByteWriter()
+        configuration.writeCanonical(to: &writer)
+        #expect(Array(writer.bytes.prefix(4)) == [3, 0, 0, 0])  // form 3: row format, then the tie break
+        #expect(Array(writer.bytes.suffix(2)) == [rowFormat == .float32 ? 1 : 2, 1])
+        var reader = ByteReader(writer.bytes)
+        #expect(try MoMConfiguration.readCanonical(from: &reader) == configuration)
+        var unknown = writer.bytes
+        unknown[unknown.count - 1] = 9
+        var unknownReader = ByteReader(unknown)
+        #expect { try MoMConfiguration.readCanonical(from: &unknownReader) } throws: { error in
+            (error as? MoMError)?.message.contains("unknown tie break 9") == true
+        }
     }
 
     @Test func canonicalFormOfInt8RowsRoundTrips() throws {
         var writer = ByteWriter()
-        MoMConfiguration.default.writeCanonical(to: &writer)
+        var int8Lowest = MoMConfiguration.default
+        int8Lowest.tieBreak = .lowest
+        int8Lowest.writeCanonical(to: &writer)
         #expect(Array(writer.bytes.prefix(4)) == [2, 0, 0, 0])  // form 2: the row format at the end
         #expect(writer.bytes.last == 2)
         var reader = ByteReader(writer.bytes)
-        #expect(try MoMConfiguration.readCanonical(from: &reader) == .default)
+        #expect(try MoMConfiguration.readCanonical(from: &reader) == int8Lowest)
         var unknown = writer.bytes
         unknown[unknown.count - 1] = 7
         var unknownReader = ByteReader(unknown)
@@ -191,6 +218,14 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         json["rowFormat"] = nil
         let decoded = try JSONDecoder().decode(MoMConfiguration.self, from: JSONSerialization.data(withJSONObject: json))
         #expect(decoded.rowFormat == .float32 && decoded.dk == MoMConfiguration.default.dk)
+    }
+
+    @Test func configurationsStoredBeforeHashedTiesDecodeWithTheLowestTie() throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(MoMConfiguration.default)) as! [String: Any]
+        #expect(json["tieBreak"] as? String == "hashed")
+        json["tieBreak"] = nil
+        let decoded = try JSONDecoder().decode(MoMConfiguration.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(decoded.tieBreak == .lowest && decoded.rowFormat == .int8)
     }
 
     static let pinnedFingerprint: UInt64 = 0x4823_2F5D_67A9_8E17

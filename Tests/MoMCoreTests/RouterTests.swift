@@ -4,11 +4,12 @@ import Testing
 
 /// The sparse router kernel against its dense twin, and top-k selection.
 @Suite struct RouterTests {
-    private func router(memories: Int, topK: Int, dk: Int = 64) -> Router {
+    private func router(memories: Int, topK: Int, dk: Int = 64, ties: TieBreak = .lowest) -> Router {
         var configuration = MoMConfiguration.small
         configuration.memories = memories
         configuration.topK = topK
         configuration.dk = dk
+        configuration.tieBreak = ties
         return Router(configuration: configuration)
     }
 
@@ -68,9 +69,9 @@ import Testing
 
     // MARK: Selection
 
-    private func select(_ logits: [Float], topK: Int) -> RouteSelection {
+    private func select(_ logits: [Float], topK: Int, ties: TieBreak = .lowest) -> RouteSelection {
         var selection = RouteSelection()
-        router(memories: logits.count, topK: topK).select(logits: logits, into: &selection)
+        router(memories: logits.count, topK: topK, ties: ties).select(logits: logits, into: &selection)
         return selection
     }
 
@@ -96,15 +97,48 @@ import Testing
         #expect(abs(Double(selection.weights[1]) - e / (1 + e)) < 1e-6)
     }
 
-    @Test func selectionMatchesASortedReference() {
+    /// Hashed ties start where the logits point, the same start for the same logits, and the
+    /// first tied memory from there (round past the last) wins.
+    @Test func hashedTiesStartWhereTheLogitsPoint() {
+        let router = router(memories: 5, topK: 1, ties: .hashed)
+        let logits: [Float] = [1, 3, 0, 2, 3]
+        let start = logits.withUnsafeBufferPointer { router.tieStart(logits: $0) }
+        #expect(start == logits.withUnsafeBufferPointer { router.tieStart(logits: $0) })
+        // Memories 1 and 4 tie: 4 wins from a start of 2, 3 or 4, and 1 from 0 or 1.
+        #expect(select(logits, topK: 1, ties: .hashed).memories == [(2...4).contains(start) ? 4 : 1])
+        #expect(self.router(memories: 5, topK: 1).tieStart(logits: UnsafeBufferPointer(start: nil, count: 0)) == 0)
+        // No tie at the top: the greatest logit, whatever the rule.
+        #expect(select([1, 3, 0, 2, 4], topK: 1, ties: .hashed).memories == [4])
+    }
+
+    /// Over many keys with tied logits, the lowest index takes far more than its share of wins;
+    /// hashed ties share them out.
+    @Test func hashedTiesSpreadTheWins() {
+        var generator = SplitMix64(seed: 22)
+        var wins: [TieBreak: [Int]] = [.lowest: Array(repeating: 0, count: 16), .hashed: Array(repeating: 0, count: 16)]
+        for _ in 0..<8000 {
+            let logits = (0..<16).map { _ in Float(Int.random(in: -2...2, using: &generator)) * 0.5 }
+            for ties in TieBreak.allCases { wins[ties]![select(logits, topK: 1, ties: ties).memories[0]] += 1 }
+        }
+        let spread = { (counts: [Int]) in Double(counts.max()!) / Double(counts.min()!) }
+        #expect(spread(wins[.lowest]!) > 2, "\(wins[.lowest]!)")
+        #expect(spread(wins[.hashed]!) < 1.25, "\(wins[.hashed]!)")
+    }
+
+    @Test(arguments: TieBreak.allCases)
+    func selectionMatchesASortedReference(ties: TieBreak) {
         var generator = SplitMix64(seed: 21)
         for _ in 0..<2000 {
             let memories = Int.random(in: 1...12, using: &generator)
             let topK = Int.random(in: 1...memories, using: &generator)
             // Few distinct values, so ties are common.
             let logits = (0..<memories).map { _ in Float(Int.random(in: -2...2, using: &generator)) * 0.75 }
-            let selection = select(logits, topK: topK)
-            let expected = (0..<memories).sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+            let selection = select(logits, topK: topK, ties: ties)
+            let start = logits.withUnsafeBufferPointer { router(memories: memories, topK: topK, ties: ties).tieStart(logits: $0) }
+            let order = { (memory: Int) in (memory - start + memories) % memories }
+            let expected = (0..<memories).sorted {
+                logits[$0] > logits[$1] || (logits[$0] == logits[$1] && order($0) < order($1))
+            }
             #expect(selection.memories == Array(expected.prefix(topK)), "logits \(logits), k \(topK)")
             #expect(abs(selection.weights.reduce(0, +) - 1) < 1e-6)
             #expect(zip(selection.weights, selection.weights.dropFirst()).allSatisfy { $0 >= $1 })
