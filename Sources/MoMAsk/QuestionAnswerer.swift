@@ -60,14 +60,16 @@ public struct QuestionAnswerer: Sendable {
     /// with its words.
     public static let maxQuestionLength = 4096
 
-    /// Answers `text` from `system` alone. A question with nothing to read abstains.
+    /// Answers `text` from `system` alone. A question with nothing to read, or about an empty
+    /// document, abstains.
     public func answer(_ text: String, from system: some RecallSystem) throws -> Answer {
         guard text.unicodeScalars.count <= Self.maxQuestionLength else {
             throw MoMError(
                 .invalidQuestion, "the question is \(text.unicodeScalars.count) characters long: ask in at most \(Self.maxQuestionLength)")
         }
         let question = Question(text)
-        guard !question.isEmpty else { return .nothing(question.answerType) }
+        // A question with nothing to read, or about a document with nothing in it, has no answer.
+        guard !question.isEmpty, system.tokenCount > 0 else { return .nothing(question.answerType) }
         let probes = writer.probes(for: question)
         var groups: [(item: String?, probes: [Probe])] = []
         for probe in probes {

@@ -116,6 +116,12 @@ public struct DocumentController<Context: RequestContext>: Sendable {
             // Well-formed, but a configuration the model cannot have (out of a field's range, or fields that do not fit together).
             throw APIError(.unprocessableContent, code: error.code.rawValue, error.message)
         }
+        guard configuration.memoryBytes <= limits.maxStateBytes else {
+            throw APIError(
+                .unprocessableContent, code: "state_too_large",
+                "the configuration's memories take \(Self.mebibytes(configuration.memoryBytes)) MiB; this daemon creates documents of at most \(Self.mebibytes(limits.maxStateBytes)) MiB (momd serve --max-state-mib)"
+            )
+        }
         let existed = (try? store.document(named: name)) != nil
         let info = try store.createDocument(named: name, configuration: configuration)
         return try jsonResponse(DocumentSummary(info), status: existed ? .ok : .created)
@@ -246,6 +252,10 @@ public struct DocumentController<Context: RequestContext>: Sendable {
 }
 
 extension DocumentController {
+    static func mebibytes(_ bytes: Int) -> String {
+        bytes % (1 << 20) == 0 ? "\(bytes >> 20)" : String(format: "%.1f", Double(bytes) / Double(1 << 20))
+    }
+
     /// The ask request's bounds, as schemas/openapi.yaml states them (the thresholds' range is
     /// checked while decoding, before they are rounded to Float).
     static func validate(_ ask: AskRequest) throws {
@@ -280,15 +290,23 @@ public struct RequestLimits: Sendable {
     /// Bytes of one ingest request a daemon forwards to the document's lease holder (read whole
     /// first); a larger one is told to go to the holder itself.
     public var maxForwardedBytes: Int
+    /// Bytes of memories a document created through the daemon may have. Every hot document
+    /// holds its state in memory, and reporting one (`GET /v1/docs/{doc}`) encodes it whole, so
+    /// a client must not be able to ask for gigabytes. 16 MiB is the largest size `--capacity`
+    /// picks; the default state is 4 MiB.
+    public var maxStateBytes: Int
+
+    public static let defaultMaxStateBytes = 16 << 20
 
     public init(
         maxIngestBytes: UInt64 = 64 << 30, maxAskBytes: Int = 64 << 10, ingestBatchBytes: Int = 256 << 10,
-        maxForwardedBytes: Int = 64 << 20
+        maxForwardedBytes: Int = 64 << 20, maxStateBytes: Int = defaultMaxStateBytes
     ) {
         self.maxIngestBytes = maxIngestBytes
         self.maxAskBytes = maxAskBytes
         self.ingestBatchBytes = ingestBatchBytes
         self.maxForwardedBytes = maxForwardedBytes
+        self.maxStateBytes = maxStateBytes
     }
 }
 

@@ -85,6 +85,9 @@ struct AskCommand: AsyncParsableCommand {
 
     /// Why nothing was answered, in one line.
     static func reason(_ response: AskResponse, threshold: Float) -> String {
+        if response.stateTokens == 0 {
+            return "'\(response.document)' is empty: nothing has been folded into it yet"
+        }
         if response.probesRead == 0 {
             return "the question has no words to read"
         }

@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest ingest request, in bytes (the body is folded as it streams; this bounds one request).")
     var maxIngestBytes: UInt64 = RequestLimits().maxIngestBytes
 
+    @Option(help: "Largest state a document created through the daemon may have, in MiB of memories (the default state is 4).")
+    var maxStateMib: Int = RequestLimits.defaultMaxStateBytes >> 20
+
     @Option(help: "On a PostgreSQL store: seconds a document's lease lasts unless renewed, the longest a dead daemon keeps its documents from the others.")
     var leaseSeconds: Double = LeaseHolder.defaultDuration.seconds
 
@@ -47,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard socket == nil || listen == nil else { throw ValidationError("give --socket or --listen, not both") }
         guard hotDocuments >= 1 else { throw ValidationError("--hot-documents must be at least 1") }
+        guard (1...2048).contains(maxStateMib) else { throw ValidationError("--max-state-mib must be in 1...2048") }
         do { try policy.validate() } catch let error as StoreError { throw ValidationError(error.message) }
         if let listen { _ = try parseListen(listen) }
         guard leaseSeconds >= 0.5, leaseSeconds <= 3600 else { throw ValidationError("--lease-seconds must be in 0.5...3600") }
@@ -94,7 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
                 store: opened,
                 options: ServerOptions(
                     address: address, hotDocuments: hotDocuments, policy: policy,
-                    limits: RequestLimits(maxIngestBytes: maxIngestBytes),
+                    limits: RequestLimits(maxIngestBytes: maxIngestBytes, maxStateBytes: maxStateMib << 20),
                     leaseDuration: .milliseconds(Int64(leaseSeconds * 1000))),
                 logger: logger)
             try await app.runService()

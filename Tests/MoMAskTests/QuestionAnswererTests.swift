@@ -92,6 +92,14 @@ import Testing
         } throws: { ($0 as? MoMError)?.code == .invalidQuestion }
     }
 
+    @Test func anEmptyDocumentAbstains() throws {
+        let systems: [any RecallSystem] = [try MoMState(), try FullContextBaseline()]
+        for system in systems {
+            let answer = try QuestionAnswerer().answer("What is the pass key?", from: system)
+            #expect(answer.abstained && answer.answer.isEmpty && answer.probesRead == 0)
+        }
+    }
+
     @Test func otherScriptsAreReadNotRefused() throws {
         var state = try MoMState()
         state.fold("Η πόρτα του κήπου έχει κωδικό 4711. 門の番号は 8812 です。 Then nothing more. ")

@@ -181,7 +181,10 @@ struct DocumentAPITests {
         other.seed &+= 1
         var invalid = small
         invalid.topK = 9
-        try await daemon.test { [small, other, invalid] client in
+        // Valid, but 32 MiB of memories: over the daemon's 16 MiB.
+        var huge = MoMConfiguration.default
+        huge.memories = 128
+        try await daemon.test { [small, other, invalid, huge] client in
             try await client.execute(uri: "/v1/docs/small", method: .put, body: try json(small)) { #expect($0.status == .created) }
             try await client.execute(uri: "/v1/docs/small", method: .put, body: try json(small)) { #expect($0.status == .ok) }
             try await client.execute(uri: "/v1/docs/small", method: .put, body: try json(other)) {
@@ -190,6 +193,11 @@ struct DocumentAPITests {
             // Each field in range, but top_k above memories: well-formed, so 422.
             try await client.execute(uri: "/v1/docs/bad", method: .put, body: try json(invalid)) {
                 try expectError($0, .unprocessableContent, "invalid_configuration")
+            }
+            try await client.execute(uri: "/v1/docs/huge", method: .put, body: try json(huge)) {
+                try expectError($0, .unprocessableContent, "state_too_large")
+                let message = String(buffer: $0.body)
+                #expect(message.contains("32 MiB") && message.contains("at most 16 MiB"), "\(message)")
             }
             try await client.execute(uri: "/v1/docs/bad", method: .put, body: ByteBuffer(string: "{}")) {
                 try expectError($0, .badRequest, "bad_request")
