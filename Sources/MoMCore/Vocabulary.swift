@@ -14,7 +14,7 @@ public struct Vocabulary: Sendable, Equatable {
     @usableFromInline var _foldedHashes: [UInt64] = []
     @usableFromInline var _valueHashes: [UInt64] = []
     /// valueHash → entry. Rebuilt on decode, never encoded.
-    @usableFromInline var _index: [UInt64: Int32] = [:]
+    @usableFromInline var _index = VocabularyIndex()
 
     public init() {}
 
@@ -33,8 +33,7 @@ public struct Vocabulary: Sendable, Equatable {
     public mutating func intern(
         valueHash: UInt64, surface: UnsafeBufferPointer<UInt8>, leadingSpace: Bool, foldedHash: UInt64
     ) {
-        guard _index[valueHash] == nil, count < Self.limit else { return }
-        _index[valueHash] = Int32(count)
+        guard count < Self.limit, _index.insert(valueHash, entry: count, hashes: _valueHashes) else { return }
         _bytes.append(contentsOf: surface)
         _offsets.append(UInt32(_bytes.count))
         _leadingSpace.append(leadingSpace)
@@ -51,7 +50,7 @@ public struct Vocabulary: Sendable, Equatable {
     public func valueHash(_ entry: Int) -> UInt64 { _valueHashes[entry] }
 
     /// The entry of a form, if the document has seen it.
-    public func entry(valueHash: UInt64) -> Int? { _index[valueHash].map(Int.init) }
+    public func entry(valueHash: UInt64) -> Int? { _index.entry(of: valueHash, hashes: _valueHashes) }
 }
 
 // MARK: Codec
@@ -88,18 +87,92 @@ extension Vocabulary {
             throw MoMError(.corruptState, "state vocabulary bytes do not match their lengths")
         }
         vocabulary._valueHashes.reserveCapacity(count)
+        vocabulary._index = VocabularyIndex(capacity: count)
         try vocabulary._bytes.withUnsafeBufferPointer { bytes in
             for entry in 0..<count {
                 let start = Int(vocabulary._offsets[entry])
                 let end = Int(vocabulary._offsets[entry + 1])
                 let hash = featurizer.valueHash(
                     UnsafeBufferPointer(rebasing: bytes[start..<end]), leadingSpace: vocabulary._leadingSpace[entry])
-                guard vocabulary._index.updateValue(Int32(entry), forKey: hash) == nil else {
+                guard vocabulary._index.insert(hash, entry: entry, hashes: vocabulary._valueHashes) else {
                     throw MoMError(.corruptState, "state vocabulary holds a form twice")
                 }
                 vocabulary._valueHashes.append(hash)
             }
         }
         return vocabulary
+    }
+}
+
+/// valueHash → vocabulary entry: open addressing with linear probing over a power-of-two table
+/// of entry numbers, kept at most half full. A slot holds entry + 1 (0 is empty); the entry's
+/// value hash, kept by the vocabulary, is what a probe compares.
+///
+/// Value hashes are well mixed already, but they are a public function of the text, so the slot
+/// comes from the hash mixed with a seed drawn once per process: text made to collide in the
+/// table's bits would need that seed (the protection Swift's own Dictionary has). The table is
+/// never encoded and its order never read, so the seed changes nothing a state holds.
+@usableFromInline
+struct VocabularyIndex: Sendable {
+    @usableFromInline var slots: [Int32]
+    @usableFromInline var mask: Int
+    @usableFromInline var count = 0
+
+    @usableFromInline static let seed = UInt64.random(in: .min ... .max)
+
+    @usableFromInline
+    init(capacity: Int = 0) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = Array(repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    @inlinable
+    static func slot(of hash: UInt64, mask: Int) -> Int { Int(truncatingIfNeeded: StableHash.mix64(hash ^ seed)) & mask }
+
+    /// The entry whose value hash is `hash`, if any.
+    @inlinable
+    func entry(of hash: UInt64, hashes: [UInt64]) -> Int? {
+        var slot = Self.slot(of: hash, mask: mask)
+        while true {
+            let held = Int(slots[slot])
+            if held == 0 { return nil }
+            if hashes[held - 1] == hash { return held - 1 }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Adds `entry` under `hash` unless the hash is there already; returns whether it was added.
+    /// `hashes` holds the value hashes of the entries already added (not yet `entry`'s).
+    @inlinable
+    mutating func insert(_ hash: UInt64, entry: Int, hashes: [UInt64]) -> Bool {
+        var slot = Self.slot(of: hash, mask: mask)
+        while true {
+            let held = Int(slots[slot])
+            if held == 0 { break }
+            if hashes[held - 1] == hash { return false }
+            slot = (slot + 1) & mask
+        }
+        if (count + 1) * 2 > slots.count {
+            grow(hashes: hashes)
+            return insert(hash, entry: entry, hashes: hashes)
+        }
+        slots[slot] = Int32(entry + 1)
+        count += 1
+        return true
+    }
+
+    /// Doubles the table and puts every entry back.
+    @usableFromInline
+    mutating func grow(hashes: [UInt64]) {
+        var larger = VocabularyIndex(capacity: slots.count)
+        for held in slots where held != 0 {
+            var slot = Self.slot(of: hashes[Int(held) - 1], mask: larger.mask)
+            while larger.slots[slot] != 0 { slot = (slot + 1) & larger.mask }
+            larger.slots[slot] = held
+        }
+        larger.count = count
+        self = larger
     }
 }
