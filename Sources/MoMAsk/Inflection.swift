@@ -34,6 +34,19 @@ enum Inflection {
         return forms
     }()
 
+    /// Verbs a statement may use for the one a question asks with ("How many goats does Emil
+    /// have?" against "Emil owns 6 goats"; "When does the bus leave?" against "the bus departs"):
+    /// common English equivalences, base forms, each listing the others of its group.
+    static let synonyms: [String: [String]] = {
+        let groups = [["have", "own", "keep"], ["leave", "depart"], ["begin", "start"], ["end", "finish"], ["buy", "purchase"],
+                      ["live", "reside"], ["earn", "make"]]
+        var table: [String: [String]] = [:]
+        for group in groups {
+            for verb in group { table[verb] = group.filter { $0 != verb } }
+        }
+        return table
+    }()
+
     /// The base form of a verb given in any form the table knows (past or participle), else itself.
     static func base(of verb: String) -> String {
         let lower = verb.lowercased()

@@ -116,15 +116,17 @@ public struct ProbeWriter: Sendable {
             if EnglishWords.beForms.contains(auxiliary) { add(body + [":"], "declarative", item) }
         } else if EnglishWords.doForms.contains(auxiliary) {
             // "When did the train leave (from Paris)" → "the train left (from Paris) at".
+            // The question's verb first, then the verbs a statement may use for it.
             for verbIndex in 1..<max(body.count, 1) where verbIndex < body.count {
                 let subject = Array(body[..<verbIndex])
-                let verb = body[verbIndex]
                 let rest = Array(body[(verbIndex + 1)...])
-                let inflected: [String]
-                switch auxiliary {
-                case "did": inflected = [Inflection.past(verb)]
-                case "does": inflected = [Inflection.thirdPerson(verb), verb.lowercased()]
-                default: inflected = [verb.lowercased(), Inflection.thirdPerson(verb)]
+                var inflected: [String] = []
+                for verb in [body[verbIndex]] + (Inflection.synonyms[body[verbIndex].lowercased()] ?? []) {
+                    switch auxiliary {
+                    case "did": inflected.append(Inflection.past(verb))
+                    case "does": inflected += [Inflection.thirdPerson(verb), verb.lowercased()]
+                    default: inflected += [verb.lowercased(), Inflection.thirdPerson(verb)]
+                    }
                 }
                 for form in inflected {
                     add(subject + [form] + rest, "do-support", item)

@@ -64,11 +64,14 @@ enum NaturalQuestions {
         case 2:
             let city = pick(cities)
             let time = "\(number(5...11)):\(pick(["05", "15", "20", "30", "45", "50"]))"
-            return Fact(
-                subject: "2 " + city,
-                statement: pick(["The train to \(city) leaves at \(time) every morning.", "The last bus to \(city) departs at \(time)."]),
-                question: pick(["When does the train to \(city) leave?", "What time does the last bus to \(city) depart?"]),
-                answer: time)
+            // The question asks about the vehicle the statement names (a question about the
+            // train is not answered by the bus's time), in the statement's verb or another.
+            let (statement, question) = g.next() % 2 == 0
+                ? ("The train to \(city) leaves at \(time) every morning.",
+                    pick(["When does the train to \(city) leave?", "What time does the train to \(city) depart?"]))
+                : ("The last bus to \(city) departs at \(time).",
+                    pick(["What time does the last bus to \(city) depart?", "When does the last bus to \(city) leave?"]))
+            return Fact(subject: "2 " + city, statement: statement, question: question, answer: time)
         case 3:
             let animal = pick(["cats", "dogs", "goats", "horses", "parrots", "rabbits", "sheep", "chickens"])
             let count = String(number(2...19))

