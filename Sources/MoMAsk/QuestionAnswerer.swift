@@ -153,11 +153,12 @@ public struct QuestionAnswerer: Sendable {
     {
         let first = decodesEveryCandidateInFull ? options.maxTokens : min(Self.settlingTokens, options.maxTokens)
         var continuation = try system.read(cue: probe.cue, options: readOptions(maxTokens: first))
-        var (span, isSettled) = AnswerSpan.search(question.answerType, in: continuation)
+        let search = AnswerSpan.search(question.answerType, in: continuation)
+        var span = search.span
         var isPrefix = continuation.stop == .maxTokens && first < options.maxTokens
         // A span found without looking past the last token decoded, and ending before it, is the
         // span of any longer continuation; otherwise the rest is needed.
-        if isPrefix && !(isSettled && (span?.tokens.upperBound ?? 0) < continuation.tokens.count) {
+        if isPrefix && !(search.isSettled && (span?.tokens.upperBound ?? 0) < continuation.tokens.count) {
             continuation = try system.read(continuing: continuation, cue: probe.cue, options: readOptions(maxTokens: options.maxTokens))
             span = AnswerSpan.find(question.answerType, in: continuation)
             isPrefix = false

@@ -135,26 +135,22 @@ public struct ValueCodes: Sendable {
     func coarseCandidates(tables: UnsafeBufferPointer<Float>, _ body: (UnsafeBufferPointer<Int32>) -> Void) -> Bool {
         guard scans, count >= 64 else { return false }
         let nibbles = self.nibbles
+        // Nibble k's sum for pattern p, read from the byte tables.
+        func sum(_ nibble: Int, _ pattern: Int) -> Float { tables[(nibble / 2) * 256 + pattern << ((nibble % 2) * 4)] }
+        func range(_ nibble: Int) -> (least: Float, most: Float) {
+            (0..<16).reduce((Float.infinity, -Float.infinity)) { (min($0.0, sum(nibble, $1)), max($0.1, sum(nibble, $1))) }
+        }
+        let widest = (0..<nibbles).reduce(Float(0)) { widest, nibble in
+            let (least, most) = range(nibble)
+            return max(widest, most - least)
+        }
+        let step = widest / Float(levels)
+        guard step > 0, step.isFinite else { return false }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nibbles * 16) { coarse in
-            var lowest = [Float](repeating: 0, count: nibbles)
-            var widest: Float = 0
             for nibble in 0..<nibbles {
-                let (table, shift) = ((nibble / 2) * 256, (nibble % 2) * 4)
-                var (least, most) = (Float.infinity, -Float.infinity)
+                let least = range(nibble).least
                 for pattern in 0..<16 {
-                    let sum = tables[table + pattern << shift]
-                    least = min(least, sum)
-                    most = max(most, sum)
-                }
-                lowest[nibble] = least
-                widest = max(widest, most - least)
-            }
-            let step = widest / Float(levels)
-            guard step > 0, step.isFinite else { return false }
-            for nibble in 0..<nibbles {
-                let (table, shift) = ((nibble / 2) * 256, (nibble % 2) * 4)
-                for pattern in 0..<16 {
-                    let level = ((tables[table + pattern << shift] - lowest[nibble]) / step).rounded()
+                    let level = ((sum(nibble, pattern) - least) / step).rounded()
                     coarse[nibble * 16 + pattern] = UInt8(max(0, min(Float(levels), level)))
                 }
             }
