@@ -38,6 +38,7 @@ let package = Package(
             name: "MoMStore",
             dependencies: [
                 "MoMCore",
+                "CKernels",
                 "CLZ4",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -168,3 +168,54 @@ long momd_scores_at_most(const uint8_t *scores, long count, uint8_t bound, int32
     }
     return found;
 }
+
+static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *data, long length) {
+    crc = ~crc;
+    for (long i = 0; i < length; i++) {
+        crc ^= data[i];
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+void momd_crc32c_thirds_scalar(const uint8_t *data, long length, uint32_t crcs[3]) {
+    long part = length / 24 * 8;
+    crcs[0] = crc32c_bitwise(0, data, part);
+    crcs[1] = crc32c_bitwise(0, data + part, part);
+    crcs[2] = crc32c_bitwise(0, data + 2 * part, length - 2 * part);
+}
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#include <string.h>
+
+__attribute__((target("sse4.2")))
+static void crc32c_thirds_sse42(const uint8_t *data, long length, uint32_t crcs[3]) {
+    long part = length / 24 * 8;
+    uint64_t a = 0xFFFFFFFFu, b = 0xFFFFFFFFu, c = 0xFFFFFFFFu;
+    for (long i = 0; i < part; i += 8) {
+        uint64_t x, y, z;
+        memcpy(&x, data + i, 8);
+        memcpy(&y, data + part + i, 8);
+        memcpy(&z, data + 2 * part + i, 8);
+        a = _mm_crc32_u64(a, x);
+        b = _mm_crc32_u64(b, y);
+        c = _mm_crc32_u64(c, z);
+    }
+    uint32_t last = (uint32_t)c;
+    for (long i = 3 * part; i < length; i++) last = _mm_crc32_u8(last, data[i]);
+    crcs[0] = ~(uint32_t)a;
+    crcs[1] = ~(uint32_t)b;
+    crcs[2] = ~last;
+}
+#endif
+
+void momd_crc32c_thirds(const uint8_t *data, long length, uint32_t crcs[3]) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("sse4.2")) {
+        crc32c_thirds_sse42(data, length, crcs);
+        return;
+    }
+#endif
+    momd_crc32c_thirds_scalar(data, length, crcs);
+}

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Appends little-endian fields to a growing byte buffer.
 public struct ByteWriter: Sendable {
     public private(set) var bytes: [UInt8] = []
@@ -57,10 +63,7 @@ public struct ByteReader {
     public mutating func read<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
         let size = MemoryLayout<T>.size
         guard remaining >= size else { throw truncated("a \(size)-byte field") }
-        var value: T = 0
-        for index in 0..<size {
-            value |= T(truncatingIfNeeded: bytes[offset + index]) << (8 * index)
-        }
+        let value = bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
         offset += size
         return value
     }
@@ -88,11 +91,18 @@ public struct ByteReader {
             bytes.withUnsafeBytes { source in
                 let from = UnsafeRawBufferPointer(rebasing: source[start..<(start + count)])
                 UnsafeMutableRawBufferPointer(out).copyMemory(from: from)
-                inRange = !from.contains(0x80)
+                inRange = !Self.holdsCodeOutOfRange(from)
             }
             initialized = count
         }
         return inRange ? codes : nil
+    }
+
+    /// Whether int8 codes hold −128 (byte 0x80), the one code outside −127…127. memchr scans a
+    /// 4 MiB state in a fraction of the time a byte-by-byte loop takes.
+    public static func holdsCodeOutOfRange(_ codes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = codes.baseAddress, !codes.isEmpty else { return false }
+        return memchr(base, 0x80, codes.count) != nil
     }
 
     /// Reads `count` Float32 values stored as byte planes by `ByteWriter.appendShuffled`.

@@ -58,7 +58,7 @@ extension MemoryBank {
             }
             guard finite else { throw MoMError(.corruptState, "state memory \(memory) holds non-finite values") }
         case .int8:
-            guard !planes.contains(0x80) else {
+            guard !ByteReader.holdsCodeOutOfRange(planes) else {
                 throw MoMError(.corruptState, "state memory \(memory) holds a code outside −127…127")
             }
             _codes.withUnsafeMutableBytes { codes in

@@ -50,16 +50,25 @@ public struct MemoryBank: Sendable, Equatable {
         _prediction = [Float](repeating: 0, count: dv)
     }
 
+    /// A bank of decoded rows: the arrays are taken as they are (a fresh bank's zero rows would
+    /// be allocated and cleared only to be dropped).
     init(count: Int, dk: Int, dv: Int, storage: [Float], scales: [Float]) {
-        self.init(count: count, dk: dk, dv: dv, rowFormat: .float32)
-        _storage = storage
-        _scales = scales
+        self.init(count: count, dk: dk, dv: dv, rowFormat: .float32, storage: storage, codes: [], scales: scales)
     }
 
     init(count: Int, dk: Int, dv: Int, codes: [Int8], scales: [Float]) {
-        self.init(count: count, dk: dk, dv: dv, rowFormat: .int8)
+        self.init(count: count, dk: dk, dv: dv, rowFormat: .int8, storage: [], codes: codes, scales: scales)
+    }
+
+    private init(count: Int, dk: Int, dv: Int, rowFormat: RowFormat, storage: [Float], codes: [Int8], scales: [Float]) {
+        self.count = count
+        self.dk = dk
+        self.dv = dv
+        self.rowFormat = rowFormat
+        _storage = storage
         _codes = codes
         _scales = scales
+        _prediction = [Float](repeating: 0, count: dv)
     }
 
     public static func == (lhs: MemoryBank, rhs: MemoryBank) -> Bool {

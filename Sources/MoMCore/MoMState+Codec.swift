@@ -62,9 +62,11 @@ extension MoMState {
     /// Restores a state from `encoded()` bytes, all or nothing.
     ///
     /// - Parameter expected: if given, the state's configuration must have its fingerprint.
+    /// - Parameter verifyingChecksum: false skips the whole-state checksum, for bytes a caller has
+    ///   already checked another way (a state image, StateImageCache); every other check stays.
     /// - Throws: `MoMError` naming what is wrong: truncation, a failed checksum, an unknown
     ///   version, a configuration that is not the expected one, or inconsistent fields.
-    public init(decoding bytes: [UInt8], expecting expected: MoMConfiguration? = nil) throws {
+    public init(decoding bytes: [UInt8], expecting expected: MoMConfiguration? = nil, verifyingChecksum: Bool = true) throws {
         guard bytes.count >= Self.headerByteCount + 8 else {
             throw MoMError(.corruptState, "state is truncated: \(bytes.count) bytes, shorter than any state")
         }
@@ -75,9 +77,10 @@ extension MoMState {
         var trailer = ByteReader(bytes)
         _ = try trailer.readBytes(body)
         let storedChecksum = try trailer.read(UInt64.self)
-        let actualChecksum = bytes.withUnsafeBytes {
-            StableHash.hash(UnsafeRawBufferPointer(rebasing: $0[0..<body]), seed: Self.checksumSeed)
-        }
+        let actualChecksum =
+            verifyingChecksum
+            ? bytes.withUnsafeBytes { StableHash.hash(UnsafeRawBufferPointer(rebasing: $0[0..<body]), seed: Self.checksumSeed) }
+            : storedChecksum
         var versionReader = ByteReader(bytes, end: 12)
         _ = try versionReader.readBytes(8)
         try Self.checkVersion(try versionReader.read(UInt32.self))

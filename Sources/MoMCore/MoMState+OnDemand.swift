@@ -77,6 +77,36 @@ extension MoMState {
     /// (the store keeps each in its own checksummed LZ4 frame). Everything else is checked as
     /// `init(decoding:expecting:)` checks it.
     public init(decodingPrefix prefix: [UInt8], suffix: [UInt8], expecting expected: MoMConfiguration? = nil) throws {
+        try self.init(decodingPrefix: prefix, suffix: suffix, expecting: expected) { decoded in
+            MemoryBank(
+                absent: decoded.memoryCount, dk: decoded.dk, dv: decoded.dv, rowFormat: decoded.configuration.rowFormat,
+                scales: decoded.scales)
+        }
+    }
+
+    /// A whole state of int8 rows from the three parts of its encoding: the prefix, the codes
+    /// (the matrices, taken as they are: no copy) and the suffix. The whole-state checksum is
+    /// not checked (a state image checks its parts its own way); everything else is.
+    public init(decodingPrefix prefix: [UInt8], codes: [Int8], suffix: [UInt8], expecting expected: MoMConfiguration? = nil) throws {
+        try self.init(decodingPrefix: prefix, suffix: suffix, expecting: expected) { decoded in
+            guard decoded.configuration.rowFormat == .int8 else {
+                throw MoMError(.corruptState, "the state holds Float32 rows, not int8 codes")
+            }
+            guard codes.count == decoded.memoryCount * decoded.dk * decoded.dv else {
+                throw MoMError(.corruptState, "the state's memories hold \(codes.count) codes, not \(decoded.memoryCount * decoded.dk * decoded.dv)")
+            }
+            guard !codes.withUnsafeBytes({ ByteReader.holdsCodeOutOfRange($0) }) else {
+                throw MoMError(.corruptState, "state memories hold a code outside −127…127")
+            }
+            let bank = MemoryBank(count: decoded.memoryCount, dk: decoded.dk, dv: decoded.dv, codes: codes, scales: decoded.scales)
+            guard bank.isFinite else { throw MoMError(.corruptState, "state memories hold non-finite scales") }
+            return bank
+        }
+    }
+
+    private init(
+        decodingPrefix prefix: [UInt8], suffix: [UInt8], expecting expected: MoMConfiguration?, bank makeBank: (Prefix) throws -> MemoryBank
+    ) throws {
         var prefixReader = ByteReader(prefix)
         let decoded = try Self.decodePrefix(from: &prefixReader, expecting: expected)
         guard prefixReader.remaining == 0 else {
@@ -84,9 +114,7 @@ extension MoMState {
         }
         guard suffix.count >= 8 else { throw MoMError(.corruptState, "state suffix is truncated") }
         var suffixReader = ByteReader(suffix, end: suffix.count - 8)
-        let bank = MemoryBank(
-            absent: decoded.memoryCount, dk: decoded.dk, dv: decoded.dv, rowFormat: decoded.configuration.rowFormat,
-            scales: decoded.scales)
+        let bank = try makeBank(decoded)
         let (engine, tokenizer) = try Self.decodeSuffix(from: &suffixReader, prefix: decoded, bank: bank)
         guard suffixReader.remaining == 0 else {
             throw MoMError(.corruptState, "state has \(suffixReader.remaining) unexpected bytes before its checksum")
@@ -111,5 +139,18 @@ extension MoMState {
         copy.engine.bank = bank
         let value = try body(copy)
         return (value, recorder?.misses.withLock { $0.sorted() } ?? [])
+    }
+}
+
+extension MoMState {
+    /// Takes the int8 codes out of a state that is about to be dropped, so that their memory can
+    /// be read into again (a state image's reader recycles it: a fresh 4 MiB array costs a page
+    /// fault and a cleared page for every 4 KiB). The state is left without its memories and
+    /// must not be used after. Nil for Float32 rows.
+    public mutating func takeCodes() -> [Int8]? {
+        guard engine.bank.rowFormat == .int8 else { return nil }
+        var codes: [Int8] = []
+        swap(&codes, &engine.bank._codes)
+        return codes
     }
 }

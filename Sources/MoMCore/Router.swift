@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The memories one token writes or one query reads, with their weights.
 public struct RouteSelection: Sendable, Equatable {
@@ -38,7 +39,17 @@ public struct Router: Sendable {
         dk = configuration.dk
         tieBreak = configuration.tieBreak
         bytesPerRow = (memories + 7) / 8
-        var generator = SplitMix64(seed: StableHash.mix64(configuration.seed ^ 0x726F_7574_6572))  // "router"
+        signs = Self.signs(seed: configuration.seed, dk: dk, memories: memories)
+        signLanes = Self.lanes
+    }
+
+    /// The signs of the router vectors a seed draws, built once per process for each shape: a
+    /// load restores a state many times, and drawing dk · N bits took a millisecond each time.
+    static func signs(seed: UInt64, dk: Int, memories: Int) -> [UInt8] {
+        let key = SignKey(seed: seed, dk: dk, memories: memories)
+        if let signs = signCache.withLock({ $0[key] }) { return signs }
+        let bytesPerRow = (memories + 7) / 8
+        var generator = SplitMix64(seed: StableHash.mix64(seed ^ 0x726F_7574_6572))  // "router"
         var signs = [UInt8](repeating: 0, count: dk * bytesPerRow)
         var bits: UInt64 = 0
         // Entry i·N + m draws bit (i·N + m) mod 64 of the generator's stream, as the vectors always have.
@@ -49,12 +60,29 @@ public struct Router: Sendable {
                 signs[row * bytesPerRow + memory >> 3] |= 1 << UInt8(memory & 7)
             }
         }
-        self.signs = signs
-        signLanes = (0..<256).map { byte in
-            var lanes = SIMD8<Float>(repeating: 1)
-            for lane in 0..<8 where (byte >> lane) & 1 == 1 { lanes[lane] = -1 }
-            return lanes
+        signCache.withLock { cache in
+            if cache.count >= Self.signCacheLimit { cache.removeAll() }
+            cache[key] = signs
         }
+        return signs
+    }
+
+    struct SignKey: Hashable {
+        var seed: UInt64
+        var dk: Int
+        var memories: Int
+    }
+
+    /// Shapes kept; a process sees one or two (the default and a benchmark's), so a full cache
+    /// is simply emptied.
+    static let signCacheLimit = 16
+    static let signCache = Mutex<[SignKey: [UInt8]]>([:])
+
+    /// Eight ±1 lanes for each byte of signs.
+    static let lanes: [SIMD8<Float>] = (0..<256).map { byte in
+        var lanes = SIMD8<Float>(repeating: 1)
+        for lane in 0..<8 where (byte >> lane) & 1 == 1 { lanes[lane] = -1 }
+        return lanes
     }
 
     /// r_m[i], for the reference kernel and tests.

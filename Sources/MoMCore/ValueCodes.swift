@@ -35,33 +35,48 @@ public struct ValueCodes: Sendable {
 
     /// Adds the codes of the entries `vocabulary` has beyond `count`; the entries before must be
     /// the ones these codes were made from (a vocabulary only grows).
+    ///
+    /// A cold read makes the codes of every entry, so this writes through pointers in one pass.
     mutating func extend(to vocabulary: Vocabulary) {
         guard vocabulary.count > count else { return }
-        signs.reserveCapacity(vocabulary.count * bytesPerEntry)
-        for entry in count..<vocabulary.count {
-            // Dimension j's sign is bit j mod 64 of the (j / 64 + 1)-th draw (Featurizer.valueCode).
-            var generator = SplitMix64(seed: vocabulary.valueHash(entry))
-            var bits: UInt64 = 0
-            for byte in 0..<bytesPerEntry {
-                if byte % 8 == 0 { bits = generator.next() }
-                var signByte = UInt8(truncatingIfNeeded: bits >> UInt64((byte % 8) * 8))
-                let dimensionsLeft = dv - byte * 8
-                if dimensionsLeft < 8 { signByte &= UInt8((1 << dimensionsLeft) - 1) }
-                signs.append(signByte)
+        let (first, last) = (count, vocabulary.count)
+        let (dv, bytesPerEntry, nibbles) = (self.dv, self.bytesPerEntry, self.nibbles)
+        signs.append(contentsOf: repeatElement(0, count: (last - first) * bytesPerEntry))
+        signs.withUnsafeMutableBufferPointer { signs in
+            for entry in first..<last {
+                // Dimension j's sign is bit j mod 64 of the (j / 64 + 1)-th draw (Featurizer.valueCode).
+                var generator = SplitMix64(seed: vocabulary.valueHash(entry))
+                var bits: UInt64 = 0
+                for byte in 0..<bytesPerEntry {
+                    if byte % 8 == 0 { bits = generator.next() }
+                    var signByte = UInt8(truncatingIfNeeded: bits >> UInt64((byte % 8) * 8))
+                    let dimensionsLeft = dv - byte * 8
+                    if dimensionsLeft < 8 { signByte &= UInt8((1 << dimensionsLeft) - 1) }
+                    signs[entry * bytesPerEntry + byte] = signByte
+                }
             }
-            if scans { addBlockNibbles(of: entry) }
         }
-        count = vocabulary.count
-    }
-
-    /// Writes the nibbles of `entry` (its sign bytes already appended) into its block.
-    private mutating func addBlockNibbles(of entry: Int) {
-        let (block, slot) = entry.quotientAndRemainder(dividingBy: 32)
-        if slot == 0 { blocks.append(contentsOf: repeatElement(0, count: nibbles * 16)) }
-        for nibble in 0..<nibbles {
-            let bits = (signs[entry * bytesPerEntry + nibble / 2] >> UInt8((nibble % 2) * 4)) & 15
-            blocks[(block * nibbles + nibble) * 16 + slot % 16] |= slot < 16 ? bits : bits << 4
+        if scans {
+            // Entry e's nibble n goes to block e / 32, row n, lane e % 16: the low half of the
+            // byte for the block's first 16 entries, the high half for the next 16.
+            let blockBytes = nibbles * 16
+            let blocksNeeded = (last + 31) / 32 * blockBytes
+            if blocks.count < blocksNeeded { blocks.append(contentsOf: repeatElement(0, count: blocksNeeded - blocks.count)) }
+            signs.withUnsafeBufferPointer { signs in
+                blocks.withUnsafeMutableBufferPointer { blocks in
+                    for entry in first..<last {
+                        let slot = entry & 31
+                        let base = (entry >> 5) * blockBytes + (slot & 15)
+                        let shift: UInt8 = slot < 16 ? 0 : 4
+                        for nibble in 0..<nibbles {
+                            let bits = (signs[entry * bytesPerEntry + nibble >> 1] >> UInt8((nibble & 1) * 4)) & 15
+                            blocks[base + nibble * 16] |= bits << shift
+                        }
+                    }
+                }
+            }
         }
+        count = last
     }
 
     // MARK: Fast kernel

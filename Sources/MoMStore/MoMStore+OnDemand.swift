@@ -4,6 +4,7 @@ import MoMCore
 /// What a function of a document's state gave, and where the state came from.
 public struct StateRead<Value> {
     public var value: Value
+    /// The document read (its storage statistics are not summed: zero).
     public var document: DocumentInfo
     /// Tokens of the state read.
     public var tokenCount: UInt64
@@ -12,6 +13,8 @@ public struct StateRead<Value> {
     /// Whether the state was loaded whole (a journal to replay, a snapshot in the old one-frame
     /// blob, or a damaged one) rather than piece by piece.
     public var loadedWhole: Bool
+    /// Whether the state came from a kept image (`StateImageCache`) rather than the database.
+    public var fromImage = false
     /// Damaged snapshots skipped on the way, each said in a warning.
     public var warnings: [StoreWarning]
 }
@@ -29,23 +32,37 @@ extension MoMStore {
     /// returned is the one the whole state gives. When the state needs a journal replayed, or a
     /// piece fails its checks, the state is loaded whole as `loadState` does (with its fallback to
     /// an older snapshot and its warnings).
+    ///
+    /// With an `imageCache`, a snapshot read before is read from its image (one file, no LZ4),
+    /// and a snapshot read on demand leaves an image for the next read.
     public func read<Value>(
         _ name: String, at selector: StateSelector = .current, _ body: (MoMState) throws -> Value
     ) throws -> StateRead<Value> {
         try DocumentName.validate(name)
         return try Self.mapErrors {
             try backend.read { db in
-                let document = try db.requireDocument(named: name)
-                if let row = try Self.standaloneSnapshot(db, document: document, at: selector),
-                    var pieces = try? OnDemandSnapshot(db, row: row, document: document)
-                {
+                guard let document = try db.documentHeader(named: name) else { throw Self.unknownDocument(name) }
+                let row = try Self.standaloneSnapshot(db, document: document, at: selector)
+                if let row, let imageCache, var state = imageCache.state(document: document, row: row) {
+                    let read = StateRead(
+                        value: try body(state), document: document, tokenCount: state.tokenCount,
+                        memoriesLoaded: state.memoryBank.count, loadedWhole: false, fromImage: true, warnings: [])
+                    StateImageCache.recycle(&state)
+                    return read
+                }
+                if let row, var pieces = try? OnDemandSnapshot(db, row: row, document: document) {
                     var runs = 0
                     while true {
                         let (value, misses) = try pieces.state.recordingMisses(body)
                         if misses.isEmpty {
+                            let loaded = pieces.memoriesLoaded
+                            // The next cold read of this snapshot reads one file instead.
+                            if let imageCache, (try? pieces.load(pieces.state.absentMemories)) != nil {
+                                imageCache.keep(pieces.state, document: document, row: row)
+                            }
                             return StateRead(
                                 value: value, document: document, tokenCount: pieces.state.tokenCount,
-                                memoriesLoaded: pieces.memoriesLoaded, loadedWhole: false, warnings: [])
+                                memoriesLoaded: loaded, loadedWhole: false, warnings: [])
                         }
                         runs += 1
                         do {

@@ -13,6 +13,8 @@ import MoMCore
 /// the document.
 public struct MoMStore: Sendable {
     let backend: any StoreBackend
+    /// Where asks keep decoded states for the next cold read (`MoMStore.read`); nil keeps none.
+    public var imageCache: StateImageCache?
 
     init(backend: any StoreBackend) {
         self.backend = backend

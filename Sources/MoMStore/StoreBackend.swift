@@ -41,6 +41,9 @@ protocol StoreReading {
     func documents() throws -> [DocumentInfo]
     /// One document, nil if none has the name.
     func document(named name: String) throws -> DocumentInfo?
+    /// One document without its storage statistics (zero in the result), nil if none has the
+    /// name: what a read of its state needs, without summing its rows.
+    func documentHeader(named name: String) throws -> DocumentInfo?
     /// Where a document stands (its id and acknowledged end), without `document(named:)`'s
     /// storage statistics; nil if none has the name. For checks on every write or ask.
     func position(named name: String) throws -> DocumentPosition?
@@ -169,6 +172,8 @@ struct SnapshotCommit {
 }
 
 extension StoreReading {
+    func documentHeader(named name: String) throws -> DocumentInfo? { try document(named: name) }
+
     /// One document; `unknownDocument` if none has the name.
     func requireDocument(named name: String) throws -> DocumentInfo {
         guard let document = try document(named: name) else { throw MoMStore.unknownDocument(name) }

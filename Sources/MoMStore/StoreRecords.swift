@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 import MoMCore
 
@@ -84,7 +85,12 @@ struct DocumentRecord: Codable, FetchableRecord, MutablePersistableRecord {
     }
 
     /// A configuration as stored (JSON), checked against its stored fingerprint.
+    ///
+    /// Decoded ones are kept by their text: every read of a document decodes its configuration,
+    /// and JSONDecoder took about a millisecond of a cold ask.
     static func decodeConfiguration(_ configuration: String, fingerprint: String, document name: String) throws -> MoMConfiguration {
+        let key = fingerprint + "\n" + configuration
+        if let decoded = decodedConfigurations.withLock({ $0[key] }) { return decoded }
         let decoded: MoMConfiguration
         do {
             decoded = try JSONDecoder().decode(MoMConfiguration.self, from: Data(configuration.utf8))
@@ -96,8 +102,14 @@ struct DocumentRecord: Codable, FetchableRecord, MutablePersistableRecord {
                 .corruptData,
                 "document '\(name)' has a configuration that does not match its fingerprint \(fingerprint)")
         }
+        decodedConfigurations.withLock { cache in
+            if cache.count >= 64 { cache.removeAll() }  // a process sees a handful of configurations
+            cache[key] = decoded
+        }
         return decoded
     }
+
+    static let decodedConfigurations = Mutex<[String: MoMConfiguration]>([:])
 }
 
 /// A `snapshot` row without its blob.

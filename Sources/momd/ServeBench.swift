@@ -45,6 +45,9 @@ struct ServeBench: AsyncParsableCommand {
     @Option(help: "Directory for the scratch database and socket (default: a new one under /tmp, removed afterwards).")
     var directory: String?
 
+    @Flag(help: "Run the daemon with --state-cache off (by default it keeps state images beside the scratch database), to measure what they buy.")
+    var noStateCache = false
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -255,7 +258,10 @@ struct ServeBench: AsyncParsableCommand {
     func startDaemon(database: String, socket: String, log: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executablePath())
-        process.arguments = ["serve", "--db", database, "--socket", socket, "--hot-documents", "\(hotDocuments)"]
+        let states = noStateCache ? "off" : (database as NSString).deletingLastPathComponent + "/states"
+        process.arguments = [
+            "serve", "--db", database, "--socket", socket, "--hot-documents", "\(hotDocuments)", "--state-cache", states,
+        ]
         var environment = ProcessInfo.processInfo.environment
         environment["MOMD_HOST"] = nil
         process.environment = environment

@@ -61,6 +61,10 @@ struct StoreBench: ParsableCommand {
         var coldAskMilliseconds: [Double]
         var wholeLoadAskMilliseconds: [Double]
         var coldAskMemoriesLoaded: Int
+        /// The same ask read from a kept image of the state (`StateImageCache`; the first of
+        /// these asks wrote it, and is left out), and on the state in memory.
+        var imageAskMilliseconds: [Double]
+        var hotAskMilliseconds: [Double]
         var coldAnswersMatch: Bool
     }
 
@@ -126,6 +130,20 @@ struct StoreBench: ParsableCommand {
                 wholeAsks.append((clock.now - start).seconds * 1000)
                 coldAnswersMatch = coldAnswersMatch && whole == expected
             }
+            var imageStore = store
+            imageStore.imageCache = StateImageCache(directory: scratch.path + "/states")
+            var imageAsks: [Double] = []
+            var hotAsks: [Double] = []
+            for attempt in 0...max(repeats, 21) {
+                var start = clock.now
+                let read = try imageStore.read("bench") { try $0.read(cue: cue) }
+                if attempt > 0 { imageAsks.append((clock.now - start).seconds * 1000) }
+                coldAnswersMatch = coldAnswersMatch && read.value == expected && read.fromImage == (attempt > 0)
+                start = clock.now
+                let hot = try session.state.read(cue: cue)
+                hotAsks.append((clock.now - start).seconds * 1000)
+                coldAnswersMatch = coldAnswersMatch && hot == expected
+            }
             let databaseBytes = databaseFileBytes(path)
             let stateBytes = info?.stateBytes ?? 0
             let storedBytes = info?.storedBytes ?? 0
@@ -138,7 +156,8 @@ struct StoreBench: ParsableCommand {
                 storedBytes: storedBytes, compressionRatio: Double(stateBytes) / Double(max(storedBytes, 1)),
                 databaseBytes: databaseBytes, digestsMatch: loadedDigest == bare.digest && session.state.digest == bare.digest,
                 loadSteps: loadSteps, saveSteps: saveSteps, coldAskMilliseconds: coldAsks, wholeLoadAskMilliseconds: wholeAsks,
-                coldAskMemoriesLoaded: memoriesLoaded, coldAnswersMatch: coldAnswersMatch)
+                coldAskMemoriesLoaded: memoriesLoaded, imageAskMilliseconds: imageAsks, hotAskMilliseconds: hotAsks,
+                coldAnswersMatch: coldAnswersMatch)
             if json {
                 try printJSON(result)
             } else {
@@ -156,6 +175,8 @@ struct StoreBench: ParsableCommand {
                 print(String(format: "cold ask  read on demand p50 %.2f ms (p90 %.2f, %d memories loaded); loaded whole then read p50 %.2f ms; answers %@",
                              percentile(coldAsks, 0.5), percentile(coldAsks, 0.9), memoriesLoaded, percentile(wholeAsks, 0.5),
                              coldAnswersMatch ? "agree with the hot state" : "DIFFER from the hot state"))
+                print(String(format: "          from a kept image p50 %.2f ms (p90 %.2f); the state in memory p50 %.2f ms",
+                             percentile(imageAsks, 0.5), percentile(imageAsks, 0.9), percentile(hotAsks, 0.5)))
                 print("digest    \(result.digestsMatch ? "bare fold, session and reloaded state agree" : "MISMATCH between bare fold, session and reloaded state")")
             }
             if !result.coldAnswersMatch { throw CommandError("a cold ask answered otherwise than the hot state", exitCode: .failure) }

@@ -11,6 +11,13 @@ struct StoreOptions: ParsableArguments {
             valueName: "path-or-url"))
     var databasePath: String?
 
+    @Option(
+        name: .customLong("state-cache"),
+        help: ArgumentHelp(
+            "Where asks keep decoded states of documents not in memory, so that the next ask reads one file instead of decompressing a snapshot; 'off' keeps none (default: $MOMD_STATE_CACHE, else $XDG_CACHE_HOME/momd/states, else ~/.cache/momd/states; at most 1 GiB, least recently used first out).",
+            valueName: "directory"))
+    var stateCache: String?
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -43,8 +50,22 @@ struct StoreOptions: ParsableArguments {
             .standardizedFileURL.path
     }
 
+    /// --state-cache, else MOMD_STATE_CACHE, else the XDG cache directory; nil for 'off'.
+    var resolvedStateCache: StateImageCache? {
+        let environment = ProcessInfo.processInfo.environment
+        let directory = stateCache ?? environment["MOMD_STATE_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
+        if directory == "off" { return nil }
+        return StateImageCache(directory: directory.map(Self.absolute) ?? StateImageCache.defaultDirectory(environment))
+    }
+
     /// Opens the store; creates the file (and the default directory) only if asked.
     func openStore(createIfMissing: Bool) throws -> MoMStore {
+        var store = try openDatabase(createIfMissing: createIfMissing)
+        store.imageCache = resolvedStateCache
+        return store
+    }
+
+    func openDatabase(createIfMissing: Bool) throws -> MoMStore {
         let path = resolvedDatabasePath
         if isPostgres { return try MoMStore.open(location: path) }
         if createIfMissing && databasePath == nil {

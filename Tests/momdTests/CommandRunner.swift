@@ -66,6 +66,8 @@ enum Momd {
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         var inherited = ProcessInfo.processInfo.environment
         inherited["MOMD_DB"] = nil
+        // Asks keep state images in a directory of the test run's own, not the user's cache.
+        inherited["MOMD_STATE_CACHE"] = NSTemporaryDirectory() + "momd-test-states-\(getpid())"
         process.environment = inherited.merging(environment) { $1 }
         process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: stdout)

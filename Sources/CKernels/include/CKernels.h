@@ -31,4 +31,12 @@ uint8_t momd_min_score(const uint8_t *scores, long count);
 /// them, and returns how many there are in all.
 long momd_scores_at_most(const uint8_t *scores, long count, uint8_t bound, int32_t *entries, long capacity);
 
+/// The CRC-32C (Castagnoli, as iSCSI and ext4 use it) of each third of data[0..<length]: lane k
+/// covers bytes [k·p, (k+1)·p) with p = 8·⌊length / 24⌋, and the last lane also the bytes after
+/// 3p. Three lanes so that SSE4.2's crc32 instruction runs three chains side by side.
+void momd_crc32c_thirds(const uint8_t *data, long length, uint32_t crcs[3]);
+
+/// `momd_crc32c_thirds` without SSE4.2, a bit at a time: the reference it is tested against.
+void momd_crc32c_thirds_scalar(const uint8_t *data, long length, uint32_t crcs[3]);
+
 #endif
