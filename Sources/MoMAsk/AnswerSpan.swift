@@ -85,6 +85,7 @@ public struct AnswerSpan: Sendable, Equatable {
     }
 
     static let clauseEnds: Set<String> = [".", ",", ";", "!", "?", "(", ")", "\"", "“", "”"]
+    static let beVerbs: Set<String> = ["is", "are", "was", "were"]
     static let clauseVerbs: Set<String> = ["is", "are", "was", "were", "will", "would", "has", "have", "had"]
     static let leading: Set<String> = [":", "-", "=", "\"", "“", "'", "(", "—", "–", ","]
     static let months: Set<String> = [
@@ -105,6 +106,13 @@ public struct AnswerSpan: Sendable, Equatable {
         guard pieces.has(start) else { return nil }
         switch type {
         case .phrase:
+            // A phrase read without its verb may end a word or two short of it: "password for the
+            // library" → "account is bluebird". The answer follows the verb of being.
+            if let verb = (start + 1...start + 2).first(where: { pieces.has($0) && beVerbs.contains(pieces[$0].lower) }),
+                pieces[start..<verb].allSatisfy(\.isWord), pieces.has(verb + 1)
+            {
+                start = verb + 1
+            }
             // A code written as one run ("4711", "7:45", a UUID) is the answer by itself.
             var end = start + 1
             while pieces.has(end) && !pieces[end].spaceBefore && !clauseEnds.contains(pieces[end].text) { end += 1 }

@@ -100,7 +100,8 @@ enum Inflection {
         let lower = noun.lowercased()
         guard lower.count > 2, lower.allSatisfy(\.isLetter) else { return nil }
         if lower.hasSuffix("ies") { return lower.dropLast(3) + "y" }
-        if lower.hasSuffix("ses") || lower.hasSuffix("xes") || lower.hasSuffix("ches") || lower.hasSuffix("shes") {
+        // "glasses", "boxes", "churches", "dishes" drop "es"; "horses", "houses", "cases" only "s".
+        if lower.hasSuffix("sses") || lower.hasSuffix("xes") || lower.hasSuffix("ches") || lower.hasSuffix("shes") {
             return String(lower.dropLast(2))
         }
         if lower.hasSuffix("ss") || lower.hasSuffix("us") || lower.hasSuffix("is") { return nil }

@@ -52,9 +52,11 @@ public struct ProbeWriter: Sendable {
             case .cue, .request:
                 if question.form == .cue { add(body, "cue", item: item) }
                 for words in phrases(of: body) { addWithCopulas(words, "phrase", item: item, add) }
+                for words in reorderedCompounds(of: body) { add(words, "phrase", item: item) }
             case .wh, .auxiliary:
                 statements(question: question, body: body, item: item, add)
                 for words in phrases(of: body) { addWithCopulas(words, "span", item: item, add) }
+                for words in reorderedCompounds(of: body) { add(words, "span", item: item) }
             }
         }
         for tail in question.tails {
@@ -75,6 +77,14 @@ public struct ProbeWriter: Sendable {
 
     /// The statement forms of a wh- or auxiliary question's body.
     func statements(question: Question, body: [String], item: String?, _ add: ([String], String, String?) -> Void) {
+        // A relation named by a noun is stated with a verb: "the price of the lamp" → "the lamp costs".
+        if item == nil, let (name, owner) = question.relation, let relation = EnglishWords.relations[name] {
+            let bare = owner.first.map { EnglishWords.determiners.contains($0.lowercased()) } == true ? Array(owner.dropFirst()) : owner
+            for verb in relation.verbs {
+                add(owner + verb, "declarative", item)
+                if bare.count < owner.count && !bare.isEmpty { add(bare + verb, "declarative", item) }
+            }
+        }
         let trailers = ProbeWriter.trailers(for: question.answerType)
         var body = body
         var auxiliary = question.auxiliary
@@ -166,6 +176,8 @@ public struct ProbeWriter: Sendable {
                 phrases.append(owner + head)
                 phrases.append(owner + ["'s"] + head)
                 phrases.append(owner + ["'s"])
+                // "the password for the mail account" may be written "the mail password".
+                if owner.count > 1 { for word in owner { phrases.append([word] + head) } }
             }
         }
         if let last = body.last, let other = Inflection.otherNumber(last) {
@@ -184,6 +196,35 @@ public struct ProbeWriter: Sendable {
             }
         }
         if !run.isEmpty && run.count < body.count { phrases.append(run) }
+        return phrases
+    }
+
+    /// A compound noun named the other way round, read without a copula: "the library password"
+    /// → "password for the library", "password of the library" (a statement may go on, "… account
+    /// is bluebird", and the span skips to its verb); with a two-word owner each word alone too
+    /// ("the mail account password" → "password for the mail"); "Selma's favourite colour" → "the
+    /// favourite colour of Selma".
+    func reorderedCompounds(of body: [String]) -> [[String]] {
+        let lower = body.map { $0.lowercased() }
+        var words = body
+        if let first = lower.first, EnglishWords.determiners.contains(first) { words.removeFirst() }
+        if let owner = words.firstIndex(where: { $0.hasSuffix("'s") || $0.hasSuffix("’s") }), owner == 0, words.count > 1 {
+            let head = Array(words.dropFirst())
+            return [["the"] + head + ["of", String(words[0].dropLast(2))], head + ["of", String(words[0].dropLast(2))]]
+        }
+        // A compound only: two to four content words, no preposition or verb.
+        guard (2...4).contains(words.count), words.allSatisfy({ word in
+            let lower = word.lowercased()
+            return word.allSatisfy(\.isLetter) && !EnglishWords.prepositions.contains(lower) && !EnglishWords.auxiliaries.contains(lower)
+                && !EnglishWords.determiners.contains(lower)
+        }) else { return [] }
+        let head = words[words.count - 1]
+        let owners = [Array(words.dropLast())] + (words.count > 2 ? words.dropLast().map { [$0] } : [])
+        var phrases: [[String]] = []
+        for owner in owners {
+            phrases.append([head, "for", "the"] + owner)
+            phrases.append([head, "of", "the"] + owner)
+        }
         return phrases
     }
 

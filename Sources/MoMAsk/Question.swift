@@ -211,6 +211,59 @@ public struct Question: Sendable, Equatable {
         }
     }
 
+    /// The relation the question asks about and who or what has it: "the price of the lamp" →
+    /// (price, "the lamp"); "Selma's age" → (age, "Selma"); "How old is Emil" → (age, "Emil").
+    public var relation: (name: String, owner: [String])? {
+        if let word = questionWord, let name = EnglishWords.relationQuestionWords[word], !body.isEmpty,
+            auxiliary.map({ EnglishWords.beForms.contains($0) }) ?? false
+        {
+            return (name, body)
+        }
+        guard let head = Question.headNoun(of: body), EnglishWords.relations[head] != nil else { return nil }
+        let lower = body.map { $0.lowercased() }
+        if let of = lower.firstIndex(where: { $0 == "of" || $0 == "for" }), of > 0, of < body.count - 1 {
+            return (head, Array(body[(of + 1)...]))
+        }
+        if let owner = lower.firstIndex(where: { $0.hasSuffix("'s") || $0.hasSuffix("’s") }) {
+            return (head, [String(body[owner].dropLast(2))])
+        }
+        return nil
+    }
+
+    /// Words that a statement answering the question would carry besides the words a probe
+    /// reads: the question's content words (in either number) and its relation's evidence. A
+    /// continuation that holds one is about what was asked ("Emil has" → "6 horses", asked about
+    /// horses), not only about the same subject.
+    public var evidenceWords: Set<String> {
+        var words = contentWords
+        if let relation, let known = EnglishWords.relations[relation.name] { words.formUnion(known.evidence) }
+        return words
+    }
+
+    /// What "how many" counts ("How many horses does Emil own?" → "horses"), lower-cased.
+    public var countedNoun: String? {
+        guard questionWord == "how many" else { return nil }
+        let counted = body.prefix { !EnglishWords.auxiliaries.contains($0.lowercased()) }
+        guard counted.count < body.count else { return nil }
+        return counted.last(where: { $0.allSatisfy(\.isLetter) })?.lowercased()
+    }
+
+    /// The body's content words, lower-cased, in either number, possessives without their "'s".
+    public var contentWords: Set<String> {
+        var words = Set<String>()
+        for word in body {
+            var lower = word.lowercased()
+            if lower.hasSuffix("'s") || lower.hasSuffix("’s") { lower = String(lower.dropLast(2)) }
+            guard lower.count > 2, lower.allSatisfy(\.isLetter), !EnglishWords.determiners.contains(lower),
+                !EnglishWords.prepositions.contains(lower), !EnglishWords.auxiliaries.contains(lower),
+                !EnglishWords.questionWords.contains(lower)
+            else { continue }
+            words.insert(lower)
+            if let other = Inflection.otherNumber(lower) { words.insert(other) }
+        }
+        return words
+    }
+
     /// The noun a body is about: the last word before its first preposition ("the code for the
     /// door" → "code"), or its last word.
     static func headNoun(of body: [String]) -> String? {
@@ -245,6 +298,37 @@ enum EnglishWords {
         "capital": .place, "address": .place,
         "author": .name, "name": .name, "owner": .name, "writer": .name,
     ]
+    /// A relation a question names with a noun and a statement with a verb: "the price of the
+    /// lamp" is written "the lamp costs", "the birthplace of Maria" "Maria was born in", "the age of
+    /// Emil" "Emil is … years old". `verbs` follow the owner in a statement; `evidence` are words
+    /// a statement of the relation carries near its answer.
+    struct Relation {
+        var verbs: [[String]]
+        var evidence: Set<String>
+    }
+
+    static let relations: [String: Relation] = {
+        let price = Relation(
+            verbs: [["costs"], ["cost"], ["sells", "for"], ["is", "priced", "at"], ["is", "sold", "for"]],
+            evidence: ["costs", "cost", "priced", "sells", "sold", "dollars", "euros", "pounds", "cents", "$", "€", "£"])
+        let author = Relation(verbs: [["was", "written", "by"], ["is", "by"], ["by"]], evidence: ["written", "wrote", "author", "by"])
+        return [
+            "price": price, "cost": price,
+            "birthplace": Relation(verbs: [["was", "born", "in"], ["is", "from"], ["comes", "from"]], evidence: ["born", "native"]),
+            "hometown": Relation(verbs: [["is", "from"], ["comes", "from"], ["grew", "up", "in"]], evidence: ["from", "grew"]),
+            "birthday": Relation(verbs: [["was", "born", "on"]], evidence: ["born"]),
+            "age": Relation(verbs: [["is"], ["was"], ["turned"], ["turns"]], evidence: ["years", "old", "aged", "age"]),
+            "author": author, "writer": author,
+            "salary": Relation(verbs: [["earns"], ["makes"], ["is", "paid"]], evidence: ["earns", "salary", "paid", "dollars", "$", "€", "£"]),
+            "height": Relation(verbs: [["is"], ["stands"]], evidence: ["tall", "high", "metres", "meters", "feet"]),
+            "population": Relation(verbs: [["has"], ["is", "home", "to"]], evidence: ["people", "inhabitants", "residents"]),
+            "home": Relation(verbs: [["lives", "in"], ["lives", "at"]], evidence: ["lives", "lived"]),
+            "address": Relation(verbs: [["lives", "at"], ["is", "at"]], evidence: ["lives", "street", "road"]),
+        ]
+    }()
+    /// Question words that name a relation by themselves ("How much is the lamp?", "How old is Emil?").
+    static let relationQuestionWords: [String: String] = ["how much": "price", "how old": "age"]
+
     static let beForms: Set<String> = ["is", "are", "was", "were", "be", "been"]
     static let doForms: Set<String> = ["do", "does", "did"]
     static let haveForms: Set<String> = ["has", "have", "had"]

@@ -105,6 +105,9 @@ public struct QuestionAnswerer: Sendable {
     /// The best-reading probe's answer among `probes`.
     func answer(_ question: Question, probes: [Probe], from system: some RecallSystem) throws -> Answer {
         let firsts = try system.strongestFirstTokens(of: probes.map(\.cue), limit: options.candidates)
+        let evidenceWords = question.evidenceWords
+        let head = Question.headNoun(of: question.body)
+        let contentWords = question.contentWords
         var leader: (answer: Answer, continuation: ReadResult, isPrefix: Bool)?
         for (index, first) in firsts {
             // The probes come in order of their first token's strength times the cue's evidence
@@ -116,11 +119,18 @@ public struct QuestionAnswerer: Sendable {
             // Only a whole statement earns the scale (a sentence-opening "Maria was born in"): a
             // fragment of the question with a copula ("Maria was") matches whatever else the
             // document says of Maria.
-            let evidence = min(first.strength * (probe.isStatement ? scale : 1), 1)
+            // A fragment earns it too when what it reads carries a word of what was asked
+            // ("Emil has" → "6 horses on the farm", asked how many horses): `corroborated`.
+            let statement = probe.isStatement || Self.namesWhatIsAsked(probe.cue, head: head, contentWords: contentWords)
+            let evidence = min(first.strength * (statement ? scale : 1), 1)
+            let corroborated = min(first.strength * scale, 1)
             // The first token read here is the continuation's first, and an answer is no more
             // confident than it: a probe that cannot beat the best is not decoded.
-            if !decodesEveryCandidateInFull, let leader, leader.answer.confidence >= min(evidence, first.confidence) { continue }
-            let candidate = try read(probe, for: question, evidence: evidence, from: system)
+            if !decodesEveryCandidateInFull, let leader, leader.answer.confidence >= min(max(evidence, corroborated), first.confidence) {
+                continue
+            }
+            let candidate = try read(
+                probe, for: question, evidence: evidence, corroborated: corroborated, evidenceWords: evidenceWords, from: system)
             if leader == nil || candidate.answer.confidence > leader!.answer.confidence { leader = candidate }
         }
         guard let found = leader else { return .nothing(question.answerType, probesRead: probes.count) }
@@ -148,9 +158,10 @@ public struct QuestionAnswerer: Sendable {
     /// One probe's answer: its continuation, the span of the question's type in it, and the
     /// confidence of that span. `isPrefix` when the continuation was cut at `settlingTokens`
     /// after its span had settled (the read goes on from there if the probe wins).
-    func read(_ probe: Probe, for question: Question, evidence: Float, from system: some RecallSystem) throws
-        -> (answer: Answer, continuation: ReadResult, isPrefix: Bool)
-    {
+    func read(
+        _ probe: Probe, for question: Question, evidence: Float, corroborated: Float, evidenceWords: Set<String>,
+        from system: some RecallSystem
+    ) throws -> (answer: Answer, continuation: ReadResult, isPrefix: Bool) {
         let first = decodesEveryCandidateInFull ? options.maxTokens : min(Self.settlingTokens, options.maxTokens)
         var continuation = try system.read(cue: probe.cue, options: readOptions(maxTokens: first))
         let search = AnswerSpan.search(question.answerType, in: continuation)
@@ -164,6 +175,19 @@ public struct QuestionAnswerer: Sendable {
             isPrefix = false
         }
         var confidence = evidence
+        if let span, Self.corroborates(continuation, span: span, cue: probe.cue, words: evidenceWords) {
+            confidence = max(evidence, corroborated)
+        }
+        // A count of something else is no answer: "How many horses does Jonas own?" read as
+        // "Jonas has" → "12 goats".
+        if let counted = question.countedNoun, let span {
+            let names = Set([counted] + (Inflection.otherNumber(counted).map { [$0] } ?? []))
+            if !Self.corroborates(continuation, span: span, cue: probe.cue, words: names)
+                && !probe.cue.lowercased().split(separator: " ").contains(where: { names.contains(String($0)) })
+            {
+                confidence = 0
+            }
+        }
         if let span {
             for token in continuation.tokens[..<span.tokens.upperBound] { confidence = min(confidence, token.confidence) }
             // A number or code whose decoding broke off right after it may be cut short: the
@@ -180,6 +204,34 @@ public struct QuestionAnswerer: Sendable {
             answerType: question.answerType, probe: probe, tokens: continuation.tokens, memoriesRead: continuation.memoriesRead,
             probesRead: 0, items: nil)
         return (answer, continuation, isPrefix)
+    }
+}
+
+extension QuestionAnswerer {
+    /// Tokens of a continuation searched for a word of what was asked, around its span.
+    static let corroborationWindow = 12
+
+    /// Whether a phrase probe names the thing asked about as fully as a statement would: its
+    /// head noun and at least one more of the question's content words ("bank password is" for
+    /// "What's the password for the bank account?"), not its subject alone ("Maria was").
+    static func namesWhatIsAsked(_ cue: String, head: String?, contentWords: Set<String>) -> Bool {
+        guard let head else { return false }
+        let words = Set(ProbeWriter.readKey(cue).map { $0.lowercased() })
+        let heads = [head] + (Inflection.otherNumber(head).map { [$0] } ?? [])
+        guard heads.contains(where: words.contains) else { return false }
+        return words.intersection(contentWords).count >= 2
+    }
+
+    /// Whether the first tokens of `continuation`, outside its span, hold one of `words` that the
+    /// cue does not: the reading is about what the question asks, not only about its subject.
+    static func corroborates(_ continuation: ReadResult, span: AnswerSpan, cue: String, words: Set<String>) -> Bool {
+        guard !words.isEmpty else { return false }
+        let read = Set(ProbeWriter.readKey(cue).map { $0.lowercased() } + cue.lowercased().split(separator: " ").map(String.init))
+        for (index, token) in continuation.tokens.prefix(corroborationWindow).enumerated() where !span.tokens.contains(index) {
+            let lower = token.text.lowercased()
+            if words.contains(lower) && !read.contains(lower) { return true }
+        }
+        return false
     }
 }
 
