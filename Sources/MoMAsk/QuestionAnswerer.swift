@@ -179,12 +179,17 @@ public struct QuestionAnswerer: Sendable {
             confidence = max(evidence, corroborated)
         }
         // A count of something else is no answer: "How many horses does Jonas own?" read as
-        // "Jonas has" → "12 goats".
-        if let counted = question.countedNoun, let span {
-            let names = Set([counted] + (Inflection.otherNumber(counted).map { [$0] } ?? []))
-            if !Self.corroborates(continuation, span: span, cue: probe.cue, words: names)
-                && !probe.cue.lowercased().split(separator: " ").contains(where: { names.contains(String($0)) })
-            {
+        // "Jonas has" → "12 goats"; nor is a reading with no word of the relation asked about:
+        // "How old is Maria?" read as "Maria was" → "born in Lisbon in 1984".
+        let relation = question.relation.flatMap { EnglishWords.relations[$0.name] }
+        let required = [
+            question.countedNoun.map { Set([$0] + (Inflection.otherNumber($0).map { [$0] } ?? [])) },
+            relation.flatMap { relation in Self.statesRelation(probe.cue, relation) ? nil : relation.evidence },
+        ]
+        if let span {
+            let cueWords = Set(probe.cue.lowercased().split(separator: " ").map(String.init))
+            for case let names? in required
+            where cueWords.isDisjoint(with: names) && !Self.corroborates(continuation, span: span, cue: probe.cue, words: names) {
                 confidence = 0
             }
         }
@@ -210,6 +215,16 @@ public struct QuestionAnswerer: Sendable {
 extension QuestionAnswerer {
     /// Tokens of a continuation searched for a word of what was asked, around its span.
     static let corroborationWindow = 12
+
+    /// Whether a cue ends in one of the relation's own verbs ("Mateo was born in", "the lamp
+    /// costs"); a bare "is" or "was" states any relation, so it does not count.
+    static func statesRelation(_ cue: String, _ relation: EnglishWords.Relation) -> Bool {
+        let words = cue.lowercased().split(separator: " ").map(String.init)
+        return relation.verbs.contains { verb in
+            !(verb.count == 1 && EnglishWords.beForms.contains(verb[0])) && words.count >= verb.count
+                && Array(words.suffix(verb.count)) == verb
+        }
+    }
 
     /// Whether a phrase probe names the thing asked about as fully as a statement would: its
     /// head noun and at least one more of the question's content words ("bank password is" for

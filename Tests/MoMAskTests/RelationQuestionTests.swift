@@ -100,7 +100,8 @@ import Testing
 
     @Test(arguments: [
         "What is the birthplace of Jonas?", "How many horses does Jonas own?", "What is the bank password?",
-        "What is the price of the lamp?", "What is Henrik's favourite colour?",
+        "What is the price of the lamp?", "What is Henrik's favourite colour?", "How old is Mateo?",
+        "What is the age of Jonas?",
     ])
     func aReadingAboutTheSubjectButNotWhatWasAskedAbstains(question: String) throws {
         for system in try Self.systems() {
