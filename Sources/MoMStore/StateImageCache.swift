@@ -108,16 +108,7 @@ public struct StateImageCache: Sendable {
     static func readCodes(_ descriptor: Int32, at offset: Int, count: Int) -> [Int8]? {
         guard var codes = spareCodes.withLock({ spare in spare.firstIndex { $0.count == count }.map { spare.remove(at: $0) } })
         else { return read(descriptor, at: offset, count: count, as: Int8.self) }
-        let complete = codes.withUnsafeMutableBytes { buffer in
-            var done = 0
-            while done < count {
-                let got = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
-                if got < 0 && errno == EINTR { continue }
-                guard got > 0 else { break }
-                done += got
-            }
-            return done == count
-        }
+        let complete = codes.withUnsafeMutableBytes { readFully(descriptor, at: offset, into: $0.baseAddress!, count: count) }
         return complete ? codes : nil
     }
 
@@ -213,18 +204,22 @@ public struct StateImageCache: Sendable {
         let bytes = count * MemoryLayout<Element>.stride
         var complete = false
         let values = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
-            var done = 0
-            while done < bytes {
-                let got = pread(descriptor, base + done, bytes - done, off_t(offset + done))
-                if got < 0 && errno == EINTR { continue }
-                guard got > 0 else { break }
-                done += got
-            }
-            complete = done == bytes
+            complete = readFully(descriptor, at: offset, into: UnsafeMutableRawPointer(buffer.baseAddress!), count: bytes)
             initialized = complete ? count : 0
         }
         return complete ? values : nil
+    }
+
+    /// Reads `count` bytes from `offset` of a file into `base`; false when it holds fewer.
+    static func readFully(_ descriptor: Int32, at offset: Int, into base: UnsafeMutableRawPointer, count: Int) -> Bool {
+        var done = 0
+        while done < count {
+            let got = pread(descriptor, base + done, count - done, off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { break }
+            done += got
+        }
+        return done == count
     }
 
     static func writeFile(_ path: String, _ parts: [UInt8]...) -> Bool {

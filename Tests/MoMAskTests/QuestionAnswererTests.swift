@@ -7,6 +7,15 @@ import Testing
 
 /// The question layer answers questions in other words than the stored sentence, gives the span
 /// that answers, and abstains when the state holds no answer.
+/// MoM and the full-context baseline, each with `text` folded in.
+func recallSystems(folding text: String) throws -> [any RecallSystem] {
+    var mom = try MoMState()
+    mom.fold(text)
+    var baseline = try FullContextBaseline()
+    baseline.fold(Array(text.utf8))
+    return [mom, baseline]
+}
+
 @Suite struct QuestionAnswererTests {
     static let facts = """
         The old house stood at the end of the lane, and nobody had lived in it for years. Maria was born in Lisbon in 1984. \
@@ -17,13 +26,7 @@ import Testing
 
         """
 
-    static func systems() throws -> [any RecallSystem] {
-        var mom = try MoMState()
-        mom.fold(facts)
-        var baseline = try FullContextBaseline()
-        baseline.fold(Array(facts.utf8))
-        return [mom, baseline]
-    }
+    static func systems() throws -> [any RecallSystem] { try recallSystems(folding: facts) }
 
     @Test(arguments: [
         ("Where was Maria born?", "Lisbon"),
@@ -63,11 +66,7 @@ import Testing
         """
 
     @Test func aStatementThatOpensASentenceIsAnswered() throws {
-        var mom = try MoMState()
-        mom.fold(Self.openings)
-        var baseline = try FullContextBaseline()
-        baseline.fold(Array(Self.openings.utf8))
-        for system in [mom, baseline] as [any RecallSystem] {
+        for system in try recallSystems(folding: Self.openings) {
             for (question, expected) in [("How many chickens does Oskar have?", "6"), ("How old is Selma?", "41")] {
                 let answer = try QuestionAnswerer().answer(question, from: system)
                 #expect(!answer.abstained, "\(question) abstained at \(answer.confidence)")
@@ -105,11 +104,7 @@ import Testing
             The last bus to Galway departs at 9:20. Nobody spoke at dinner. The concert started at 8:15 sharp. It rained.
 
             """
-        var mom = try MoMState()
-        mom.fold(text)
-        var baseline = try FullContextBaseline()
-        baseline.fold(Array(text.utf8))
-        for system in [mom, baseline] as [any RecallSystem] {
+        for system in try recallSystems(folding: text) {
             let answer = try QuestionAnswerer().answer(question, from: system)
             #expect(!answer.abstained && answer.answer == expected, "\(question) → \(answer.answer) at \(answer.confidence)")
         }

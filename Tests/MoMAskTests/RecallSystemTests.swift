@@ -7,11 +7,7 @@ import Testing
 @Suite struct RecallSystemTests {
     @Test func everySystemContinuesAStoredSentence() throws {
         let text = "The capital of Zorbia is Quexville. The door code is 4711. "
-        var mom = try MoMState()
-        mom.fold(text)
-        var baseline = try FullContextBaseline()
-        baseline.fold(Array(text.utf8))
-        let systems: [any RecallSystem] = [mom, baseline]
+        let systems = try recallSystems(folding: text)
         for system in systems {
             let result = try system.read(cue: "The door code is", options: ReadOptions(maxTokens: 4))
             #expect(result.answer == "4711")

@@ -73,13 +73,7 @@ import Testing
 
         """
 
-    static func systems() throws -> [any RecallSystem] {
-        var mom = try MoMState()
-        mom.fold(facts)
-        var baseline = try FullContextBaseline()
-        baseline.fold(Array(facts.utf8))
-        return [mom, baseline]
-    }
+    static func systems() throws -> [any RecallSystem] { try recallSystems(folding: facts) }
 
     @Test(arguments: [
         ("What is the birthplace of Mateo?", "Seville"),
