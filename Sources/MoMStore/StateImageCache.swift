@@ -10,16 +10,16 @@ import Synchronization
 /// Decoded states kept uncompressed on local disk, so that an ask on a document that is not in
 /// memory reads one file instead of decompressing a snapshot from the database.
 ///
-/// An image is the state's canonical encoding (`MoMState.encoded()`) and a 56-byte trailer (after
-/// the body, so that the body is decoded in the array it was read into).
-/// It stands for one snapshot: the document's current state when nothing was appended after
-/// that snapshot, and is used only when the snapshot row's digest, byte count and the document's
-/// identity all match what the trailer says. It is derived data: written to a temporary file and
-/// renamed into place (never half written), checked on every read by a hash of four
-/// interleaved StableHash chains (four times faster than the state's own serial checksum, which
-/// the image therefore need not recompute), and on any mismatch or damage simply not used: the
-/// read falls back to the snapshot in the database. The directory is bounded: past `byteLimit`
-/// the least recently used images are removed.
+/// An image is the state's canonical encoding (`MoMState.encoded()`) and a 56-byte trailer. It
+/// is read in three parts (prefix, matrices, suffix), the int8 codes straight into the array the
+/// state keeps them in. It stands for one snapshot: the document's current state when nothing
+/// was appended after that snapshot, and is used only when the snapshot row's digest, byte count
+/// and the document's identity all match what the trailer says. It is derived data: written to a
+/// temporary file and renamed into place (never half written), checked on every read by CRC-32C
+/// (`check`; about ten times faster than the state's own serial checksum, which the image
+/// therefore need not recompute), and on any mismatch or damage simply not used: the read falls
+/// back to the snapshot in the database. The directory is bounded: past `byteLimit` the least
+/// recently used images are removed.
 ///
 /// Trailer, little-endian: magic `momdimg\0` (8 bytes), image version u64 (1), the
 /// document id i64, the state's byte count u64, its digest u64, the body's length u64, the
