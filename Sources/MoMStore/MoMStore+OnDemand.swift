@@ -56,8 +56,10 @@ extension MoMStore {
                         let (value, misses) = try pieces.state.recordingMisses(body)
                         if misses.isEmpty {
                             let loaded = pieces.memoriesLoaded
-                            // The next cold read of this snapshot reads one file instead.
-                            if let imageCache, (try? pieces.load(pieces.state.absentMemories)) != nil {
+                            // The next cold read of this snapshot reads one file instead. Only
+                            // the current state is kept: a document keeps one image, and an ask
+                            // of an older state should not push out the one asked most.
+                            if let imageCache, case .current = selector, (try? pieces.load(pieces.state.absentMemories)) != nil {
                                 imageCache.keep(pieces.state, document: document, row: row)
                             }
                             return StateRead(

@@ -106,6 +106,18 @@ import Testing
         #expect(!(try store.read("notes") { $0.tokenCount }).fromImage)
     }
 
+    @Test func aReadOfAnOlderSnapshotLeavesTheCurrentImageInPlace() throws {
+        let (store, _, images) = try makeStore()
+        _ = try store.read("notes") { $0.tokenCount }
+        let current = imageFiles(images)
+        #expect(current.count == 1)
+        let older = try #require(try store.snapshots(of: "notes").first)
+        let read = try store.read("notes", at: .snapshot(id: older.id)) { $0.tokenCount }
+        #expect(!read.fromImage && read.value == older.tokenCount)
+        #expect(imageFiles(images) == current)
+        #expect(try store.read("notes") { $0.tokenCount }.fromImage)
+    }
+
     @Test func anImageOfAnotherDatabaseWithTheSameNamesIsNotUsed() throws {
         let (first, _, images) = try makeStore(tokens: 2000)
         _ = try first.read("notes") { try $0.read(cue: cue) }
