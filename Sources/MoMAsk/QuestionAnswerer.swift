@@ -105,9 +105,7 @@ public struct QuestionAnswerer: Sendable {
     /// The best-reading probe's answer among `probes`.
     func answer(_ question: Question, probes: [Probe], from system: some RecallSystem) throws -> Answer {
         let firsts = try system.strongestFirstTokens(of: probes.map(\.cue), limit: options.candidates)
-        let evidenceWords = question.evidenceWords
-        let head = Question.headNoun(of: question.body)
-        let contentWords = question.contentWords
+        let evidence = Evidence(question)
         var leader: (answer: Answer, continuation: ReadResult, isPrefix: Bool)?
         for (index, first) in firsts {
             // The probes come in order of their first token's strength times the cue's evidence
@@ -121,16 +119,17 @@ public struct QuestionAnswerer: Sendable {
             // document says of Maria.
             // A fragment earns it too when what it reads carries a word of what was asked
             // ("Emil has" → "6 horses on the farm", asked how many horses): `corroborated`.
-            let statement = probe.isStatement || Self.namesWhatIsAsked(probe.cue, head: head, contentWords: contentWords)
-            let evidence = min(first.strength * (statement ? scale : 1), 1)
+            let cue = CueWords(probe.cue)
+            let statement = probe.isStatement || evidence.isNamed(by: cue)
+            let strength = min(first.strength * (statement ? scale : 1), 1)
             let corroborated = min(first.strength * scale, 1)
             // The first token read here is the continuation's first, and an answer is no more
             // confident than it: a probe that cannot beat the best is not decoded.
-            if !decodesEveryCandidateInFull, let leader, leader.answer.confidence >= min(max(evidence, corroborated), first.confidence) {
+            if !decodesEveryCandidateInFull, let leader, leader.answer.confidence >= min(max(strength, corroborated), first.confidence) {
                 continue
             }
             let candidate = try read(
-                probe, for: question, evidence: evidence, corroborated: corroborated, evidenceWords: evidenceWords, from: system)
+                probe, for: question, evidence: strength, corroborated: corroborated, facts: evidence, cue: cue, from: system)
             if leader == nil || candidate.answer.confidence > leader!.answer.confidence { leader = candidate }
         }
         guard let found = leader else { return .nothing(question.answerType, probesRead: probes.count) }
@@ -159,7 +158,7 @@ public struct QuestionAnswerer: Sendable {
     /// confidence of that span. `isPrefix` when the continuation was cut at `settlingTokens`
     /// after its span had settled (the read goes on from there if the probe wins).
     func read(
-        _ probe: Probe, for question: Question, evidence: Float, corroborated: Float, evidenceWords: Set<String>,
+        _ probe: Probe, for question: Question, evidence: Float, corroborated: Float, facts: Evidence, cue: CueWords,
         from system: some RecallSystem
     ) throws -> (answer: Answer, continuation: ReadResult, isPrefix: Bool) {
         let first = decodesEveryCandidateInFull ? options.maxTokens : min(Self.settlingTokens, options.maxTokens)
@@ -175,25 +174,16 @@ public struct QuestionAnswerer: Sendable {
             isPrefix = false
         }
         var confidence = evidence
-        if let span, Self.corroborates(continuation, span: span, cue: probe.cue, words: evidenceWords) {
-            confidence = max(evidence, corroborated)
-        }
-        // A count of something else is no answer: "How many horses does Jonas own?" read as
-        // "Jonas has" → "12 goats"; nor is a reading with no word of the relation asked about:
-        // "How old is Maria?" read as "Maria was" → "born in Lisbon in 1984".
-        let relation = question.relation.flatMap { EnglishWords.relations[$0.name] }
-        let required = [
-            question.countedNoun.map { Set([$0] + (Inflection.otherNumber($0).map { [$0] } ?? [])) },
-            relation.flatMap { relation in Self.statesRelation(probe.cue, relation) ? nil : relation.evidence },
-        ]
         if let span {
-            let cueWords = Set(probe.cue.lowercased().split(separator: " ").map(String.init))
-            for case let names? in required
-            where cueWords.isDisjoint(with: names) && !Self.corroborates(continuation, span: span, cue: probe.cue, words: names) {
+            let around = Self.wordsAround(span, in: continuation)
+            if cue.isCorroborated(by: around, words: facts.words) { confidence = max(evidence, corroborated) }
+            // A count of something else is no answer: "How many horses does Jonas own?" read as
+            // "Jonas has" → "12 goats"; nor is a reading with no word of the relation asked about:
+            // "How old is Maria?" read as "Maria was" → "born in Lisbon in 1984".
+            let required = [facts.countedNames, facts.relation.flatMap { cue.states($0) ? nil : $0.evidence }]
+            for case let names? in required where cue.spaced.isDisjoint(with: names) && !cue.isCorroborated(by: around, words: names) {
                 confidence = 0
             }
-        }
-        if let span {
             for token in continuation.tokens[..<span.tokens.upperBound] { confidence = min(confidence, token.confidence) }
             // A number or code whose decoding broke off right after it may be cut short: the
             // token that failed is part of its evidence.
@@ -213,40 +203,74 @@ public struct QuestionAnswerer: Sendable {
 }
 
 extension QuestionAnswerer {
+    /// What a question says of the readings that answer it, worked out once per question.
+    struct Evidence {
+        /// Words a reading about what was asked carries (`Question.evidenceWords`).
+        let words: Set<String>
+        let head: String?
+        let contentWords: Set<String>
+        /// What "how many" counts, in either number.
+        let countedNames: Set<String>?
+        /// The relation asked about, if the question names one.
+        let relation: EnglishWords.Relation?
+
+        init(_ question: Question) {
+            words = question.evidenceWords
+            head = Question.headNoun(of: question.body)
+            contentWords = question.contentWords
+            countedNames = question.countedNoun.map { Set([$0] + (Inflection.otherNumber($0).map { [$0] } ?? [])) }
+            relation = question.relation.flatMap { EnglishWords.relations[$0.name] }
+        }
+
+        /// Whether a phrase probe names the thing asked about as fully as a statement would: its
+        /// head noun and at least one more of the question's content words ("bank password is"
+        /// for "What's the password for the bank account?"), not its subject alone ("Maria was").
+        func isNamed(by cue: CueWords) -> Bool {
+            guard let head else { return false }
+            let heads = [head] + (Inflection.otherNumber(head).map { [$0] } ?? [])
+            guard heads.contains(where: cue.key.contains) else { return false }
+            return cue.key.intersection(contentWords).count >= 2
+        }
+    }
+
+    /// A probe's cue as words, lower-cased, split once for every check of a candidate.
+    struct CueWords {
+        /// The words as written between spaces ("lamp's", "is:").
+        let spaced: Set<String>
+        /// The last tokens the engine reads (`ProbeWriter.readKey`).
+        let key: Set<String>
+        let ordered: [String]
+
+        init(_ cue: String) {
+            ordered = cue.lowercased().split(separator: " ").map(String.init)
+            spaced = Set(ordered)
+            key = Set(ProbeWriter.readKey(cue))
+        }
+
+        /// Whether a reading's words hold one of `words` that the cue does not: the reading is
+        /// about what the question asks, not only about its subject.
+        func isCorroborated(by around: [String], words: Set<String>) -> Bool {
+            !words.isEmpty && around.contains { words.contains($0) && !spaced.contains($0) && !key.contains($0) }
+        }
+
+        /// Whether the cue ends in one of the relation's own verbs ("Mateo was born in", "the lamp
+        /// costs"); a bare "is" or "was" states any relation, so it does not count.
+        func states(_ relation: EnglishWords.Relation) -> Bool {
+            relation.verbs.contains { verb in
+                !(verb.count == 1 && EnglishWords.beForms.contains(verb[0])) && ordered.count >= verb.count
+                    && Array(ordered.suffix(verb.count)) == verb
+            }
+        }
+    }
+
     /// Tokens of a continuation searched for a word of what was asked, around its span.
     static let corroborationWindow = 12
 
-    /// Whether a cue ends in one of the relation's own verbs ("Mateo was born in", "the lamp
-    /// costs"); a bare "is" or "was" states any relation, so it does not count.
-    static func statesRelation(_ cue: String, _ relation: EnglishWords.Relation) -> Bool {
-        let words = cue.lowercased().split(separator: " ").map(String.init)
-        return relation.verbs.contains { verb in
-            !(verb.count == 1 && EnglishWords.beForms.contains(verb[0])) && words.count >= verb.count
-                && Array(words.suffix(verb.count)) == verb
+    /// The first tokens of a continuation outside its span, lower-cased.
+    static func wordsAround(_ span: AnswerSpan, in continuation: ReadResult) -> [String] {
+        continuation.tokens.prefix(corroborationWindow).enumerated().filter { !span.tokens.contains($0.offset) }.map {
+            $0.element.text.lowercased()
         }
-    }
-
-    /// Whether a phrase probe names the thing asked about as fully as a statement would: its
-    /// head noun and at least one more of the question's content words ("bank password is" for
-    /// "What's the password for the bank account?"), not its subject alone ("Maria was").
-    static func namesWhatIsAsked(_ cue: String, head: String?, contentWords: Set<String>) -> Bool {
-        guard let head else { return false }
-        let words = Set(ProbeWriter.readKey(cue).map { $0.lowercased() })
-        let heads = [head] + (Inflection.otherNumber(head).map { [$0] } ?? [])
-        guard heads.contains(where: words.contains) else { return false }
-        return words.intersection(contentWords).count >= 2
-    }
-
-    /// Whether the first tokens of `continuation`, outside its span, hold one of `words` that the
-    /// cue does not: the reading is about what the question asks, not only about its subject.
-    static func corroborates(_ continuation: ReadResult, span: AnswerSpan, cue: String, words: Set<String>) -> Bool {
-        guard !words.isEmpty else { return false }
-        let read = Set(ProbeWriter.readKey(cue).map { $0.lowercased() } + cue.lowercased().split(separator: " ").map(String.init))
-        for (index, token) in continuation.tokens.prefix(corroborationWindow).enumerated() where !span.tokens.contains(index) {
-            let lower = token.text.lowercased()
-            if words.contains(lower) && !read.contains(lower) { return true }
-        }
-        return false
     }
 }
 
