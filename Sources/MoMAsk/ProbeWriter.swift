@@ -205,12 +205,11 @@ public struct ProbeWriter: Sendable {
     /// ("the mail account password" → "password for the mail"); "Selma's favourite colour" → "the
     /// favourite colour of Selma".
     func reorderedCompounds(of body: [String]) -> [[String]] {
-        let lower = body.map { $0.lowercased() }
         var words = body
-        if let first = lower.first, EnglishWords.determiners.contains(first) { words.removeFirst() }
-        if let owner = words.firstIndex(where: { $0.hasSuffix("'s") || $0.hasSuffix("’s") }), owner == 0, words.count > 1 {
+        if let first = words.first, EnglishWords.determiners.contains(first.lowercased()) { words.removeFirst() }
+        if words.count > 1, let owner = EnglishWords.possessor(words[0]) {
             let head = Array(words.dropFirst())
-            return [["the"] + head + ["of", String(words[0].dropLast(2))], head + ["of", String(words[0].dropLast(2))]]
+            return [["the"] + head + ["of", owner], head + ["of", owner]]
         }
         // A compound only: two to four content words, no preposition or verb.
         guard (2...4).contains(words.count), words.allSatisfy({ word in

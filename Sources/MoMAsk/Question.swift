@@ -224,9 +224,7 @@ public struct Question: Sendable, Equatable {
         if let of = lower.firstIndex(where: { $0 == "of" || $0 == "for" }), of > 0, of < body.count - 1 {
             return (head, Array(body[(of + 1)...]))
         }
-        if let owner = lower.firstIndex(where: { $0.hasSuffix("'s") || $0.hasSuffix("’s") }) {
-            return (head, [String(body[owner].dropLast(2))])
-        }
+        if let owner = body.lazy.compactMap(EnglishWords.possessor).first { return (head, [owner]) }
         return nil
     }
 
@@ -252,8 +250,7 @@ public struct Question: Sendable, Equatable {
     public var contentWords: Set<String> {
         var words = Set<String>()
         for word in body {
-            var lower = word.lowercased()
-            if lower.hasSuffix("'s") || lower.hasSuffix("’s") { lower = String(lower.dropLast(2)) }
+            let lower = (EnglishWords.possessor(word) ?? word).lowercased()
             guard lower.count > 2, lower.allSatisfy(\.isLetter), !EnglishWords.determiners.contains(lower),
                 !EnglishWords.prepositions.contains(lower), !EnglishWords.auxiliaries.contains(lower),
                 !EnglishWords.questionWords.contains(lower)
@@ -326,6 +323,12 @@ enum EnglishWords {
             "address": Relation(verbs: [["lives", "at"], ["is", "at"]], evidence: ["lives", "street", "road"]),
         ]
     }()
+    /// The owner a possessive names ("Selma's" → "Selma", "SELMA'S" → "SELMA"), nil for any other word.
+    static func possessor(_ word: String) -> String? {
+        let lower = word.lowercased()
+        return lower.hasSuffix("'s") || lower.hasSuffix("’s") ? String(word.dropLast(2)) : nil
+    }
+
     /// Question words that name a relation by themselves ("How much is the lamp?", "How old is Emil?").
     static let relationQuestionWords: [String: String] = ["how much": "price", "how old": "age"]
 

@@ -125,14 +125,6 @@ public struct StateImageCache: Sendable {
     func keep(_ state: MoMState, document: DocumentInfo, row: SnapshotRow) {
         guard state.memoryBank.isComplete, let digest = UInt64(row.digest, radix: 16) else { return }
         let body = state.encoded()
-        var trailer = [UInt8]()
-        trailer.reserveCapacity(Self.trailerLength)
-        trailer += Self.magic
-        Self.append(UInt64(Self.version), to: &trailer)
-        Self.append(UInt64(bitPattern: document.id), to: &trailer)
-        Self.append(UInt64(row.byteCount), to: &trailer)
-        Self.append(digest, to: &trailer)
-        Self.append(UInt64(body.count), to: &trailer)
         guard let layout = StateLayout(header: body.prefix(StateLayout.headerLength), totalLength: body.count) else { return }
         let check = body.withUnsafeBytes { bytes in
             Self.check(
@@ -140,7 +132,10 @@ public struct StateImageCache: Sendable {
                 matrices: UnsafeRawBufferPointer(rebasing: bytes[layout.prefixLength..<layout.suffixStart]),
                 suffix: UnsafeRawBufferPointer(rebasing: bytes[layout.suffixStart...]))
         }
-        Self.append(check, to: &trailer)
+        let trailer = Trailer(
+            magic: Self.magic, version: UInt64(Self.version), documentID: document.id, byteCount: UInt64(row.byteCount),
+            digest: digest, bodyLength: UInt64(body.count), check: check
+        ).bytes
         let path = self.path(document: document, byteCount: UInt64(row.byteCount))
         guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil
         else { return }
@@ -242,10 +237,6 @@ public struct StateImageCache: Sendable {
         return true
     }
 
-    static func append(_ value: UInt64, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
-
     /// The image's check: the CRC-32C of each third of the prefix, of the matrices and of the
     /// suffix (`momd_crc32c_thirds`, three chains side by side with SSE4.2), mixed into one word.
     /// About ten times faster than the state's own serial checksum, and a burst of up to 32
@@ -288,18 +279,25 @@ public struct StateImageCache: Sendable {
         var bodyLength: UInt64
         var check: UInt64
 
+        /// The trailer at the end of an image's last bytes (at least `trailerLength` of them).
         init(_ bytes: ArraySlice<UInt8>) {
-            let bytes = Array(bytes)
-            func field(_ offset: Int) -> UInt64 {
-                bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
-            }
-            magic = Array(bytes[0..<8])
-            version = field(8)
-            documentID = Int64(bitPattern: field(16))
-            byteCount = field(24)
-            digest = field(32)
-            bodyLength = field(40)
-            check = field(48)
+            var reader = ByteReader(Array(bytes))
+            magic = Array((try? reader.readBytes(8)) ?? [])
+            let fields = (0..<6).map { _ in (try? reader.read(UInt64.self)) ?? 0 }
+            (version, documentID, byteCount) = (fields[0], Int64(bitPattern: fields[1]), fields[2])
+            (digest, bodyLength, check) = (fields[3], fields[4], fields[5])
+        }
+
+        init(magic: [UInt8], version: UInt64, documentID: Int64, byteCount: UInt64, digest: UInt64, bodyLength: UInt64, check: UInt64) {
+            (self.magic, self.version, self.documentID, self.byteCount) = (magic, version, documentID, byteCount)
+            (self.digest, self.bodyLength, self.check) = (digest, bodyLength, check)
+        }
+
+        var bytes: [UInt8] {
+            var writer = ByteWriter(capacity: StateImageCache.trailerLength)
+            writer.append(bytes: magic)
+            for field in [version, UInt64(bitPattern: documentID), byteCount, digest, bodyLength, check] { writer.append(field) }
+            return writer.bytes
         }
     }
 }

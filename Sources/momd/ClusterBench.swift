@@ -500,7 +500,7 @@ final class Cluster: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: ServeBench.executablePath())
         process.arguments = [
             "serve", "--db", database, "--listen", "127.0.0.1:\(ports[index])", "--lease-seconds", "\(leaseSeconds)",
-            "--state-cache", NSTemporaryDirectory() + "momd-cluster-states-\(getpid())",
+            "--state-cache", logs + "/states",
         ] + snapshots
         var environment = ProcessInfo.processInfo.environment
         environment["MOMD_HOST"] = nil

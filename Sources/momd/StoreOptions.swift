@@ -65,7 +65,7 @@ struct StoreOptions: ParsableArguments {
         return store
     }
 
-    func openDatabase(createIfMissing: Bool) throws -> MoMStore {
+    private func openDatabase(createIfMissing: Bool) throws -> MoMStore {
         let path = resolvedDatabasePath
         if isPostgres { return try MoMStore.open(location: path) }
         if createIfMissing && databasePath == nil {
