@@ -28,10 +28,13 @@ struct SQLiteBackend: StoreBackend {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "momd"
+        // Checkpoint after about 16 MiB of WAL whatever the page size (SQLite counts pages), on
+        // the checkpointer's thread. The pool keeps the closure, and with it the checkpointer its
+        // connections' hooks point to, for as long as it lives.
+        let checkpointer = WALCheckpointer(path: path, thresholdBytes: 16 << 20)
         configuration.prepareDatabase { db in
-            // Checkpoint after about 16 MiB of WAL whatever the page size (SQLite counts pages).
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(1, (16 << 20) / pageSize))")
+            checkpointer.install(on: db.sqliteConnection, pageSize: pageSize)
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
