@@ -8,7 +8,7 @@ out="${1:-docs}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-swift build -c release --static-swift-stdlib --product momd
+bash scripts/release-build.sh --product momd
 momd=.build/release/momd
 
 (cd "$work" && apt-get download dict-devil >/dev/null && dpkg -x dict-devil_*.deb devil)

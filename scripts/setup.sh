@@ -32,5 +32,5 @@ if ! { command -v schemathesis >/dev/null 2>&1 && schemathesis --version 2>/dev/
 fi
 
 if [ "${1:-}" != "--deps-only" ]; then
-    swift build -c release --static-swift-stdlib
+    bash scripts/release-build.sh
 fi

@@ -21,8 +21,9 @@ public struct MemoryBank: Sendable, Equatable {
     /// Float32 rows, all matrices back to back: memory m, row i, column j at `(m * dk + i) * dv + j`.
     /// Empty in the int8 format.
     @usableFromInline var _storage: [Float]
-    /// Int8 rows in the same order, in steps of `codeStep`. Empty in the Float32 format.
-    @usableFromInline var _codes: [Int8]
+    /// Int8 rows in the same order, in steps of `codeStep`, owned or mapped from a state image.
+    /// Empty in the Float32 format.
+    @usableFromInline var _codes: CodeRows
     @usableFromInline var _scales: [Float]
     /// Scratch for Sᵀk, allocated once.
     @usableFromInline var _prediction: [Float]
@@ -45,7 +46,7 @@ public struct MemoryBank: Sendable, Equatable {
         self.dv = dv
         self.rowFormat = rowFormat
         _storage = rowFormat == .float32 ? [Float](repeating: 0, count: count * dk * dv) : []
-        _codes = rowFormat == .int8 ? [Int8](repeating: 0, count: count * dk * dv) : []
+        _codes = CodeRows(rowFormat == .int8 ? [Int8](repeating: 0, count: count * dk * dv) : [])
         _scales = [Float](repeating: 1, count: count)
         _prediction = [Float](repeating: 0, count: dv)
     }
@@ -53,14 +54,18 @@ public struct MemoryBank: Sendable, Equatable {
     /// A bank of decoded rows: the arrays are taken as they are (a fresh bank's zero rows would
     /// be allocated and cleared only to be dropped).
     init(count: Int, dk: Int, dv: Int, storage: [Float], scales: [Float]) {
-        self.init(count: count, dk: dk, dv: dv, rowFormat: .float32, storage: storage, codes: [], scales: scales)
+        self.init(count: count, dk: dk, dv: dv, rowFormat: .float32, storage: storage, codes: CodeRows([]), scales: scales)
     }
 
     init(count: Int, dk: Int, dv: Int, codes: [Int8], scales: [Float]) {
+        self.init(count: count, dk: dk, dv: dv, codes: CodeRows(codes), scales: scales)
+    }
+
+    init(count: Int, dk: Int, dv: Int, codes: CodeRows, scales: [Float]) {
         self.init(count: count, dk: dk, dv: dv, rowFormat: .int8, storage: [], codes: codes, scales: scales)
     }
 
-    private init(count: Int, dk: Int, dv: Int, rowFormat: RowFormat, storage: [Float], codes: [Int8], scales: [Float]) {
+    private init(count: Int, dk: Int, dv: Int, rowFormat: RowFormat, storage: [Float], codes: CodeRows, scales: [Float]) {
         self.count = count
         self.dk = dk
         self.dv = dv
@@ -79,7 +84,13 @@ public struct MemoryBank: Sendable, Equatable {
     /// The stored (unscaled) floats, memory after memory (Float32 rows; empty for int8 ones).
     public var storedValues: [Float] { _storage }
     /// The stored int8 codes, memory after memory (int8 rows; empty for Float32 ones).
-    public var storedCodes: [Int8] { _codes }
+    public var storedCodes: [Int8] { _codes.array }
+    /// The stored int8 codes' bytes, without a copy.
+    public func withStoredCodeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try _codes.withUnsafeBytes(body)
+    }
+    /// Whether the int8 rows are still those of a mapped state image (no write since).
+    public var codesAreMapped: Bool { _codes.isMapped }
     /// The lazy decay scale of each memory.
     public var scales: [Float] { _scales }
     /// Bytes the matrices take in memory and in an encoded state.
@@ -254,8 +265,11 @@ public struct MemoryBank: Sendable, Equatable {
         case .float32:
             for offset in 0..<(dk * dv) { _storage[base + offset] *= scale }
         case .int8:
-            for offset in 0..<(dk * dv) {
-                _codes[base + offset] = Int8((Float(_codes[base + offset]) * scale).rounded(.toNearestOrEven))
+            let count = dk * dv
+            _codes.withUnsafeMutableBufferPointer { codes in
+                for offset in base..<(base + count) {
+                    codes[offset] = Int8((Float(codes[offset]) * scale).rounded(.toNearestOrEven))
+                }
             }
         }
         _scales[memory] = 1

@@ -42,7 +42,7 @@ extension MoMState {
         for scale in bank.scales { writer.append(scale.bitPattern) }
         switch bank.rowFormat {
         case .float32: writer.appendShuffled(bank.storedValues)
-        case .int8: bank.storedCodes.withUnsafeBytes { writer.append(bytes: $0) }
+        case .int8: bank.withStoredCodeBytes { writer.append(bytes: $0) }
         }
         for count in engine.writes { writer.append(count) }
         engine.tally.write(to: &writer)

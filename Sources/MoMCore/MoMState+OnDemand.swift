@@ -85,9 +85,10 @@ extension MoMState {
     }
 
     /// A whole state of int8 rows from the three parts of its encoding: the prefix, the codes
-    /// (the matrices, taken as they are: no copy) and the suffix. The whole-state checksum is
-    /// not checked (a state image checks its parts its own way); everything else is.
-    public init(decodingPrefix prefix: [UInt8], codes: [Int8], suffix: [UInt8], expecting expected: MoMConfiguration? = nil) throws {
+    /// (the matrices, taken as they are: no copy, and a mapped image's rows stay mapped) and the
+    /// suffix. The whole-state checksum is not checked (a state image checks its parts its own
+    /// way); everything else is.
+    public init(decodingPrefix prefix: [UInt8], codes: CodeRows, suffix: [UInt8], expecting expected: MoMConfiguration? = nil) throws {
         try self.init(decodingPrefix: prefix, suffix: suffix, expecting: expected) { decoded in
             guard decoded.configuration.rowFormat == .int8 else {
                 throw MoMError(.corruptState, "the state holds Float32 rows, not int8 codes")
@@ -142,15 +143,3 @@ extension MoMState {
     }
 }
 
-extension MoMState {
-    /// Takes the int8 codes out of a state that is about to be dropped, so that their memory can
-    /// be read into again (a state image's reader recycles it: a fresh 4 MiB array costs a page
-    /// fault and a cleared page for every 4 KiB). The state is left without its memories and
-    /// must not be used after. Nil for Float32 rows.
-    public mutating func takeCodes() -> [Int8]? {
-        guard engine.bank.rowFormat == .int8 else { return nil }
-        var codes: [Int8] = []
-        swap(&codes, &engine.bank._codes)
-        return codes
-    }
-}

@@ -43,12 +43,10 @@ extension MoMStore {
             try backend.read { db in
                 guard let document = try db.documentHeader(named: name) else { throw Self.unknownDocument(name) }
                 let row = try Self.standaloneSnapshot(db, document: document, at: selector)
-                if let row, let imageCache, var state = imageCache.state(document: document, row: row) {
-                    let read = StateRead(
+                if let row, let imageCache, let state = imageCache.state(document: document, row: row) {
+                    return StateRead(
                         value: try body(state), document: document, tokenCount: state.tokenCount,
                         memoriesLoaded: state.memoryBank.count, loadedWhole: false, fromImage: true, warnings: [])
-                    StateImageCache.recycle(&state)
-                    return read
                 }
                 if let row, var pieces = try? OnDemandSnapshot(db, row: row, document: document) {
                     var runs = 0

@@ -11,8 +11,8 @@ import Synchronization
 /// memory reads one file instead of decompressing a snapshot from the database.
 ///
 /// An image is the state's canonical encoding (`MoMState.encoded()`) and a 56-byte trailer. It
-/// is read in three parts (prefix, matrices, suffix), the int8 codes straight into the array the
-/// state keeps them in. It stands for one snapshot: the document's current state when nothing
+/// is mapped into memory (`MappedFile`), and the int8 codes stay there: the state reads its rows
+/// from the file's cached pages. It stands for one snapshot: the document's current state when nothing
 /// was appended after that snapshot, and is used only when the snapshot row's digest, byte count
 /// and the document's identity all match what the trailer says. It is derived data: written to a
 /// temporary file and renamed into place (never half written), checked on every read by CRC-32C
@@ -51,8 +51,8 @@ public struct StateImageCache: Sendable {
 
     /// The state a snapshot row holds, if an intact image of it is kept; nil otherwise.
     ///
-    /// Int8 rows are read straight into the array the state keeps them in, the prefix and the
-    /// suffix into their own: nothing of the 4 MiB is copied twice.
+    /// Int8 rows are not copied at all: the state keeps the mapping (`CodeRows`) until it is
+    /// written to. The prefix and the suffix are copied out to be decoded.
     func state(document: DocumentInfo, row: SnapshotRow) -> MoMState? {
         guard let digest = UInt64(row.digest, radix: 16) else { return nil }
         let path = self.path(document: document, byteCount: UInt64(row.byteCount))
@@ -61,55 +61,32 @@ public struct StateImageCache: Sendable {
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0, Int(info.st_size) > Self.trailerLength + StateLayout.headerLength,
-            let header = Self.read(descriptor, at: 0, count: StateLayout.headerLength, as: UInt8.self),
-            let layout = StateLayout(header: header, totalLength: Int(info.st_size) - Self.trailerLength),
-            let prefix = Self.read(descriptor, at: 0, count: layout.prefixLength, as: UInt8.self),
-            var suffix = Self.read(
-                descriptor, at: layout.suffixStart, count: layout.totalLength - layout.suffixStart + Self.trailerLength, as: UInt8.self)
+            let file = MappedFile(descriptor: descriptor, count: Int(info.st_size))
         else { return nil }
-        let trailer = Trailer(suffix.suffix(Self.trailerLength))
-        suffix.removeLast(Self.trailerLength)
+        let bytes = file.bytes
+        let bodyLength = file.count - Self.trailerLength
+        guard let layout = StateLayout(header: UnsafeRawBufferPointer(rebasing: bytes[..<StateLayout.headerLength]), totalLength: bodyLength) else { return nil }
+        let trailer = Trailer(bytes[bodyLength...])
         guard trailer.magic == Self.magic, trailer.version == UInt64(Self.version), trailer.documentID == document.id,
             trailer.byteCount == UInt64(row.byteCount), trailer.digest == digest,
             trailer.bodyLength == UInt64(layout.totalLength)
         else { return nil }
-        let matrices = layout.prefixLength..<layout.suffixStart
-        var state: MoMState?
+        let prefix = UnsafeRawBufferPointer(rebasing: bytes[..<layout.prefixLength])
+        let matrices = UnsafeRawBufferPointer(rebasing: bytes[layout.prefixLength..<layout.suffixStart])
+        let suffix = UnsafeRawBufferPointer(rebasing: bytes[layout.suffixStart..<bodyLength])
+        guard Self.check(prefix: prefix, matrices: matrices, suffix: suffix) == trailer.check else { return damaged(path) }
+        // The int8 rows stay in the mapping: an ask reads the rows it needs from the file's
+        // cached pages, with no copy. Float32 rows are decoded from their byte planes.
+        let state: MoMState?
         if layout.planeCount == 1 {
-            guard let codes = Self.readCodes(descriptor, at: matrices.lowerBound, count: matrices.count),
-                Self.check(prefix, codes, suffix) == trailer.check
-            else { return damaged(path) }
-            state = try? MoMState(decodingPrefix: prefix, codes: codes, suffix: suffix, expecting: document.configuration)
+            let codes = CodeRows(mapping: file, offset: layout.prefixLength, count: matrices.count)
+            state = try? MoMState(decodingPrefix: [UInt8](prefix), codes: codes, suffix: [UInt8](suffix), expecting: document.configuration)
         } else {
-            guard let planes = Self.read(descriptor, at: matrices.lowerBound, count: matrices.count, as: UInt8.self),
-                Self.check(prefix, planes, suffix) == trailer.check
-            else { return damaged(path) }
-            state = try? MoMState(decoding: prefix + planes + suffix, expecting: document.configuration, verifyingChecksum: false)
+            state = try? MoMState(decoding: [UInt8](bytes[..<bodyLength]), expecting: document.configuration, verifyingChecksum: false)
         }
         guard let state, state.byteCount == UInt64(row.byteCount), state.tokenCount == UInt64(row.tokenCount) else { return nil }
         touch(path)
         return state
-    }
-
-    /// Gives the codes of a state read from an image back for the next read, when the caller is
-    /// done with the state.
-    public static func recycle(_ state: inout MoMState) {
-        guard let codes = state.takeCodes(), !codes.isEmpty else { return }
-        spareCodes.withLock { spare in
-            if spare.count < spareLimit { spare.append(codes) }
-        }
-    }
-
-    /// Arrays of codes kept for reuse: a few, as many as reads run at once on two cores.
-    static let spareLimit = 4
-    static let spareCodes = Mutex<[[Int8]]>([])
-
-    /// `count` codes read from `offset`, into a recycled array when one of that size is spare.
-    static func readCodes(_ descriptor: Int32, at offset: Int, count: Int) -> [Int8]? {
-        guard var codes = spareCodes.withLock({ spare in spare.firstIndex { $0.count == count }.map { spare.remove(at: $0) } })
-        else { return read(descriptor, at: offset, count: count, as: Int8.self) }
-        let complete = codes.withUnsafeMutableBytes { readFully(descriptor, at: offset, into: $0.baseAddress!, count: count) }
-        return complete ? codes : nil
     }
 
     /// Removes a damaged image (the next read writes it again) and gives nil.
@@ -194,29 +171,6 @@ public struct StateImageCache: Sendable {
     /// Marks an image used now, for the least-recently-used bound.
     func touch(_ path: String) { utimes(path, nil) }
 
-    /// `count` values read from `offset` of a file, or nil when it holds fewer.
-    static func read<Element>(_ descriptor: Int32, at offset: Int, count: Int, as: Element.Type) -> [Element]? {
-        let bytes = count * MemoryLayout<Element>.stride
-        var complete = false
-        let values = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
-            complete = readFully(descriptor, at: offset, into: UnsafeMutableRawPointer(buffer.baseAddress!), count: bytes)
-            initialized = complete ? count : 0
-        }
-        return complete ? values : nil
-    }
-
-    /// Reads `count` bytes from `offset` of a file into `base`; false when it holds fewer.
-    static func readFully(_ descriptor: Int32, at offset: Int, into base: UnsafeMutableRawPointer, count: Int) -> Bool {
-        var done = 0
-        while done < count {
-            let got = pread(descriptor, base + done, count - done, off_t(offset + done))
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { break }
-            done += got
-        }
-        return done == count
-    }
-
     static func writeFile(_ path: String, _ parts: [UInt8]...) -> Bool {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return false }
@@ -280,7 +234,7 @@ public struct StateImageCache: Sendable {
         var check: UInt64
 
         /// The trailer at the end of an image's last bytes (at least `trailerLength` of them).
-        init(_ bytes: ArraySlice<UInt8>) {
+        init(_ bytes: some Collection<UInt8>) {
             var reader = ByteReader(Array(bytes))
             magic = Array((try? reader.readBytes(8)) ?? [])
             let fields = (0..<6).map { _ in (try? reader.read(UInt64.self)) ?? 0 }

@@ -40,13 +40,40 @@ import Testing
         #expect(!first.fromImage && !first.loadedWhole)
         #expect(first.value == expected)
         #expect(imageFiles(images).count == 1)
-        for _ in 0..<3 {  // the codes of one read are recycled into the next
+        for _ in 0..<3 {
             let again = try store.read("notes") { try $0.read(cue: cue) }
             #expect(again.fromImage)
             #expect(again.value == expected)
             #expect(again.tokenCount == state.tokenCount)
             #expect(try store.read("notes") { $0.digest }.value == state.digest)
         }
+    }
+
+    @Test func aStateFromAnImageReadsItsRowsFromTheFileUntilItIsWritten() throws {
+        let (store, state, images) = try makeStore()
+        _ = try store.read("notes") { try $0.read(cue: cue) }
+        let file = try #require(imageFiles(images).first)
+        let imageBytes = try Data(contentsOf: file)
+        let read = try store.read("notes") { $0 }
+        #expect(read.fromImage)
+        var mapped = read.value
+        #expect(mapped.memoryBank.codesAreMapped)
+        #expect(mapped.memoryBank == state.memoryBank)
+        #expect(mapped.encoded() == state.encoded())
+        // A write copies the rows first: the state goes on exactly as the original does, and the
+        // image it came from is left as it was.
+        var original = state
+        let more = " and then the long and winding road led on to the door of the house."
+        mapped.fold(more)
+        original.fold(more)
+        #expect(!mapped.memoryBank.codesAreMapped)
+        #expect(mapped.digest == original.digest)
+        #expect(try Data(contentsOf: file) == imageBytes)
+        // Removing the image file does not disturb a state that still maps it.
+        let again = try store.read("notes") { $0 }.value
+        try FileManager.default.removeItem(at: file)
+        #expect(again.memoryBank.codesAreMapped)
+        #expect(try again.read(cue: cue) == (try state.read(cue: cue)))
     }
 
     @Test func anImageIsTheStateEncodingFollowedByItsTrailer() throws {

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The release build every script uses: Swift's runtime and Foundation linked in statically, and a
+# position-dependent executable, so that a CLI run neither loads Swift's shared libraries nor
+# relocates ~150,000 pointers at start (docs/benchmarks.md, "A CLI ask"). Extra arguments go to
+# `swift build` (e.g. --product momd).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+exec swift build -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie "$@"
