@@ -40,7 +40,7 @@ public final class MappedFile: @unchecked Sendable {
 public struct CodeRows: Sendable, Equatable {
     private var owned: [Int8]
     private var mapping: (file: MappedFile, offset: Int)?
-    public private(set) var count: Int
+    public let count: Int
 
     public init(_ codes: [Int8]) {
         owned = codes

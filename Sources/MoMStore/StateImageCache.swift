@@ -215,15 +215,6 @@ public struct StateImageCache: Sendable {
         return StableHash.mix64(combined)
     }
 
-    /// The check of an image read in three arrays.
-    static func check<Matrix>(_ prefix: [UInt8], _ matrices: [Matrix], _ suffix: [UInt8]) -> UInt64 {
-        prefix.withUnsafeBytes { prefix in
-            matrices.withUnsafeBytes { matrices in
-                suffix.withUnsafeBytes { suffix in check(prefix: prefix, matrices: matrices, suffix: suffix) }
-            }
-        }
-    }
-
     struct Trailer {
         var magic: [UInt8]
         var version: UInt64
