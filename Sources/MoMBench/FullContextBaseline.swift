@@ -70,7 +70,7 @@ public struct FullContextBaseline: Sendable {
         var answer = earlier?.answer ?? ""
         var stop = ReadStop.maxTokens
         while tokens.count < options.maxTokens {
-            cache.featurizer.key(for: context, into: &query)
+            cache.featurizer.key(for: context, into: &query, anchored: !context.hasPartialAnchor)
             guard !query.isEmpty else {
                 stop = .lowConfidence
                 break
@@ -100,7 +100,9 @@ public struct FullContextBaseline: Sendable {
             // as MoM's direction cosine would not be capped.
             let confidence = min(score * configuration.evidenceScale(contextTokens: context.count), 1)
             tokens.append(ReadToken(text: text, confidence: confidence, strength: score, memories: []))
-            context.push(cache.vocabulary.foldedHash(entry))
+            context.push(
+                cache.vocabulary.foldedHash(entry), startsWord: cache.vocabulary.hasLeadingSpace(entry),
+                isDigit: cache.vocabulary.isDigit(entry))
         }
         return ReadResult(
             answer: answer, confidence: tokens.map(\.confidence).min() ?? 0, tokens: tokens, memoriesRead: [], stop: stop,
@@ -124,7 +126,7 @@ struct KeyValueCache: TokenSink, Sendable {
 
     init(configuration: MoMConfiguration) {
         featurizer = Featurizer(configuration: configuration)
-        context = ContextWindow(capacity: configuration.window)
+        context = ContextWindow(capacity: configuration.window, followsWords: configuration.numberKeys == .anchored)
         keyScratch = KeyScratch(dk: configuration.dk)
     }
 
@@ -139,7 +141,7 @@ struct KeyValueCache: TokenSink, Sendable {
         }
         keyOffsets.append(UInt32(keyIndices.count))
         tokens.append(UInt32(vocabulary.entry(valueHash: valueHash) ?? 0))
-        context.push(foldedHash)
+        context.push(foldedHash, startsWord: leadingSpace, isDigit: ContextWindow.isDigit(folded))
     }
 
     /// The position whose key has the highest dot product with the dense query (ties to the

@@ -23,34 +23,93 @@ public struct SparseVector: Sendable, Equatable {
 }
 
 /// The last `window` folded-token hashes, most recent first: the context a key is made from.
+///
+/// With anchored number keys (`NumberKeys.anchored`) it also follows the word its latest token
+/// belongs to (the tokens since the last one with whitespace before it): the hash of the context
+/// that word began in, how many tokens it has so far, and whether one of them is a digit.
 public struct ContextWindow: Sendable, Equatable {
     public private(set) var hashes: [UInt64]
     public let capacity: Int
+    /// Whether the word is followed (anchored number keys); false leaves `word` as it starts.
+    public let followsWords: Bool
+    public private(set) var word = Word()
 
-    public init(capacity: Int) {
+    /// The word the latest token belongs to.
+    public struct Word: Sendable, Equatable {
+        /// The hash of the (up to) `Word.anchorTokens` tokens before the word's first token.
+        public var anchor: UInt64 = 0
+        /// Tokens of the word so far, counted up to `Word.lengthLimit`.
+        public var length: UInt8 = 0
+        /// Tokens the anchor was made from: `anchorTokens`, or fewer when the word began with
+        /// fewer before it (at the start of a document, or of a short cue).
+        public var anchorLength: UInt8 = 0
+        /// Whether a token of it so far is a decimal digit.
+        public var hasDigit = false
+
+        /// Tokens before a word that anchor it: as many as the second token of a word has in its
+        /// context already, so an anchored key asks no more of a cue than the plain one did.
+        public static let anchorTokens = 3
+        /// Past this many tokens a word's length stops counting.
+        public static let lengthLimit: UInt8 = 64
+    }
+
+    public init(capacity: Int, followsWords: Bool = false) {
         self.capacity = capacity
+        self.followsWords = followsWords
         hashes = []
         hashes.reserveCapacity(capacity)
     }
 
     public var count: Int { hashes.count }
 
-    /// Makes `hash` the most recent token, dropping the oldest when full.
-    public mutating func push(_ hash: UInt64) {
+    /// Whether the latest token belongs to a word with a digit in it (a number, a code, a time).
+    public var isInNumber: Bool { followsWords && word.hasDigit }
+
+    /// Whether the latest token is in a number whose anchor saw fewer than `Word.anchorTokens`
+    /// tokens: a cue that gives a number's first digits after only a word or two cannot know
+    /// the stored anchor, and is read by the plain orders alone, from every memory.
+    public var hasPartialAnchor: Bool { isInNumber && Int(word.anchorLength) < Word.anchorTokens }
+
+    /// What anchors a key inside a number: the context the word began in and the place in it.
+    var numberAnchor: UInt64 { StableHash.combine(word.anchor, UInt64(word.length)) }
+
+    /// Makes `hash` the most recent token, dropping the oldest when full. `startsWord`: whether
+    /// whitespace (or the start of the stream) stood before the token; `isDigit`: whether it is a
+    /// decimal digit. Both matter only when the window follows words.
+    public mutating func push(_ hash: UInt64, startsWord: Bool = true, isDigit: Bool = false) {
+        if followsWords {
+            if startsWord || hashes.isEmpty {
+                let anchorLength = min(hashes.count, Word.anchorTokens)
+                var anchor = StableHash.mix64(UInt64(anchorLength))
+                for hash in hashes.prefix(Word.anchorTokens) { anchor = StableHash.combine(anchor, hash) }
+                word = Word(anchor: anchor, length: 0, anchorLength: UInt8(anchorLength), hasDigit: false)
+            }
+            if word.length < Word.lengthLimit { word.length += 1 }
+            if isDigit { word.hasDigit = true }
+        }
         if hashes.count == capacity { hashes.removeLast() }
         hashes.insert(hash, at: 0)
     }
 
-    init(capacity: Int, hashes: [UInt64]) {
+    init(capacity: Int, hashes: [UInt64], followsWords: Bool = false, word: Word = Word()) {
         self.capacity = capacity
         self.hashes = hashes
+        self.followsWords = followsWords
+        self.word = followsWords ? word : Word()
+    }
+
+    /// Whether a token's folded form is one decimal digit (the tokenizer makes each digit a token).
+    public static func isDigit(_ folded: UnsafeBufferPointer<UInt8>) -> Bool {
+        folded.count == 1 && (0x30...0x39).contains(folded[0])
     }
 }
 
 /// Turns contexts into sparse signed hashed n-gram keys and tokens into dense ±1/√dv value codes.
 ///
 /// The key of a context is Σₙ cₙ · (s signed one-hot positions hashed from the n most recent
-/// folded tokens), L2-normalised. A context with no tokens, or whose entries cancel exactly, gives
+/// folded tokens), L2-normalised. With anchored number keys, a context whose latest word holds a
+/// digit adds each order once more, hashed together with the context that word began in and its
+/// place in the word, and weighs the plain orders half. A context with no tokens, or whose entries cancel exactly, gives
 /// an empty key, and an empty key never writes.
 public struct Featurizer: Sendable {
     public let dk: Int
@@ -59,6 +118,9 @@ public struct Featurizer: Sendable {
     let hashesPerOrder: Int
     let orderWeights: [Float]
     let keySeed: UInt64
+    /// The seed of every order's hash inside a number, with anchored number keys.
+    let numberSeed: UInt64
+    let anchorsNumbers: Bool
     let valueSeed: UInt64
     let foldSeed: UInt64
     /// Eight ±1/√dv lanes for each byte of sign bits (bit j set → lane j negative).
@@ -71,6 +133,8 @@ public struct Featurizer: Sendable {
         hashesPerOrder = configuration.hashesPerOrder
         orderWeights = configuration.orderWeights
         keySeed = StableHash.mix64(configuration.seed ^ 0x6B65_7973)  // "keys"
+        numberSeed = StableHash.mix64(configuration.seed ^ 0x6E75_6D62_6572)  // "number"
+        anchorsNumbers = configuration.numberKeys == .anchored
         valueSeed = StableHash.mix64(configuration.seed ^ 0x7661_6C75_6573)  // "values"
         foldSeed = StableHash.mix64(configuration.seed ^ 0x666F_6C64)  // "fold"
         let magnitude = 1 / Float(configuration.dv).squareRoot()
@@ -96,32 +160,31 @@ public struct Featurizer: Sendable {
     // MARK: Keys
 
     /// Writes the key of `context` into `key`, reusing its storage.
-    public func key(for context: ContextWindow, into key: inout SparseVector) {
+    public func key(for context: ContextWindow, into key: inout SparseVector, anchored: Bool = true) {
         var scratch = KeyScratch(dk: dk)
-        self.key(for: context, into: &key, scratch: &scratch)
+        self.key(for: context, into: &key, scratch: &scratch, anchored: anchored)
     }
 
     /// Writes the key of `context` into `key`; `scratch` (for this dk) is left as it was found.
-    public func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch) {
-        let capacity = window * hashesPerOrder
+    /// `anchored: false` leaves out the anchored orders inside a number (the query of a read
+    /// whose anchor is partial); the fold always keys with them.
+    public func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch, anchored: Bool = true) {
+        let inNumber = anchored && anchorsNumbers && context.isInNumber
+        let capacity = window * hashesPerOrder * (inNumber ? 2 : 1)
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { indices in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { values in
                 var count = 0
-                var gram = keySeed
-                let orders = min(context.count, window)
-                let dkWide = UInt64(dk)
-                for order in 0..<orders {
-                    gram = StableHash.combine(gram, context.hashes[order])
-                    let weight = orderWeights[order]
-                    if weight == 0 { continue }
-                    var generator = SplitMix64(seed: gram)
-                    for _ in 0..<hashesPerOrder {
-                        let bits = generator.next()
-                        // Multiply-shift maps the high 32 bits onto 0..<dk (the product is < 2⁶⁴).
-                        indices[count] = Int32(truncatingIfNeeded: ((bits >> 32) &* dkWide) >> 32)
-                        values[count] = bits & 1 == 0 ? weight : -weight
-                        count &+= 1
-                    }
+                if inNumber {
+                    // Inside a number every order is hashed with the word's anchor and place, so
+                    // two numbers that share their last digits, or a code that repeats a stretch
+                    // of itself, keep apart unless the context they began in is the same too; the
+                    // plain orders stay at a lower weight, so a cue that differs from the stored
+                    // text before the number still reads it, as weakly as before.
+                    let anchored = StableHash.combine(numberSeed, context.numberAnchor)
+                    count = addOrders(of: context, from: anchored, scale: 1, indices: indices, values: values, count: count)
+                    count = addOrders(of: context, from: keySeed, scale: Self.plainScaleInNumbers, indices: indices, values: values, count: count)
+                } else {
+                    count = addOrders(of: context, from: keySeed, scale: 1, indices: indices, values: values, count: count)
                 }
                 if scratch.isUsable {
                     count = scratch.canonicalize(indices: indices.baseAddress!, values: values.baseAddress!, count: count)
@@ -134,6 +197,37 @@ public struct Featurizer: Sendable {
                 key.values.append(contentsOf: UnsafeBufferPointer(start: values.baseAddress, count: count))
             }
         }
+    }
+
+    /// The weight of the plain orders inside a number, against 1 for the anchored ones: two
+    /// numbers that share only the plain orders have keys with cosine 0.2, which the delta rule
+    /// keeps apart, and a read whose anchor differs still projects 0.45 of a full match.
+    static let plainScaleInNumbers: Float = 0.5
+
+    /// Appends `s` signed positions per order of `context`, each order's hash chained from
+    /// `seed`; returns the new count.
+    private func addOrders(
+        of context: ContextWindow, from seed: UInt64, scale: Float,
+        indices: UnsafeMutableBufferPointer<Int32>, values: UnsafeMutableBufferPointer<Float>, count start: Int
+    ) -> Int {
+        var count = start
+        var gram = seed
+        let orders = min(context.count, window)
+        let dkWide = UInt64(dk)
+        for order in 0..<orders {
+            gram = StableHash.combine(gram, context.hashes[order])
+            let weight = orderWeights[order] * scale
+            if weight == 0 { continue }
+            var generator = SplitMix64(seed: gram)
+            for _ in 0..<hashesPerOrder {
+                let bits = generator.next()
+                // Multiply-shift maps the high 32 bits onto 0..<dk (the product is < 2⁶⁴).
+                indices[count] = Int32(truncatingIfNeeded: ((bits >> 32) &* dkWide) >> 32)
+                values[count] = bits & 1 == 0 ? weight : -weight
+                count &+= 1
+            }
+        }
+        return count
     }
 
     /// Sorts by index (stable), sums duplicates in generation order, drops exact zeros, and

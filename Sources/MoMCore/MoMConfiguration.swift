@@ -35,6 +35,21 @@ public enum TieBreak: String, Codable, Sendable, CaseIterable {
     case hashed
 }
 
+/// How a key is made inside a number (a word with a digit in it: a PIN, a price, a year, a UUID).
+///
+/// The tokenizer makes every digit a token, so a 4-token window inside a number sees only the
+/// digits before it: two numbers that begin alike ("7616875" and "7609807" after the same "is:"),
+/// or a code that repeats a stretch of itself, share contexts, and the newer write takes them.
+public enum NumberKeys: String, Codable, Sendable, CaseIterable {
+    /// Keys from the window alone, inside numbers as everywhere. The rule of every state made
+    /// before anchored number keys.
+    case window
+    /// Inside a number each order is also hashed with the three tokens before the number began
+    /// and the token's place in it: a read that found the number's first digits goes on in that
+    /// number, not in another that shares them.
+    case anchored
+}
+
 /// Every parameter that shapes a document's state. The state is a pure function of
 /// (configuration, input bytes), so two states are only comparable under equal fingerprints.
 public struct MoMConfiguration: Codable, Sendable, Hashable {
@@ -70,6 +85,8 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     public var rowFormat: RowFormat
     /// Which memory takes a key when router logits tie.
     public var tieBreak: TieBreak
+    /// How a key is made inside a number.
+    public var numberKeys: NumberKeys
 
     public init(
         memories: Int = 16,
@@ -87,7 +104,8 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         routingChunkTokens: Int = 4096,
         updateRule: UpdateRule = .delta,
         rowFormat: RowFormat = .int8,
-        tieBreak: TieBreak = .hashed
+        tieBreak: TieBreak = .hashed,
+        numberKeys: NumberKeys = .anchored
     ) {
         self.memories = memories
         self.topK = topK
@@ -105,6 +123,7 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         self.updateRule = updateRule
         self.rowFormat = rowFormat
         self.tieBreak = tieBreak
+        self.numberKeys = numberKeys
     }
 
     /// Reads the floats as JSON numbers of any magnitude, rounded to the nearest Float (the
@@ -130,6 +149,8 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         rowFormat = try container.decodeIfPresent(RowFormat.self, forKey: .rowFormat) ?? .float32
         // And before hashed ties, the lowest tied memory took a key.
         tieBreak = try container.decodeIfPresent(TieBreak.self, forKey: .tieBreak) ?? .lowest
+        // And before anchored number keys, numbers were keyed by the window alone.
+        numberKeys = try container.decodeIfPresent(NumberKeys.self, forKey: .numberKeys) ?? .window
     }
 
     /// The defaults the README documents and the benchmarks measure.
@@ -206,9 +227,10 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     /// The canonical binary form: fixed field order, little-endian. Version 1 for Float32 rows
     /// and the lowest tie (byte for byte what it was before int8 rows, so every stored
     /// fingerprint stays valid); version 2 adds the row format at the end (int8 rows, lowest
-    /// tie); version 3 adds the row format and the tie break.
+    /// tie); version 3 adds the row format and the tie break (hashed); version 4, for anchored
+    /// number keys, adds the row format, the tie break (either) and the number keys.
     func writeCanonical(to writer: inout ByteWriter) {
-        let form: UInt32 = tieBreak == .hashed ? 3 : rowFormat == .float32 ? 1 : 2
+        let form: UInt32 = numberKeys == .anchored ? 4 : tieBreak == .hashed ? 3 : rowFormat == .float32 ? 1 : 2
         writer.append(form)  // canonical form version
         for value in [memories, topK, dk, dv, window, hashesPerOrder, maxTokenLength, routingChunkTokens] {
             writer.append(UInt64(value))
@@ -222,11 +244,15 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         writer.append(UInt8(updateRule == .delta ? 0 : 1))
         if form >= 2 { writer.append(UInt8(rowFormat == .float32 ? 1 : 2)) }
         if form == 3 { writer.append(UInt8(1)) }  // hashed ties
+        if form == 4 {
+            writer.append(UInt8(tieBreak == .hashed ? 1 : 0))
+            writer.append(UInt8(1))  // anchored number keys
+        }
     }
 
     static func readCanonical(from reader: inout ByteReader) throws -> MoMConfiguration {
         let form = try reader.read(UInt32.self)
-        guard (1...3).contains(form) else {
+        guard (1...4).contains(form) else {
             throw MoMError(.unsupportedStateVersion, "state stores its configuration in an unknown form (\(form))")
         }
         var values: [Int] = []
@@ -252,23 +278,31 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         var rowFormat = RowFormat.float32
         if form >= 2 {
             switch try reader.read(UInt8.self) {
-            case 1 where form == 3: rowFormat = .float32
+            case 1 where form >= 3: rowFormat = .float32
             case 2: rowFormat = .int8
             case let other: throw MoMError(.corruptState, "state configuration names unknown row format \(other)")
             }
         }
         var tieBreak = TieBreak.lowest
-        if form == 3 {
+        if form >= 3 {
             switch try reader.read(UInt8.self) {
+            case 0 where form == 4: tieBreak = .lowest
             case 1: tieBreak = .hashed
             case let other: throw MoMError(.corruptState, "state configuration names unknown tie break \(other)")
+            }
+        }
+        var numberKeys = NumberKeys.window
+        if form == 4 {
+            switch try reader.read(UInt8.self) {
+            case 1: numberKeys = .anchored
+            case let other: throw MoMError(.corruptState, "state configuration names unknown number keys \(other)")
             }
         }
         let configuration = MoMConfiguration(
             memories: values[0], topK: values[1], dk: values[2], dv: values[3], window: values[4],
             hashesPerOrder: values[5], orderWeights: weights, alpha: alpha, beta: beta,
             sharedMemory: shared, seed: seed, maxTokenLength: values[6], routingChunkTokens: values[7],
-            updateRule: rule, rowFormat: rowFormat, tieBreak: tieBreak
+            updateRule: rule, rowFormat: rowFormat, tieBreak: tieBreak, numberKeys: numberKeys
         )
         do { try configuration.validate() } catch let error as MoMError {
             throw MoMError(.corruptState, "state holds an invalid configuration: \(error.message)")

@@ -10,7 +10,8 @@
 /// reserved u16 · tokens u64 · bytes u64
 /// configuration (canonical, length-prefixed)
 /// scales f32 × memories · matrices (float32: 4 byte planes; int8: the codes) · writes u64 × memories
-/// routing tally · context · tokenizer carry · vocabulary
+/// routing tally · context · [anchored number keys: word anchor u64 · length u8 · anchor length u8 · digit u8]
+/// tokenizer carry · vocabulary
 /// checksum u64: StableHash of every byte before it, seed "checksum"
 /// ```
 extension MoMState {
@@ -48,6 +49,13 @@ extension MoMState {
         engine.tally.write(to: &writer)
         writer.append(UInt32(engine.context.count))
         for hash in engine.context.hashes { writer.append(hash) }
+        if engine.context.followsWords {
+            let word = engine.context.word
+            writer.append(word.anchor)
+            writer.append(word.length)
+            writer.append(word.anchorLength)
+            writer.append(UInt8(word.hasDigit ? 1 : 0))
+        }
         tokenizer.write(to: &writer)
         engine.vocabulary.write(to: &writer)
         var bytes = writer.bytes
@@ -194,7 +202,21 @@ extension MoMState {
         }
         var hashes: [UInt64] = []
         for _ in 0..<contextCount { hashes.append(try reader.read(UInt64.self)) }
-        engine.context = ContextWindow(capacity: configuration.window, hashes: hashes)
+        var word = ContextWindow.Word()
+        let followsWords = configuration.numberKeys == .anchored
+        if followsWords {
+            word.anchor = try reader.read(UInt64.self)
+            word.length = try reader.read(UInt8.self)
+            word.anchorLength = try reader.read(UInt8.self)
+            let digit = try reader.read(UInt8.self)
+            guard word.length <= ContextWindow.Word.lengthLimit, Int(word.anchorLength) <= ContextWindow.Word.anchorTokens,
+                digit <= 1, (word.length == 0) == hashes.isEmpty
+            else {
+                throw MoMError(.corruptState, "state holds an impossible word in its context")
+            }
+            word.hasDigit = digit == 1
+        }
+        engine.context = ContextWindow(capacity: configuration.window, hashes: hashes, followsWords: followsWords, word: word)
         let tokenizer = try Tokenizer.read(from: &reader, maxTokenLength: configuration.maxTokenLength)
         engine.vocabulary = try Vocabulary.read(from: &reader, featurizer: engine.featurizer)
         engine.tokens = prefix.tokens

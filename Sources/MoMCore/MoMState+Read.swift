@@ -146,8 +146,13 @@ extension ContextWindow {
         guard !collector.hashes.isEmpty else {
             throw MoMError(.emptyCue, "the cue has no tokens: give some words that precede the answer")
         }
-        self.init(capacity: configuration.window)
-        for hash in collector.hashes.suffix(configuration.window) { push(hash) }
+        self.init(capacity: configuration.window, followsWords: configuration.numberKeys == .anchored)
+        // A followed word may have begun before the last `window` tokens, so the cue is pushed
+        // whole then; without it only the tokens the window keeps matter.
+        let first = followsWords ? 0 : max(collector.hashes.count - configuration.window, 0)
+        for index in first..<collector.hashes.count {
+            push(collector.hashes[index], startsWord: collector.startsWord[index], isDigit: collector.isDigit[index])
+        }
     }
 }
 
@@ -180,13 +185,16 @@ struct CueDecoder {
         var query = SparseVector()
         var logits: [Float] = []
         var selection = RouteSelection()
-        engine.featurizer.key(for: context, into: &query)
+        // A number whose anchor the cue could not give is read by its plain orders alone.
+        let partialAnchor = context.hasPartialAnchor
+        engine.featurizer.key(for: context, into: &query, anchored: !partialAnchor)
         guard !query.isEmpty else { return nil }
         var output = [Float](repeating: 0, count: engine.bank.dv)
-        if context.count < window && configuration.memories > configuration.topK {
-            // A context shorter than the window keys only its lower orders, and the router may
-            // send it elsewhere than the full context it is part of was written: read every
-            // memory and keep the one that answers loudest.
+        if (context.count < window || partialAnchor) && configuration.memories > configuration.topK {
+            // A context shorter than the window keys only its lower orders (and one without its
+            // number's anchor only part of the key), and the router may send it elsewhere than
+            // the full key it is part of was written: read every memory and keep the one that
+            // answers loudest.
             var loudest: Float = -1
             var candidate = [Float](repeating: 0, count: engine.bank.dv)
             for memory in 0..<configuration.memories {
@@ -245,7 +253,9 @@ struct CueDecoder {
             answer += text
             tokens.append(ReadToken(text: text, confidence: confidence, strength: strength, memories: selection.memories))
             memoriesRead.formUnion(selection.memories)
-            context.push(engine.vocabulary.foldedHash(entry))
+            context.push(
+                engine.vocabulary.foldedHash(entry), startsWord: engine.vocabulary.hasLeadingSpace(entry),
+                isDigit: engine.vocabulary.isDigit(entry))
         }
         return ReadResult(
             answer: answer, confidence: abstainedConfidence ?? tokens.map(\.confidence).min() ?? 0, tokens: tokens,
@@ -258,10 +268,15 @@ struct CueDecoder {
 package struct FoldedHashCollector: TokenSink {
     let featurizer: Featurizer
     package var hashes: [UInt64] = []
+    /// Per token: whether whitespace stood before it, and whether it is a digit.
+    package var startsWord: [Bool] = []
+    package var isDigit: [Bool] = []
 
     package init(featurizer: Featurizer) { self.featurizer = featurizer }
 
     package mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
         hashes.append(featurizer.foldedHash(folded))
+        startsWord.append(leadingSpace)
+        isDigit.append(ContextWindow.isDigit(folded))
     }
 }

@@ -109,7 +109,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         updateRule = configuration.updateRule
         self.bank = bank ?? MemoryBank(
             count: configuration.memoryCount, dk: configuration.dk, dv: configuration.dv, rowFormat: configuration.rowFormat)
-        context = ContextWindow(capacity: configuration.window)
+        context = ContextWindow(capacity: configuration.window, followsWords: configuration.numberKeys == .anchored)
         tally = RoutingTally(chunkTokens: configuration.routingChunkTokens, memories: configuration.memories)
         writes = [UInt64](repeating: 0, count: configuration.memoryCount)
         value = [Float](repeating: 0, count: configuration.dv)
@@ -141,7 +141,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         tally.record(routed ? selection : nil)
         // One predictable branch when not recording: optional chaining skips the call.
         tokenRoutes?.record(routed ? selection : nil)
-        context.push(foldedHash)
+        context.push(foldedHash, startsWord: leadingSpace, isDigit: ContextWindow.isDigit(folded))
         tokens += 1
     }
 

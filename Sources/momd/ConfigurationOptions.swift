@@ -3,6 +3,7 @@ import MoMCore
 
 extension RowFormat: ExpressibleByArgument {}
 extension TieBreak: ExpressibleByArgument {}
+extension NumberKeys: ExpressibleByArgument {}
 
 /// Memory-model options shared by the commands that create states.
 struct ConfigurationOptions: ParsableArguments {
@@ -37,6 +38,11 @@ struct ConfigurationOptions: ParsableArguments {
         help: "Which memory takes a key when router logits tie: hashed (spread by a hash of the logits) or lowest (the lowest index, as states made before hashed ties).")
     var tieBreak: TieBreak = MoMConfiguration.default.tieBreak
 
+    @Option(
+        name: .customLong("number-keys"),
+        help: "How keys are made inside a number (a word with a digit): anchored (hashed with the three tokens before the number and the place in it) or window (the last tokens alone, as states made before anchored number keys).")
+    var numberKeys: NumberKeys = MoMConfiguration.default.numberKeys
+
     var configuration: MoMConfiguration {
         var configuration = MoMConfiguration.default
         configuration.memories = memories
@@ -48,6 +54,7 @@ struct ConfigurationOptions: ParsableArguments {
         configuration.sharedMemory = sharedMemory
         configuration.rowFormat = rowFormat
         configuration.tieBreak = tieBreak
+        configuration.numberKeys = numberKeys
         return configuration
     }
 

@@ -57,7 +57,7 @@ struct ShowCommand: AsyncParsableCommand {
             "vocabulary   \(report.vocabulary) forms",
             "stored       \(formatBytes(report.storedBytes)): \(report.snapshots) snapshots (\(formatBytes(report.snapshotBytes))), journal \(formatBytes(report.journalBytes))",
             "routing      \(report.routingChunks) chunks of \(report.configuration.routingChunkTokens) tokens",
-            "config       \(report.fingerprint): N=\(report.configuration.memories) top-k=\(report.configuration.topK) dk=\(report.configuration.dk) dv=\(report.configuration.dv) rows=\(report.configuration.rowFormat.rawValue) ties=\(report.configuration.tieBreak.rawValue)",
+            "config       \(report.fingerprint): N=\(report.configuration.memories) top-k=\(report.configuration.topK) dk=\(report.configuration.dk) dv=\(report.configuration.dv) rows=\(report.configuration.rowFormat.rawValue) ties=\(report.configuration.tieBreak.rawValue) numbers=\(report.configuration.numberKeys.rawValue)",
         ]
         if let lease = report.lease {
             let left = lease.expiresAt.timeIntervalSinceNow

@@ -132,6 +132,7 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         .init("updateRule", "the other rule") { $0.updateRule = $0.updateRule == .delta ? .hebbian : .delta },
         .init("rowFormat", "the other format") { $0.rowFormat = $0.rowFormat == .int8 ? .float32 : .int8 },
         .init("tieBreak", "the other rule") { $0.tieBreak = $0.tieBreak == .hashed ? .lowest : .hashed },
+        .init("numberKeys", "the other rule") { $0.numberKeys = $0.numberKeys == .anchored ? .window : .anchored },
     ]
 
     @Test func everyFieldChangesTheFingerprint() throws {
@@ -158,7 +159,7 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         let configuration = MoMConfiguration(
             memories: 16, topK: 2, dk: 1024, dv: 64, window: 4, hashesPerOrder: 4, orderWeights: [0.25, 0.5, 1, 1],
             alpha: 1, beta: 1, sharedMemory: false, seed: 0x6D6F_6D64, maxTokenLength: 64, routingChunkTokens: 4096,
-            updateRule: .delta, rowFormat: .float32, tieBreak: .lowest)
+            updateRule: .delta, rowFormat: .float32, tieBreak: .lowest, numberKeys: .window)
         #expect(configuration.fingerprint == Self.pinnedFingerprint)
         #expect(configuration.fingerprintHex == String(Self.pinnedFingerprint, radix: 16).leftPadded(to: 16))
         #expect(configuration.fingerprintHex.count == 16)
@@ -169,19 +170,26 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         before.dk = 2048
         before.rowFormat = .float32
         before.tieBreak = .lowest
+        before.numberKeys = .window
         #expect(before.fingerprintHex == "63915f373f99c623")
         // Int8 rows kept theirs when hashed ties came: the default with int8 rows and the lowest
         // tie, and the default since.
         var int8Lowest = MoMConfiguration.default
         int8Lowest.tieBreak = .lowest
+        int8Lowest.numberKeys = .window
         #expect(int8Lowest.fingerprintHex == "0637754368660926")
-        #expect(MoMConfiguration.default.fingerprintHex == "303c7b63785469ac")
+        // Hashed ties kept theirs when anchored number keys came, and the default since.
+        var hashedWindow = MoMConfiguration.default
+        hashedWindow.numberKeys = .window
+        #expect(hashedWindow.fingerprintHex == "303c7b63785469ac")
+        #expect(MoMConfiguration.default.fingerprintHex == "bf54bc3d65782d7c")
     }
 
     @Test(arguments: RowFormat.allCases)
     func canonicalFormOfHashedTiesRoundTrips(rowFormat: RowFormat) throws {
         var configuration = MoMConfiguration.default
         configuration.rowFormat = rowFormat
+        configuration.numberKeys = .window
         var writer = ByteWriter()
         configuration.writeCanonical(to: &writer)
         #expect(Array(writer.bytes.prefix(4)) == [3, 0, 0, 0])  // form 3: row format, then the tie break
@@ -196,10 +204,32 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         }
     }
 
+    @Test(arguments: RowFormat.allCases, TieBreak.allCases)
+    func canonicalFormOfAnchoredNumberKeysRoundTrips(rowFormat: RowFormat, tieBreak: TieBreak) throws {
+        var configuration = MoMConfiguration.default
+        configuration.rowFormat = rowFormat
+        configuration.tieBreak = tieBreak
+        var writer = ByteWriter()
+        configuration.writeCanonical(to: &writer)
+        #expect(Array(writer.bytes.prefix(4)) == [4, 0, 0, 0])  // form 4: row format, tie break, number keys
+        #expect(Array(writer.bytes.suffix(3)) == [rowFormat == .float32 ? 1 : 2, tieBreak == .hashed ? 1 : 0, 1])
+        var reader = ByteReader(writer.bytes)
+        #expect(try MoMConfiguration.readCanonical(from: &reader) == configuration)
+        for (offset, value, message) in [(1, 5, "unknown number keys 5"), (2, 3, "unknown tie break 3")] {
+            var unknown = writer.bytes
+            unknown[unknown.count - offset] = UInt8(value)
+            var unknownReader = ByteReader(unknown)
+            #expect { try MoMConfiguration.readCanonical(from: &unknownReader) } throws: { error in
+                (error as? MoMError)?.message.contains(message) == true
+            }
+        }
+    }
+
     @Test func canonicalFormOfInt8RowsRoundTrips() throws {
         var writer = ByteWriter()
         var int8Lowest = MoMConfiguration.default
         int8Lowest.tieBreak = .lowest
+        int8Lowest.numberKeys = .window
         int8Lowest.writeCanonical(to: &writer)
         #expect(Array(writer.bytes.prefix(4)) == [2, 0, 0, 0])  // form 2: the row format at the end
         #expect(writer.bytes.last == 2)
@@ -226,6 +256,14 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         json["tieBreak"] = nil
         let decoded = try JSONDecoder().decode(MoMConfiguration.self, from: JSONSerialization.data(withJSONObject: json))
         #expect(decoded.tieBreak == .lowest && decoded.rowFormat == .int8)
+    }
+
+    @Test func configurationsStoredBeforeAnchoredNumberKeysDecodeWithWindowKeys() throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(MoMConfiguration.default)) as! [String: Any]
+        #expect(json["numberKeys"] as? String == "anchored")
+        json["numberKeys"] = nil
+        let decoded = try JSONDecoder().decode(MoMConfiguration.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(decoded.numberKeys == .window && decoded.tieBreak == .hashed && decoded.rowFormat == .int8)
     }
 
     static let pinnedFingerprint: UInt64 = 0x4823_2F5D_67A9_8E17
