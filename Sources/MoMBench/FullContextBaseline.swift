@@ -70,7 +70,7 @@ public struct FullContextBaseline: Sendable {
         var answer = earlier?.answer ?? ""
         var stop = ReadStop.maxTokens
         while tokens.count < options.maxTokens {
-            cache.featurizer.key(for: context, into: &query, anchored: !context.hasPartialAnchor)
+            cache.featurizer.query(for: context, into: &query)
             guard !query.isEmpty else {
                 stop = .lowConfidence
                 break
@@ -100,9 +100,7 @@ public struct FullContextBaseline: Sendable {
             // as MoM's direction cosine would not be capped.
             let confidence = min(score * configuration.evidenceScale(contextTokens: context.count), 1)
             tokens.append(ReadToken(text: text, confidence: confidence, strength: score, memories: []))
-            context.push(
-                cache.vocabulary.foldedHash(entry), startsWord: cache.vocabulary.hasLeadingSpace(entry),
-                isDigit: cache.vocabulary.isDigit(entry))
+            context.push(entry: entry, of: cache.vocabulary)
         }
         return ReadResult(
             answer: answer, confidence: tokens.map(\.confidence).min() ?? 0, tokens: tokens, memoriesRead: [], stop: stop,
@@ -126,7 +124,7 @@ struct KeyValueCache: TokenSink, Sendable {
 
     init(configuration: MoMConfiguration) {
         featurizer = Featurizer(configuration: configuration)
-        context = ContextWindow(capacity: configuration.window, followsWords: configuration.numberKeys == .anchored)
+        context = ContextWindow(configuration: configuration)
         keyScratch = KeyScratch(dk: configuration.dk)
     }
 

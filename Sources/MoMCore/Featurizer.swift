@@ -60,6 +60,15 @@ public struct ContextWindow: Sendable, Equatable {
         hashes.reserveCapacity(capacity)
     }
 
+    /// An empty context as `configuration` folds: its window, following words with anchored
+    /// number keys.
+    public init(configuration: MoMConfiguration) {
+        self.init(capacity: configuration.window, followsWords: Self.followsWords(configuration))
+    }
+
+    /// Whether contexts of `configuration` follow words: with anchored number keys.
+    static func followsWords(_ configuration: MoMConfiguration) -> Bool { configuration.numberKeys == .anchored }
+
     public var count: Int { hashes.count }
 
     /// Whether the latest token belongs to a word with a digit in it (a number, a code, a time).
@@ -89,6 +98,11 @@ public struct ContextWindow: Sendable, Equatable {
         }
         if hashes.count == capacity { hashes.removeLast() }
         hashes.insert(hash, at: 0)
+    }
+
+    /// Makes a decoded vocabulary entry the most recent token, as the fold pushed it.
+    public mutating func push(entry: Int, of vocabulary: Vocabulary) {
+        push(vocabulary.foldedHash(entry), startsWord: vocabulary.hasLeadingSpace(entry), isDigit: vocabulary.isDigit(entry))
     }
 
     init(capacity: Int, hashes: [UInt64], followsWords: Bool = false, word: Word = Word()) {
@@ -160,15 +174,26 @@ public struct Featurizer: Sendable {
     // MARK: Keys
 
     /// Writes the key of `context` into `key`, reusing its storage.
-    public func key(for context: ContextWindow, into key: inout SparseVector, anchored: Bool = true) {
+    public func key(for context: ContextWindow, into key: inout SparseVector) {
         var scratch = KeyScratch(dk: dk)
-        self.key(for: context, into: &key, scratch: &scratch, anchored: anchored)
+        self.key(for: context, into: &key, scratch: &scratch)
+    }
+
+    /// Writes the query a read of `context` asks with into `query`: the key, except that a
+    /// number whose anchor is partial (`ContextWindow.hasPartialAnchor`) leaves the anchored
+    /// orders out, since the cue could not give the anchor the fold hashed.
+    public func query(for context: ContextWindow, into query: inout SparseVector) {
+        var scratch = KeyScratch(dk: dk)
+        key(for: context, into: &query, scratch: &scratch, anchored: !context.hasPartialAnchor)
     }
 
     /// Writes the key of `context` into `key`; `scratch` (for this dk) is left as it was found.
-    /// `anchored: false` leaves out the anchored orders inside a number (the query of a read
-    /// whose anchor is partial); the fold always keys with them.
-    public func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch, anchored: Bool = true) {
+    /// `anchored: false` leaves out the anchored orders inside a number (`query(for:into:)`).
+    public func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch) {
+        self.key(for: context, into: &key, scratch: &scratch, anchored: true)
+    }
+
+    func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch, anchored: Bool) {
         let inNumber = anchored && anchorsNumbers && context.isInNumber
         let capacity = window * hashesPerOrder * (inNumber ? 2 : 1)
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { indices in

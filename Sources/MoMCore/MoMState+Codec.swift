@@ -203,7 +203,7 @@ extension MoMState {
         var hashes: [UInt64] = []
         for _ in 0..<contextCount { hashes.append(try reader.read(UInt64.self)) }
         var word = ContextWindow.Word()
-        let followsWords = configuration.numberKeys == .anchored
+        let followsWords = ContextWindow.followsWords(configuration)
         if followsWords {
             word.anchor = try reader.read(UInt64.self)
             word.length = try reader.read(UInt8.self)

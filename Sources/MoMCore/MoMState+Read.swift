@@ -139,20 +139,14 @@ extension ContextWindow {
     /// The context a cue leaves: its last `window` tokens, folded as the fold folds them.
     /// - Throws: `emptyCue` when the cue has no tokens.
     public init(cue: String, configuration: MoMConfiguration, featurizer: Featurizer) throws {
-        var collector = FoldedHashCollector(featurizer: featurizer)
+        var pusher = ContextPusher(featurizer: featurizer, context: ContextWindow(configuration: configuration))
         var tokenizer = Tokenizer(maxTokenLength: configuration.maxTokenLength)
-        tokenizer.feed(Array(cue.utf8), into: &collector)
-        tokenizer.finish(into: &collector)
-        guard !collector.hashes.isEmpty else {
+        tokenizer.feed(Array(cue.utf8), into: &pusher)
+        tokenizer.finish(into: &pusher)
+        guard pusher.context.count > 0 else {
             throw MoMError(.emptyCue, "the cue has no tokens: give some words that precede the answer")
         }
-        self.init(capacity: configuration.window, followsWords: configuration.numberKeys == .anchored)
-        // A followed word may have begun before the last `window` tokens, so the cue is pushed
-        // whole then; without it only the tokens the window keeps matter.
-        let first = followsWords ? 0 : max(collector.hashes.count - configuration.window, 0)
-        for index in first..<collector.hashes.count {
-            push(collector.hashes[index], startsWord: collector.startsWord[index], isDigit: collector.isDigit[index])
-        }
+        self = pusher.context
     }
 }
 
@@ -187,7 +181,7 @@ struct CueDecoder {
         var selection = RouteSelection()
         // A number whose anchor the cue could not give is read by its plain orders alone.
         let partialAnchor = context.hasPartialAnchor
-        engine.featurizer.key(for: context, into: &query, anchored: !partialAnchor)
+        engine.featurizer.query(for: context, into: &query)
         guard !query.isEmpty else { return nil }
         var output = [Float](repeating: 0, count: engine.bank.dv)
         if (context.count < window || partialAnchor) && configuration.memories > configuration.topK {
@@ -253,9 +247,7 @@ struct CueDecoder {
             answer += text
             tokens.append(ReadToken(text: text, confidence: confidence, strength: strength, memories: selection.memories))
             memoriesRead.formUnion(selection.memories)
-            context.push(
-                engine.vocabulary.foldedHash(entry), startsWord: engine.vocabulary.hasLeadingSpace(entry),
-                isDigit: engine.vocabulary.isDigit(entry))
+            context.push(entry: entry, of: engine.vocabulary)
         }
         return ReadResult(
             answer: answer, confidence: abstainedConfidence ?? tokens.map(\.confidence).min() ?? 0, tokens: tokens,
@@ -264,19 +256,13 @@ struct CueDecoder {
     }
 }
 
-/// Collects the folded hashes of a cue's tokens.
-package struct FoldedHashCollector: TokenSink {
+/// Pushes a cue's tokens into a context as the fold pushes a document's (every token, so a
+/// followed word that began before the last `window` tokens keeps its anchor).
+struct ContextPusher: TokenSink {
     let featurizer: Featurizer
-    package var hashes: [UInt64] = []
-    /// Per token: whether whitespace stood before it, and whether it is a digit.
-    package var startsWord: [Bool] = []
-    package var isDigit: [Bool] = []
+    var context: ContextWindow
 
-    package init(featurizer: Featurizer) { self.featurizer = featurizer }
-
-    package mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
-        hashes.append(featurizer.foldedHash(folded))
-        startsWord.append(leadingSpace)
-        isDigit.append(ContextWindow.isDigit(folded))
+    mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
+        context.push(featurizer.foldedHash(folded), startsWord: leadingSpace, isDigit: ContextWindow.isDigit(folded))
     }
 }

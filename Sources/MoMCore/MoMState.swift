@@ -109,7 +109,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         updateRule = configuration.updateRule
         self.bank = bank ?? MemoryBank(
             count: configuration.memoryCount, dk: configuration.dk, dv: configuration.dv, rowFormat: configuration.rowFormat)
-        context = ContextWindow(capacity: configuration.window, followsWords: configuration.numberKeys == .anchored)
+        context = ContextWindow(configuration: configuration)
         tally = RoutingTally(chunkTokens: configuration.routingChunkTokens, memories: configuration.memories)
         writes = [UInt64](repeating: 0, count: configuration.memoryCount)
         value = [Float](repeating: 0, count: configuration.dv)

@@ -46,11 +46,11 @@ public struct Vocabulary: Sendable, Equatable {
     }
 
     public func hasLeadingSpace(_ entry: Int) -> Bool { _leadingSpace[entry] }
-    /// Whether the entry is one decimal digit (as `ContextWindow.isDigit` judges its folded form;
-    /// a digit folds to itself).
+    /// Whether the entry is one decimal digit (`ContextWindow.isDigit`; a digit folds to itself).
     public func isDigit(_ entry: Int) -> Bool {
-        let start = Int(_offsets[entry])
-        return Int(_offsets[entry + 1]) == start + 1 && (0x30...0x39).contains(_bytes[start])
+        _bytes.withUnsafeBufferPointer {
+            ContextWindow.isDigit(UnsafeBufferPointer(rebasing: $0[Int(_offsets[entry])..<Int(_offsets[entry + 1])]))
+        }
     }
     public func foldedHash(_ entry: Int) -> UInt64 { _foldedHashes[entry] }
     public func valueHash(_ entry: Int) -> UInt64 { _valueHashes[entry] }
