@@ -117,21 +117,107 @@ static void scan_nibbles_ssse3(uint8_t *scores, const uint8_t *blocks, long bloc
         _mm_storeu_si128((__m128i *)(scores + block * 32 + 16), high);
     }
 }
+
+#include <immintrin.h>
+
+/// Two nibbles a step: a block's nibbles k and k + 1 are 32 adjacent bytes, and so are their
+/// tables, so one 256-bit shuffle looks up both (AVX2 shuffles within each 128-bit half); the
+/// halves are added at the end. Wrapping 8-bit sums do not depend on their order.
+__attribute__((target("avx2")))
+static void scan_nibbles_avx2(uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables) {
+    const __m256i low_bits = _mm256_set1_epi8(15);
+    const __m128i low_bits_half = _mm_set1_epi8(15);
+    const int pairs = nibbles / 2;
+    for (long block = 0; block < block_count; block++) {
+        __m256i low = _mm256_setzero_si256();
+        __m256i high = _mm256_setzero_si256();
+        const uint8_t *codes = blocks + block * nibbles * 16;
+        for (int p = 0; p < pairs; p++) {
+            __m256i table = _mm256_loadu_si256((const __m256i *)(tables + p * 32));
+            __m256i packed = _mm256_loadu_si256((const __m256i *)(codes + p * 32));
+            low = _mm256_add_epi8(low, _mm256_shuffle_epi8(table, _mm256_and_si256(packed, low_bits)));
+            high = _mm256_add_epi8(high, _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_bits)));
+        }
+        __m128i low_sum = _mm_add_epi8(_mm256_castsi256_si128(low), _mm256_extracti128_si256(low, 1));
+        __m128i high_sum = _mm_add_epi8(_mm256_castsi256_si128(high), _mm256_extracti128_si256(high, 1));
+        if (nibbles & 1) {
+            const int k = nibbles - 1;
+            __m128i table = _mm_loadu_si128((const __m128i *)(tables + k * 16));
+            __m128i packed = _mm_loadu_si128((const __m128i *)(codes + k * 16));
+            low_sum = _mm_add_epi8(low_sum, _mm_shuffle_epi8(table, _mm_and_si128(packed, low_bits_half)));
+            high_sum = _mm_add_epi8(high_sum, _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(packed, 4), low_bits_half)));
+        }
+        _mm_storeu_si128((__m128i *)(scores + block * 32), low_sum);
+        _mm_storeu_si128((__m128i *)(scores + block * 32 + 16), high_sum);
+    }
+}
 #endif
 
-void momd_scan_nibbles(uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables) {
+int momd_scan_nibbles_with(int instructions, uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables) {
+    switch (instructions) {
+    case MOMD_SCAN_SCALAR:
+        momd_scan_nibbles_scalar(scores, blocks, block_count, nibbles, tables);
+        return 1;
 #if defined(__x86_64__) || defined(__i386__)
-    if (__builtin_cpu_supports("ssse3")) {
+    case MOMD_SCAN_SSSE3:
+        if (!__builtin_cpu_supports("ssse3")) return 0;
         scan_nibbles_ssse3(scores, blocks, block_count, nibbles, tables);
-        return;
-    }
+        return 1;
+    case MOMD_SCAN_AVX2:
+        if (!__builtin_cpu_supports("avx2")) return 0;
+        scan_nibbles_avx2(scores, blocks, block_count, nibbles, tables);
+        return 1;
 #endif
+    default:
+        return 0;
+    }
+}
+
+void momd_scan_nibbles(uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables) {
+    if (momd_scan_nibbles_with(MOMD_SCAN_AVX2, scores, blocks, block_count, nibbles, tables)) return;
+    if (momd_scan_nibbles_with(MOMD_SCAN_SSSE3, scores, blocks, block_count, nibbles, tables)) return;
     momd_scan_nibbles_scalar(scores, blocks, block_count, nibbles, tables);
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+/// The 32-byte part of `momd_min_score`: lowers *least to the smallest of the first whole
+/// 32-byte chunks and returns how many bytes it read.
+__attribute__((target("avx2")))
+static long min_score_avx2(const uint8_t *scores, long count, uint8_t *least) {
+    __m256i lanes = _mm256_set1_epi8((char)255);
+    long e = 0;
+    for (; e + 32 <= count; e += 32) lanes = _mm256_min_epu8(lanes, _mm256_loadu_si256((const __m256i *)(scores + e)));
+    uint8_t lane[32];
+    _mm256_storeu_si256((__m256i *)lane, lanes);
+    for (int i = 0; i < 32; i++) if (lane[i] < *least) *least = lane[i];
+    return e;
+}
+
+/// The 32-byte part of `momd_scores_at_most`: returns how many bytes it read.
+__attribute__((target("avx2")))
+static long scores_at_most_avx2(const uint8_t *scores, long count, uint8_t bound, int32_t *entries, long capacity, long *found) {
+    __m256i bounds = _mm256_set1_epi8((char)bound);
+    long e = 0;
+    for (; e + 32 <= count; e += 32) {
+        __m256i values = _mm256_loadu_si256((const __m256i *)(scores + e));
+        unsigned mask = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(values, bounds), values));
+        while (mask != 0) {
+            int i = __builtin_ctz(mask);
+            if (*found < capacity) entries[*found] = (int32_t)(e + i);
+            (*found)++;
+            mask &= mask - 1;
+        }
+    }
+    return e;
+}
+#endif
 
 uint8_t momd_min_score(const uint8_t *scores, long count) {
     uint8_t least = 255;
     long e = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if (__builtin_cpu_supports("avx2")) e = min_score_avx2(scores, count, &least);
+#endif
 #if defined(__SSE2__)
     __m128i lanes = _mm_set1_epi8((char)255);
     for (; e + 16 <= count; e += 16) lanes = _mm_min_epu8(lanes, _mm_loadu_si128((const __m128i *)(scores + e)));
@@ -146,6 +232,9 @@ uint8_t momd_min_score(const uint8_t *scores, long count) {
 long momd_scores_at_most(const uint8_t *scores, long count, uint8_t bound, int32_t *entries, long capacity) {
     long found = 0;
     long e = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if (__builtin_cpu_supports("avx2")) e = scores_at_most_avx2(scores, count, bound, entries, capacity, &found);
+#endif
 #if defined(__SSE2__)
     __m128i bounds = _mm_set1_epi8((char)bound);
     for (; e + 16 <= count; e += 16) {

@@ -48,6 +48,8 @@ public struct QABenchmark: Sendable {
         public var score: Double
         public var answerable: Bool
         public var probe: String?
+        /// How long the question took to answer, in milliseconds.
+        public var askMs: Double
     }
 
     public var lengths: [Int]
@@ -96,7 +98,8 @@ public struct QABenchmark: Sendable {
                         for question in document.questions {
                             let start = clock.now
                             let answer = try answerer.answer(question.text, from: memory)
-                            cell.asks.append((clock.now - start).seconds)
+                            let seconds = (clock.now - start).seconds
+                            cell.asks.append(seconds)
                             let text = answer.abstained ? "" : answer.answer
                             cell.outcomes.append(
                                 Outcome(
@@ -104,7 +107,7 @@ public struct QABenchmark: Sendable {
                                     references: question.references, answer: text, withheld: answer.withheld,
                                     confidence: answer.confidence,
                                     score: Self.score(text, references: question.references), answerable: question.isAnswerable,
-                                    probe: answer.probe?.cue))
+                                    probe: answer.probe?.cue, askMs: seconds * 1000))
                         }
                         cells[system] = cell
                     }

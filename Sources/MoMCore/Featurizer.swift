@@ -183,7 +183,8 @@ public struct Featurizer: Sendable {
     /// number whose anchor is partial (`ContextWindow.hasPartialAnchor`) leaves the anchored
     /// orders out, since the cue could not give the anchor the fold hashed.
     public func query(for context: ContextWindow, into query: inout SparseVector) {
-        var scratch = KeyScratch(dk: dk)
+        // One key: sorting its few positions is cheaper than clearing a dk-wide scratch.
+        var scratch = KeyScratch.sorting
         key(for: context, into: &query, scratch: &scratch, anchored: !context.hasPartialAnchor)
     }
 
@@ -354,6 +355,9 @@ public struct KeyScratch: Sendable {
             summary = []
         }
     }
+
+    /// A scratch that canonicalizes by sorting (as one past `bitsetLimit` does), for a single key.
+    static var sorting: KeyScratch { KeyScratch(dk: Int.max) }
 
     var isUsable: Bool { !marks.isEmpty }
 

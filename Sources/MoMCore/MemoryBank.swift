@@ -227,8 +227,9 @@ public struct MemoryBank: Sendable, Equatable {
         if let absent = _absent, absent.recordMiss(memory) { return }
         let dv = self.dv
         let base = memory * dk * dv
-        var sums = [Float](repeating: 0, count: dv)
-        sums.withUnsafeMutableBufferPointer { sums in
+        // On the stack: a read is a few rows, and a heap array per read cost more than the rows.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: dv) { sums in
+            sums.initialize(repeating: 0)
             switch rowFormat {
             case .float32:
                 _storage.withUnsafeBufferPointer { storage in
@@ -245,9 +246,9 @@ public struct MemoryBank: Sendable, Equatable {
                     }
                 }
             }
+            let scale = _scales[memory] * weight * (rowFormat == .int8 ? Self.codeStep : 1)
+            for column in 0..<dv { output[column] += scale * sums[column] }
         }
-        let scale = _scales[memory] * weight * (rowFormat == .int8 ? Self.codeStep : 1)
-        for column in 0..<dv { output[column] += scale * sums[column] }
     }
 
     /// S ← αS for memory m, lazily.

@@ -191,6 +191,8 @@ struct CueDecoder {
             // answers loudest.
             var loudest: Float = -1
             var candidate = [Float](repeating: 0, count: engine.bank.dv)
+            // Every memory's rows asked for at once, so that their cache misses overlap.
+            for memory in 0..<configuration.memories { engine.bank.prefetch(memory: memory, key: query) }
             for memory in 0..<configuration.memories {
                 for index in candidate.indices { candidate[index] = 0 }
                 engine.bank.read(memory: memory, query: query, weight: 1, into: &candidate)

@@ -1,4 +1,9 @@
 import CKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// Every vocabulary entry's value code, kept as its sign bits, for nearest-code decoding.
@@ -23,6 +28,9 @@ public struct ValueCodes: Sendable {
 
     /// The coarse scan needs at least 8 levels a nibble to pick few candidates.
     var scans: Bool { levels >= 8 }
+    /// Skips the coarse scan and sums every entry from the byte tables: the path tests hold the
+    /// scan to, bit for bit.
+    var searchesEveryEntry = false
 
     public init(vocabulary: Vocabulary, featurizer: Featurizer) {
         dv = featurizer.dv
@@ -84,11 +92,12 @@ public struct ValueCodes: Sendable {
     /// The entry whose code has the highest cosine with `output` (ties to the lower entry), that
     /// cosine, and the projection of `output` on the code (the strength).
     ///
-    /// code·output = (Σⱼ outputⱼ − 2 Σ_{j negative} outputⱼ) / √dv; the second sum is read from
-    /// one 256-entry table per byte of sign bits, built once per output. A coarse scan first
-    /// scores every entry in 8-bit steps from its sign nibbles (`coarseCandidates`); only entries
-    /// the steps' rounding could put first are summed exactly, so the entry found is the one a
-    /// plain scan of every entry finds.
+    /// code·output = (Σⱼ outputⱼ − 2 Σ_{j negative} outputⱼ) / √dv. A coarse scan first scores
+    /// every entry in 8-bit steps from its sign nibbles (`coarseCandidates`); only entries the
+    /// steps' rounding could put first are summed exactly (`negativeSum`), so the entry found is
+    /// the one a plain scan of every entry finds. Without the scan every entry's sum is read from
+    /// one 256-entry table per byte of sign bits, summed in the same order, so both give the same
+    /// bits.
     public func nearest(to output: [Float]) -> (entry: Int?, confidence: Float, strength: Float) {
         precondition(output.count == dv, "the output must have dv dimensions")
         var squares: Float = 0
@@ -100,37 +109,30 @@ public struct ValueCodes: Sendable {
         guard squares > 0, squares.isFinite, count > 0 else { return (nil, 0, 0) }
         var best = 0
         var bestNegatives = Float.infinity
-        let bytesPerEntry = self.bytesPerEntry
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: bytesPerEntry * 256) { tables in
-            for byte in 0..<bytesPerEntry {
-                let table = byte &* 256
-                tables[table] = 0
-                for pattern in 1..<256 {
-                    // A pattern's sum is its lower patterns' sum plus its lowest set bit's value.
-                    let low = pattern.trailingZeroBitCount
-                    let dimension = byte &* 8 &+ low
-                    let value = dimension < dv ? output[dimension] : 0
-                    tables[table &+ pattern] = tables[table &+ (pattern & (pattern &- 1))] + value
-                }
+        func consider(_ entry: Int, _ negatives: Float) {
+            // The smallest sum over negative dimensions is the largest dot product.
+            if negatives < bestNegatives {
+                bestNegatives = negatives
+                best = entry
             }
+        }
+        output.withUnsafeBufferPointer { output in
             signs.withUnsafeBufferPointer { signs in
-                func consider(_ entry: Int) {
-                    var negatives: Float = 0
-                    let base = entry &* bytesPerEntry
+                let bytesPerEntry = self.bytesPerEntry
+                let searched = coarseCandidates(of: output) { candidates in
+                    for entry in candidates { consider(Int(entry), Self.negativeSum(of: Int(entry), signs, bytesPerEntry, output)) }
+                }
+                guard !searched else { return }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: bytesPerEntry * 256) { tables in
                     for byte in 0..<bytesPerEntry {
-                        negatives += tables[byte &* 256 &+ Int(signs[base &+ byte])]
+                        Self.patternSums(into: tables, at: byte &* 256, bits: 8, from: byte &* 8, of: output)
                     }
-                    // The smallest sum over negative dimensions is the largest dot product.
-                    if negatives < bestNegatives {
-                        bestNegatives = negatives
-                        best = entry
+                    for entry in 0..<count {
+                        var negatives: Float = 0
+                        let base = entry &* bytesPerEntry
+                        for byte in 0..<bytesPerEntry { negatives += tables[byte &* 256 &+ Int(signs[base &+ byte])] }
+                        consider(entry, negatives)
                     }
-                }
-                let searched = coarseCandidates(tables: UnsafeBufferPointer(tables)) { candidates in
-                    for entry in candidates { consider(Int(entry)) }
-                }
-                if !searched {
-                    for entry in 0..<count { consider(entry) }
                 }
             }
         }
@@ -138,49 +140,95 @@ public struct ValueCodes: Sendable {
         return (best, strength / squares.squareRoot(), strength)
     }
 
+    /// Sets `tables[at + p]`, for every pattern p of `bits` bits, to the sum of `output` over the
+    /// dimensions `from + j` whose bit j is set in p (0 past dv): highest bit first, from 0, one
+    /// rounding per sum — the order `negativeSum` adds in.
+    static func patternSums(into tables: UnsafeMutableBufferPointer<Float>, at: Int, bits: Int, from: Int, of output: UnsafeBufferPointer<Float>) {
+        tables[at] = 0
+        for pattern in 1..<(1 << bits) {
+            // A pattern's sum is its higher bits' sum plus its lowest set bit's value.
+            let dimension = from &+ pattern.trailingZeroBitCount
+            let value = dimension < output.count ? output[dimension] : 0
+            tables[at &+ pattern] = tables[at &+ (pattern & (pattern &- 1))] + value
+        }
+    }
+
+    /// Entry `entry`'s sum of `output` over its negative dimensions: each byte of sign bits summed
+    /// from its highest set bit down, from 0, and the bytes' sums added in order (what the byte
+    /// tables of `patternSums` hold).
+    @inline(__always)
+    static func negativeSum(of entry: Int, _ signs: UnsafeBufferPointer<UInt8>, _ bytesPerEntry: Int, _ output: UnsafeBufferPointer<Float>) -> Float {
+        var negatives: Float = 0
+        let base = entry &* bytesPerEntry
+        for byte in 0..<bytesPerEntry {
+            var bits = UInt32(signs[base &+ byte])
+            var sum: Float = 0
+            while bits != 0 {
+                let high = 31 &- bits.leadingZeroBitCount
+                sum += output[byte &* 8 &+ high]
+                bits &= ~(1 << UInt32(high))
+            }
+            negatives += sum
+        }
+        return negatives
+    }
+
     /// Entries a coarse scan leaves in the running, ascending, handed to `body`; false (and
     /// `body` not called) when the scan does not apply or leaves too many.
     ///
-    /// Nibble k's pattern p sums to tₖ[p] (from the byte tables); the scan scores an entry
-    /// Σₖ qₖ[p], qₖ[p] = round((tₖ[p] − minₚ tₖ) / step), one step being the widest nibble's
-    /// range over `levels`. Each rounding is at most half a step, so an entry's exact sum over
-    /// negative dimensions lies within nibbles / 2 steps of its score, and two entries' within
-    /// `nibbles` steps of their scores' difference: every entry with the smallest exact sum
-    /// scores at most the lowest score + nibbles (+ 1 step for Float32 rounding).
-    func coarseCandidates(tables: UnsafeBufferPointer<Float>, _ body: (UnsafeBufferPointer<Int32>) -> Void) -> Bool {
-        guard scans, count >= 64 else { return false }
+    /// Nibble k's pattern p sums to tₖ[p]; the scan scores an entry Σₖ qₖ[p],
+    /// qₖ[p] = round((tₖ[p] − minₚ tₖ) / step), one step being the widest nibble's range over
+    /// `levels`. Each rounding is at most half a step, so an entry's exact sum over negative
+    /// dimensions lies within nibbles / 2 steps of its score, and two entries' within `nibbles`
+    /// steps of their scores' difference: every entry with the smallest exact sum scores at most
+    /// the lowest score + nibbles (+ 1 step for Float32 rounding).
+    func coarseCandidates(of output: UnsafeBufferPointer<Float>, _ body: (UnsafeBufferPointer<Int32>) -> Void) -> Bool {
+        guard scans, count >= 64, !searchesEveryEntry else { return false }
         let nibbles = self.nibbles
-        // Nibble k's sum for pattern p, read from the byte tables.
-        func sum(_ nibble: Int, _ pattern: Int) -> Float { tables[(nibble / 2) * 256 + pattern << ((nibble % 2) * 4)] }
-        func range(_ nibble: Int) -> (least: Float, most: Float) {
-            (0..<16).reduce((Float.infinity, -Float.infinity)) { (min($0.0, sum(nibble, $1)), max($0.1, sum(nibble, $1))) }
-        }
-        let widest = (0..<nibbles).reduce(Float(0)) { widest, nibble in
-            let (least, most) = range(nibble)
-            return max(widest, most - least)
-        }
-        let step = widest / Float(levels)
-        guard step > 0, step.isFinite else { return false }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nibbles * 16) { coarse in
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: nibbles * 16) { sums in
             for nibble in 0..<nibbles {
-                let least = range(nibble).least
-                for pattern in 0..<16 {
-                    let level = ((sum(nibble, pattern) - least) / step).rounded()
-                    coarse[nibble * 16 + pattern] = UInt8(max(0, min(Float(levels), level)))
-                }
+                Self.patternSums(into: sums, at: nibble &* 16, bits: 4, from: nibble &* 4, of: output)
             }
-            let blockCount = (count + 31) / 32
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockCount * 32) { scores in
-                blocks.withUnsafeBufferPointer { blocks in
-                    momd_scan_nibbles(scores.baseAddress!, blocks.baseAddress!, blockCount, Int32(nibbles), coarse.baseAddress!)
+            func least(_ nibble: Int) -> Float { sums[(nibble &* 16)..<(nibble &* 16 &+ 16)].min()! }
+            let widest = (0..<nibbles).reduce(Float(0)) { widest, nibble in
+                max(widest, sums[(nibble &* 16)..<(nibble &* 16 &+ 16)].max()! - least(nibble))
+            }
+            let step = widest / Float(levels)
+            guard step > 0, step.isFinite else { return false }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nibbles * 16) { coarse in
+                for nibble in 0..<nibbles {
+                    let floor = least(nibble)
+                    for pattern in 0..<16 {
+                        let level = ((sums[nibble &* 16 &+ pattern] - floor) / step).rounded()
+                        coarse[nibble &* 16 &+ pattern] = UInt8(max(0, min(Float(levels), level)))
+                    }
                 }
-                let bound = min(255, Int(momd_min_score(scores.baseAddress!, count)) + nibbles + 1)
-                let capacity = max(64, count / 16)
-                return withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { entries in
-                    let found = momd_scores_at_most(scores.baseAddress!, count, UInt8(bound), entries.baseAddress!, capacity)
-                    guard found <= capacity else { return false }
-                    body(UnsafeBufferPointer(rebasing: entries[..<found]))
-                    return true
+                let blockCount = (count + 31) / 32
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockCount * 32) { scores in
+                    blocks.withUnsafeBufferPointer { blocks in
+                        momd_scan_nibbles(scores.baseAddress!, blocks.baseAddress!, blockCount, Int32(nibbles), coarse.baseAddress!)
+                    }
+                    // Every entry's exact sum lies within nibbles / 2 steps of least + step · score
+                    // (+ 1 step for Float32 rounding). One entry of the lowest score, summed
+                    // exactly, sets what the winner's sum is at most, and so the highest score
+                    // that could still reach it: in noise a few steps above the lowest, where
+                    // the rounding alone would allow `nibbles` (+ 1).
+                    let lowest = momd_min_score(scores.baseAddress!, count)
+                    var bound = min(255, Int(lowest) + nibbles + 1)
+                    if let found = memchr(scores.baseAddress!, Int32(lowest), count) {
+                        let first = UnsafeRawPointer(found) - UnsafeRawPointer(scores.baseAddress!)
+                        let floors = (0..<nibbles).reduce(Float(0)) { $0 + least($1) }
+                        let exact = signs.withUnsafeBufferPointer { Self.negativeSum(of: first, $0, bytesPerEntry, output) }
+                        let reach = ((exact - floors) / step + Float(nibbles) / 2 + 1).rounded(.down)
+                        if reach < Float(bound) { bound = max(Int(lowest), Int(max(reach, 0))) }
+                    }
+                    let capacity = max(64, count / 16)
+                    return withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { entries in
+                        let found = momd_scores_at_most(scores.baseAddress!, count, UInt8(bound), entries.baseAddress!, capacity)
+                        guard found <= capacity else { return false }
+                        body(UnsafeBufferPointer(rebasing: entries[..<found]))
+                        return true
+                    }
                 }
             }
         }

@@ -1,3 +1,4 @@
+import MoMCore
 import Testing
 
 @testable import MoMAsk
@@ -101,6 +102,18 @@ import Testing
             for: Question("What are all the special magic numbers for amber-falcon, quiet-river, and bold-anchor mentioned in the provided text?"))
         #expect(Set(probes.compactMap(\.item)) == ["amber-falcon", "quiet-river", "bold-anchor"])
         #expect(probes.contains { $0.cue.hasSuffix("numbers for quiet-river is:") && $0.item == "quiet-river" })
+    }
+
+    /// The byte-wise key of an ASCII cue is the one Unicode's character properties give.
+    @Test func asciiReadKeyEqualsTheUnicodeOne() {
+        var generator = SplitMix64(seed: 41)
+        let pieces = ["The", "door", "CODE", "is:", "4711", "amber-falcon", " ", "  ", "\t", "\r\n", "\n", ".", "?", "'s", "x\u{1F}y", "\u{0B}", "a,b"]
+        for _ in 0..<300 {
+            let cue = (0..<Int.random(in: 0...9, using: &generator)).map { _ in pieces[Int.random(in: 0..<pieces.count, using: &generator)] }
+                .joined(separator: Bool.random(using: &generator) ? " " : "")
+            #expect(ProbeWriter.asciiReadKey(cue) == ProbeWriter.unicodeReadKey(cue), "\(cue.debugDescription)")
+        }
+        #expect(ProbeWriter.readKey("Où est la clé?") == ["est", "la", "clé", "?"])
     }
 
     @Test func readKeyIsTheLastFourTokens() {

@@ -236,10 +236,43 @@ import Testing
         }
     }
 
-    /// The SSSE3 nibble scan adds what the scalar one adds.
+    /// The coarse scan's candidates summed bit by bit give the same bits as every entry summed
+    /// from the byte tables: the same entry, confidence and strength, for read-outs of one code,
+    /// near ties and noise, at dv = 32 and 64.
+    @Test func scannedSearchEqualsTheFullSearchBitForBit() throws {
+        var generator = SplitMix64(seed: 38)
+        for dv in [32, 64] {
+            let configuration = MoMConfiguration(memories: 4, dk: 256, dv: dv)
+            var state = try MoMState(configuration: configuration)
+            let letters = Array("abcdefghijklmnopqrstuvwxyz")
+            let words = (0..<2000).map { _ in String((0..<5).map { _ in letters[Int.random(in: 0..<26, using: &generator)] }) }
+            state.fold(words.joined(separator: " ") + " ")
+            let featurizer = Featurizer(configuration: configuration)
+            let codes = ValueCodes(vocabulary: state.vocabulary, featurizer: featurizer)
+            var full = codes
+            full.searchesEveryEntry = true
+            #expect(codes.scans && codes.count > 1900)
+            for round in 0..<200 {
+                let (a, b) = (Int.random(in: 0..<codes.count, using: &generator), Int.random(in: 0..<codes.count, using: &generator))
+                let (codeA, codeB) = (featurizer.valueCode(state.vocabulary.valueHash(a)), featurizer.valueCode(state.vocabulary.valueHash(b)))
+                let output: [Float] = switch round % 3 {
+                case 0: codeA.map { $0 * Float.random(in: 0.1...3, using: &generator) }
+                case 1: zip(codeA, codeB).map { 0.5 * $0 + 0.5 * $1 + Float.random(in: -0.02...0.02, using: &generator) }
+                default: (0..<dv).map { _ in Float.random(in: -1...1, using: &generator) }
+                }
+                let (scanned, every) = (codes.nearest(to: output), full.nearest(to: output))
+                #expect(scanned.entry == every.entry, "dv \(dv), round \(round)")
+                #expect(scanned.confidence.bitPattern == every.confidence.bitPattern)
+                #expect(scanned.strength.bitPattern == every.strength.bitPattern)
+            }
+        }
+    }
+
+    /// The SSSE3 and AVX2 nibble scans (where this CPU has them) add what the scalar one adds,
+    /// for odd and even nibble counts.
     @Test func nibbleScanLanesEqualTheScalarLoop() {
         var generator = SplitMix64(seed: 37)
-        for nibbles in [1, 8, 16, 31] {
+        for nibbles in [1, 2, 7, 8, 16, 31] {
             let blockCount = 5
             let blocks = (0..<blockCount * nibbles * 16).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let tables = (0..<nibbles * 16).map { _ in UInt8.random(in: 0...UInt8(255 / nibbles), using: &generator) }
@@ -248,6 +281,15 @@ import Testing
             momd_scan_nibbles(&fast, blocks, blockCount, Int32(nibbles), tables)
             momd_scan_nibbles_scalar(&scalar, blocks, blockCount, Int32(nibbles), tables)
             #expect(fast == scalar)
+            for instructions in [Int32(MOMD_SCAN_SSSE3), Int32(MOMD_SCAN_AVX2)] {
+                var lanes = [UInt8](repeating: 2, count: blockCount * 32)
+                if momd_scan_nibbles_with(instructions, &lanes, blocks, blockCount, Int32(nibbles), tables) == 1 {
+                    #expect(lanes == scalar, "instructions \(instructions), \(nibbles) nibbles")
+                } else {
+                    #expect(lanes.allSatisfy { $0 == 2 }, "nothing written without the instructions")
+                }
+            }
+            #expect(momd_scan_nibbles_with(99, &fast, blocks, blockCount, Int32(nibbles), tables) == 0)
             // Entry 32·b + i: low nibble of byte i in the first half-block, high in the second.
             let (block, slot) = (3, 21)
             let expected = (0..<nibbles).reduce(0) { sum, k in
@@ -262,6 +304,17 @@ import Testing
         #expect(momd_scores_at_most(&scores, scores.count, 4, &entries, 8) == 4)
         #expect(entries.prefix(4) == [1, 3, 4, 45])
         #expect(momd_scores_at_most(&scores, scores.count, 50, &entries, 2) == 45)
+        // Past the 32- and 16-byte chunks, against plain loops, at every length up to 200.
+        let long = (0..<200).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for length in 0...long.count {
+            var prefix = Array(long[..<length])
+            #expect(momd_min_score(&prefix, length) == (prefix.min() ?? 255))
+            let bound = UInt8.random(in: 0...80, using: &generator)
+            let expected = prefix.indices.filter { prefix[$0] <= bound }.map(Int32.init)
+            var found = [Int32](repeating: -1, count: 200)
+            #expect(momd_scores_at_most(&prefix, length, bound, &found, 200) == expected.count)
+            #expect(Array(found.prefix(expected.count)) == expected)
+        }
     }
 
     @Test func nearestCodeOfNothingIsNothing() throws {

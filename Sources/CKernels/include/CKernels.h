@@ -24,6 +24,13 @@ void momd_scan_nibbles(uint8_t *scores, const uint8_t *blocks, long block_count,
 /// `momd_scan_nibbles` without SSSE3: the reference the shuffles are tested against.
 void momd_scan_nibbles_scalar(uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables);
 
+/// The instruction sets `momd_scan_nibbles` picks from, best first where the CPU has them.
+enum { MOMD_SCAN_SCALAR = 0, MOMD_SCAN_SSSE3 = 1, MOMD_SCAN_AVX2 = 2 };
+
+/// `momd_scan_nibbles` with the given instructions: 1 when it ran, 0 (nothing written) when this
+/// CPU or build lacks them. For tests that hold every path to the scalar one.
+int momd_scan_nibbles_with(int instructions, uint8_t *scores, const uint8_t *blocks, long block_count, int nibbles, const uint8_t *tables);
+
 /// The smallest of scores[0..<count] (255 when count is 0).
 uint8_t momd_min_score(const uint8_t *scores, long count);
 
