@@ -225,6 +225,7 @@ public struct MemoryBank: Sendable, Equatable {
     /// Adds `weight · Sᵀq` of memory m to `output` (dv floats), reading only the query's rows.
     public func read(memory: Int, query: SparseVector, weight: Float, into output: inout [Float]) {
         if let absent = _absent, absent.recordMiss(memory) { return }
+        guard !query.indices.isEmpty else { return }
         let dv = self.dv
         let base = memory * dk * dv
         // On the stack: a read is a few rows, and a heap array per read cost more than the rows.
@@ -239,10 +240,14 @@ public struct MemoryBank: Sendable, Equatable {
                     }
                 }
             case .int8:
+                // The same sums as adding the rows one at a time, kept in registers.
                 _codes.withUnsafeBufferPointer { codes in
-                    for position in 0..<query.indices.count {
-                        let row = codes.baseAddress! + base + Int(query.indices[position]) &* dv
-                        VectorKernels.accumulate(sums.baseAddress!, query.values[position], codes: row, count: dv)
+                    query.indices.withUnsafeBufferPointer { rows in
+                        query.values.withUnsafeBufferPointer { weights in
+                            VectorKernels.gatherRows(
+                                into: sums.baseAddress!, codes: codes.baseAddress! + base, rows: rows.baseAddress!,
+                                weights: weights.baseAddress!, rowCount: rows.count, width: dv)
+                        }
                     }
                 }
             }

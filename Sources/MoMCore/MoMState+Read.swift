@@ -98,19 +98,23 @@ extension MoMState {
     /// cue's `evidenceScale`; ties to the earlier cue), best first, each with that token; cues with
     /// no tokens are skipped.
     ///
-    /// A projection on a unit code is at most the read-out's length, so the read-outs are taken
-    /// longest first and the vocabulary is searched only until no longer read-out could win.
+    /// A projection on a code of ±1/√dv is at most Σⱼ|outputⱼ|/√dv (the code with the read-out's
+    /// own signs), so the read-outs are taken by that bound, highest first, and the vocabulary is
+    /// searched only until no later read-out could win.
     public func strongestFirstTokens(of cues: [String], limit: Int) throws -> [(cue: Int, token: ReadToken)] {
         let decoder = try CueDecoder(state: self)
-        // bound: the read-out's length times the cue's evidence scale, which no scaled projection
-        // on a unit code can exceed.
+        // bound: that projection's bound times the cue's evidence scale, which no scaled
+        // projection on a code can exceed (with room for the strength's Float32 rounding).
         var readouts: [(cue: Int, output: [Float], bound: Float, scale: Float, memories: [Int])] = []
+        var scratch = CueDecoder.Scratch(dv: engine.bank.dv)
+        let root = Float(engine.bank.dv).squareRoot()
         for (index, cue) in cues.enumerated() {
-            guard let context = try? decoder.context(for: cue), let (output, selection) = decoder.readout(context) else { continue }
-            var squares: Float = 0
-            for value in output { squares += value * value }
+            guard let context = try? decoder.context(for: cue), decoder.readout(context, into: &scratch) else { continue }
+            var magnitudes: Float = 0
+            for value in scratch.output { magnitudes += abs(value) }
             let scale = configuration.evidenceScale(contextTokens: context.count)
-            readouts.append((index, output, squares.squareRoot() * scale, scale, selection.memories))
+            let bound = magnitudes / root * scale * (1 + 1e-5)
+            readouts.append((index, scratch.output, bound, scale, scratch.selection.memories))
         }
         readouts.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.cue < $1.cue }
         var best: [(cue: Int, token: ReadToken, evidence: Float)] = []
@@ -174,47 +178,66 @@ struct CueDecoder {
         try ContextWindow(cue: cue, configuration: configuration, featurizer: engine.featurizer)
     }
 
-    /// The routed memories' read-out for a context, or nil when its key is empty.
-    func readout(_ context: ContextWindow) -> (output: [Float], selection: RouteSelection)? {
+    /// What a read-out works in, kept across a decoding's steps so that a step allocates nothing.
+    struct Scratch {
         var query = SparseVector()
         var logits: [Float] = []
+        /// The memories read, and their weights.
         var selection = RouteSelection()
+        /// The read-out: dv floats.
+        var output: [Float]
+        var candidate: [Float]
+
+        init(dv: Int) {
+            output = [Float](repeating: 0, count: dv)
+            candidate = output
+        }
+    }
+
+    /// The routed memories' read-out for a context into `scratch.output` (and the memories read
+    /// into `scratch.selection`); false when the context's key is empty.
+    func readout(_ context: ContextWindow, into scratch: inout Scratch) -> Bool {
         // A number whose anchor the cue could not give is read by its plain orders alone.
         let partialAnchor = context.hasPartialAnchor
-        engine.featurizer.query(for: context, into: &query)
-        guard !query.isEmpty else { return nil }
-        var output = [Float](repeating: 0, count: engine.bank.dv)
+        engine.featurizer.query(for: context, into: &scratch.query)
+        guard !scratch.query.isEmpty else { return false }
+        let query = scratch.query
+        for index in scratch.output.indices { scratch.output[index] = 0 }
+        scratch.selection.memories.removeAll(keepingCapacity: true)
+        scratch.selection.weights.removeAll(keepingCapacity: true)
         if (context.count < window || partialAnchor) && configuration.memories > configuration.topK {
             // A context shorter than the window keys only its lower orders (and one without its
             // number's anchor only part of the key), and the router may send it elsewhere than
             // the full key it is part of was written: read every memory and keep the one that
             // answers loudest.
             var loudest: Float = -1
-            var candidate = [Float](repeating: 0, count: engine.bank.dv)
+            var loudestMemory = 0
             // Every memory's rows asked for at once, so that their cache misses overlap.
             for memory in 0..<configuration.memories { engine.bank.prefetch(memory: memory, key: query) }
             for memory in 0..<configuration.memories {
-                for index in candidate.indices { candidate[index] = 0 }
-                engine.bank.read(memory: memory, query: query, weight: 1, into: &candidate)
+                for index in scratch.candidate.indices { scratch.candidate[index] = 0 }
+                engine.bank.read(memory: memory, query: query, weight: 1, into: &scratch.candidate)
                 var squares: Float = 0
-                for value in candidate { squares += value * value }
+                for value in scratch.candidate { squares += value * value }
                 if squares > loudest {
                     loudest = squares
-                    swap(&output, &candidate)
-                    selection = RouteSelection(memories: [memory], weights: [1])
+                    loudestMemory = memory
+                    swap(&scratch.output, &scratch.candidate)
                 }
             }
+            scratch.selection.memories.append(loudestMemory)
+            scratch.selection.weights.append(1)
         } else {
-            engine.router.logits(of: query, into: &logits)
-            engine.router.select(logits: logits, into: &selection)
-            for (memory, weight) in zip(selection.memories, selection.weights) {
-                engine.bank.read(memory: memory, query: query, weight: weight, into: &output)
+            engine.router.logits(of: query, into: &scratch.logits)
+            engine.router.select(logits: scratch.logits, into: &scratch.selection)
+            for (memory, weight) in zip(scratch.selection.memories, scratch.selection.weights) {
+                engine.bank.read(memory: memory, query: query, weight: weight, into: &scratch.output)
             }
         }
         if let shared = engine.sharedMemory {
-            engine.bank.read(memory: shared, query: query, weight: 1, into: &output)
+            engine.bank.read(memory: shared, query: query, weight: 1, into: &scratch.output)
         }
-        return (output, selection)
+        return true
     }
 
     /// Decodes from `start`, after the tokens of `earlier` (a read cut at its limit) if given.
@@ -225,12 +248,14 @@ struct CueDecoder {
         var memoriesRead = Set(earlier?.memoriesRead ?? [])
         var stop = ReadStop.maxTokens
         var abstainedConfidence: Float?
+        var scratch = Scratch(dv: engine.bank.dv)
         while tokens.count < options.maxTokens {
-            guard let (output, selection) = readout(context) else {
+            guard readout(context, into: &scratch) else {
                 stop = .lowConfidence
                 break
             }
-            let (entry, confidence, strength) = codes.nearest(to: output)
+            let selection = scratch.selection
+            let (entry, confidence, strength) = codes.nearest(to: scratch.output)
             if tokens.isEmpty, let floor = options.abstainBelow, confidence < floor {
                 stop = .abstained
                 abstainedConfidence = confidence

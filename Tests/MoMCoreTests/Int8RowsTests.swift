@@ -40,9 +40,11 @@ import Testing
         }
     }
 
-    @Test func gatherSumsTheRowsInOrderAsTheScalarLoopDoes() {
+    /// Widths of one 8-column block and a tail, of whole 32-column AVX2 blocks, and of both with
+    /// 8-column blocks and a tail after them.
+    @Test(arguments: [13, 32, 45, 64, 77])
+    func gatherSumsTheRowsInOrderAsTheScalarLoopDoes(width: Int) {
         var generator = SplitMix64(seed: 82)
-        let width = 13  // one SIMD block and a tail of five
         let codes = (0..<(40 * width)).map { _ in Int8.random(in: -127...127, using: &generator) }
         let rows: [Int32] = [3, 17, 17, 0, 39, 8]
         let weights = rows.map { _ in Float.random(in: -1...1, using: &generator) }
