@@ -41,23 +41,26 @@ public struct MoMStore: Sendable {
     ///
     /// - Parameter createIfMissing: if false, a missing file is not created: it throws
     ///   `unknownDocument` (no database holds no document).
-    public static func open(path: String, createIfMissing: Bool = true) throws -> MoMStore {
+    /// - Parameter readOnly: for a command that only reads: the file is opened without the
+    ///   write that sets up a pool (`SQLiteBackend.openForReading`); a write through the store
+    ///   then fails.
+    public static func open(path: String, createIfMissing: Bool = true, readOnly: Bool = false) throws -> MoMStore {
         try mapErrors {
             if !createIfMissing && !FileManager.default.fileExists(atPath: path) {
                 throw StoreError(
                     .unknownDocument, "no momd database at \(path): ingest a document first, or pick one with --db or MOMD_DB")
             }
-            return MoMStore(backend: try SQLiteBackend(path: path))
+            return MoMStore(backend: try readOnly ? SQLiteBackend.openForReading(path: path) : SQLiteBackend(path: path))
         }
     }
 
     /// Opens the store a `--db` value names: a `postgres://` (or `postgresql://`) URL, else an
     /// SQLite file path.
-    public static func open(location: String, createIfMissing: Bool = true) throws -> MoMStore {
+    public static func open(location: String, createIfMissing: Bool = true, readOnly: Bool = false) throws -> MoMStore {
         if PostgresURL.isPostgres(location) {
             return MoMStore(backend: try mapErrors { try PostgresBackend(url: try PostgresURL(parsing: location)) })
         }
-        return try open(path: location, createIfMissing: createIfMissing)
+        return try open(path: location, createIfMissing: createIfMissing, readOnly: readOnly)
     }
 
     /// A fresh store in memory, for tests and throwaway work.

@@ -20,6 +20,22 @@ struct SQLiteBackend: StoreBackend {
         self.writer = writer
     }
 
+    private init(reader: DatabaseQueue) {
+        writer = reader
+    }
+
+    /// Opens the file for commands that only read (`ask`, `show`, `docs`): one read-only
+    /// connection, which writes nothing. A pool sets up WAL mode with a write transaction when the
+    /// file has no WAL (as after every clean close), and its last close checkpoints that write:
+    /// two syncs on every command-line ask. A file that lacks migrations is opened as
+    /// `init(path:)` opens it, which applies them.
+    static func openForReading(path: String) throws -> SQLiteBackend {
+        guard let (queue, current) = try StoreSchema.openReadOnly(path: path) else { return try SQLiteBackend(path: path) }
+        if current { return SQLiteBackend(reader: queue) }
+        try queue.close()
+        return try SQLiteBackend(path: path)
+    }
+
     /// Opens the file as a WAL pool, after checking it untouched (`StoreSchema.probe`). Commits
     /// are `synchronous = FULL`, so an acknowledged append survives power loss, not only a crash.
     init(path: String) throws {

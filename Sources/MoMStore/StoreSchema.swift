@@ -45,18 +45,33 @@ public enum StoreSchema {
     /// missing or empty file passes; a file that is not SQLite, another application's database,
     /// or a newer momd's is refused.
     static func probe(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        try (openReadOnly(path: path)?.queue).map { try $0.close() }
+    }
+
+    /// The file as one read-only connection, once it is known to be a momd database (or nil for
+    /// a missing or empty file), and whether it has every migration.
+    static func openReadOnly(path: String) throws -> (queue: DatabaseQueue, current: Bool)? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         let header = (try? handle.read(upToCount: 16)) ?? Data()
         try? handle.close()
-        if header.isEmpty { return }
+        if header.isEmpty { return nil }
         guard header == Data("SQLite format 3\0".utf8) else { throw notMomd(path) }
         var configuration = Configuration()
         configuration.readonly = true
-        configuration.label = "momd.probe"
+        configuration.busyMode = .timeout(10)
+        configuration.label = "momd.reader"
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
-            defer { try? queue.close() }
-            try queue.read { db in try checkOwnership(db, path: path) }
+            do {
+                let current = try queue.read { db in
+                    try checkOwnership(db, path: path)
+                    return try migrator.hasCompletedMigrations(db)
+                }
+                return (queue, current)
+            } catch {
+                try? queue.close()
+                throw error
+            }
         } catch let error as DatabaseError
             where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT
         {

@@ -60,7 +60,7 @@ struct AskCommand: AsyncParsableCommand {
             case .embedded:
                 let clock = ContinuousClock()
                 let started = clock.now
-                let opened = try store.openStore(createIfMissing: false)
+                let opened = try store.openStore(createIfMissing: false, readOnly: true)
                 // Read on demand: only the memories the probes route to are decompressed.
                 let answerer = QuestionAnswerer(options: request.options)
                 let read = try opened.read(document, at: at.map { .atOrBefore(tokens: $0) } ?? .current) { state in

@@ -30,7 +30,7 @@ struct DocsCommand: AsyncParsableCommand {
             case .embedded:
                 let path = store.resolvedDatabasePath
                 summaries = store.isPostgres || FileManager.default.fileExists(atPath: path)
-                    ? try store.openStore(createIfMissing: false).documents().map(DocumentSummary.init) : []
+                    ? try store.openStore(createIfMissing: false, readOnly: true).documents().map(DocumentSummary.init) : []
             }
             let entries = summaries.map {
                 Entry(

@@ -26,7 +26,7 @@ struct ShowCommand: AsyncParsableCommand {
             case .daemon(let client):
                 report = try await client.report(of: document, at: at)
             case .embedded:
-                report = try store.openStore(createIfMissing: false)
+                report = try store.openStore(createIfMissing: false, readOnly: true)
                     .report(of: document, at: at.map { .atOrBefore(tokens: $0) } ?? .current)
             }
             printWarnings(report.warnings.map(StoreWarning.init))

@@ -59,13 +59,14 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store; creates the file (and the default directory) only if asked.
-    func openStore(createIfMissing: Bool) throws -> MoMStore {
-        var store = try openDatabase(createIfMissing: createIfMissing)
+    /// - Parameter readOnly: for commands that only read (`MoMStore.open(path:createIfMissing:readOnly:)`).
+    func openStore(createIfMissing: Bool, readOnly: Bool = false) throws -> MoMStore {
+        var store = try openDatabase(createIfMissing: createIfMissing, readOnly: readOnly)
         store.imageCache = resolvedStateCache
         return store
     }
 
-    private func openDatabase(createIfMissing: Bool) throws -> MoMStore {
+    private func openDatabase(createIfMissing: Bool, readOnly: Bool) throws -> MoMStore {
         let path = resolvedDatabasePath
         if isPostgres { return try MoMStore.open(location: path) }
         if createIfMissing && databasePath == nil {
@@ -76,6 +77,6 @@ struct StoreOptions: ParsableArguments {
                 throw CommandError("cannot create \(directory): \(error.localizedDescription)", exitCode: .ioError)
             }
         }
-        return try MoMStore.open(path: path, createIfMissing: createIfMissing)
+        return try MoMStore.open(path: path, createIfMissing: createIfMissing, readOnly: readOnly)
     }
 }

@@ -59,6 +59,50 @@ import Testing
         #expect(try reopened.documents().map(\.name) == ["notes"])
     }
 
+    /// A command that only reads opens the file with one read-only connection: the database and
+    /// its WAL are left as they were (no set-up transaction, no checkpoint), a write through that
+    /// store fails, and the store written before still opens for writing.
+    @Test func aReadOnlyOpenWritesNothing() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("momd.sqlite").path
+        do {
+            let store = try MoMStore.open(path: path)
+            try store.createDocument(named: "notes", configuration: .storeTest)
+        }
+        func walBytes() -> Int { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(walBytes() == 0)
+        do {
+            let reader = try MoMStore.open(path: path, createIfMissing: false, readOnly: true)
+            #expect(try reader.documents().map(\.name) == ["notes"])
+            #expect(try reader.document(named: "notes").tokenCount == 0)
+            #expect(throws: (any Error).self) { try reader.createDocument(named: "more", configuration: .storeTest) }
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(walBytes() == 0)
+        let writer = try MoMStore.open(path: path, createIfMissing: false)
+        try writer.createDocument(named: "more", configuration: .storeTest)
+        #expect(try writer.documents().map(\.name).sorted() == ["more", "notes"])
+    }
+
+    /// A read-only open of a file that lacks the schema (here an empty one) opens it as a
+    /// writable store does, which sets the schema up; a foreign file is refused untouched.
+    @Test func aReadOnlyOpenOfAFileWithoutTheSchemaSetsItUp() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("empty.sqlite").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        let store = try MoMStore.open(path: path, readOnly: true)
+        #expect(try #require(store.sqliteWriter).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 1)
+        #expect(try store.documents().isEmpty)
+        let text = directory.appendingPathComponent("notes.txt").path
+        let contents = Data("Not a database.\n".utf8)
+        #expect(FileManager.default.createFile(atPath: text, contents: contents))
+        #expect(storeError { try MoMStore.open(path: text, readOnly: true) }?.code == .notMomdDatabase)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: text)) == contents)
+    }
+
     @Test func aNewFileHasLargePagesAndAnOldOneKeepsItsOwn() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
