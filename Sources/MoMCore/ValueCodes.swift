@@ -119,7 +119,7 @@ public struct ValueCodes: Sendable {
         output.withUnsafeBufferPointer { output in
             signs.withUnsafeBufferPointer { signs in
                 let bytesPerEntry = self.bytesPerEntry
-                let searched = coarseCandidates(of: output) { candidates in
+                let searched = coarseCandidates(of: output, signs: signs) { candidates in
                     for entry in candidates { consider(Int(entry), Self.negativeSum(of: Int(entry), signs, bytesPerEntry, output)) }
                 }
                 guard !searched else { return }
@@ -182,7 +182,9 @@ public struct ValueCodes: Sendable {
     /// dimensions lies within nibbles / 2 steps of its score, and two entries' within `nibbles`
     /// steps of their scores' difference: every entry with the smallest exact sum scores at most
     /// the lowest score + nibbles (+ 1 step for Float32 rounding).
-    func coarseCandidates(of output: UnsafeBufferPointer<Float>, _ body: (UnsafeBufferPointer<Int32>) -> Void) -> Bool {
+    func coarseCandidates(
+        of output: UnsafeBufferPointer<Float>, signs: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int32>) -> Void
+    ) -> Bool {
         guard scans, count >= 64, !searchesEveryEntry else { return false }
         let nibbles = self.nibbles
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: nibbles * 16) { sums in
@@ -218,7 +220,7 @@ public struct ValueCodes: Sendable {
                     if let found = memchr(scores.baseAddress!, Int32(lowest), count) {
                         let first = UnsafeRawPointer(found) - UnsafeRawPointer(scores.baseAddress!)
                         let floors = (0..<nibbles).reduce(Float(0)) { $0 + least($1) }
-                        let exact = signs.withUnsafeBufferPointer { Self.negativeSum(of: first, $0, bytesPerEntry, output) }
+                        let exact = Self.negativeSum(of: first, signs, bytesPerEntry, output)
                         let reach = ((exact - floors) / step + Float(nibbles) / 2 + 1).rounded(.down)
                         if reach < Float(bound) { bound = max(Int(lowest), Int(max(reach, 0))) }
                     }

@@ -66,28 +66,6 @@ enum VectorKernels {
 
     // MARK: Int8 rows
 
-    /// Eight int8 codes as Float32 values (exact).
-    @inline(__always)
-    static func load(codes: UnsafePointer<Int8>) -> SIMD8<Float> {
-        SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(codes).loadUnaligned(as: SIMD8<Int8>.self)))
-    }
-
-    /// y[j] ← y[j] + a·codes[j] for j in 0..<count: `accumulate` over int8 codes.
-    @inline(__always)
-    static func accumulate(_ y: UnsafeMutablePointer<Float>, _ a: Float, codes x: UnsafePointer<Int8>, count: Int) {
-        let lanes = SIMD8<Float>(repeating: a)
-        var offset = 0
-        while offset &+ 8 <= count {  // offsets stay below count, so &+ cannot overflow
-            let ys = UnsafeRawPointer(y + offset).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + offset).storeBytes(of: ys + lanes * load(codes: x + offset), as: SIMD8<Float>.self)
-            offset &+= 8
-        }
-        while offset < count {
-            y[offset] = y[offset] + a * Float(x[offset])
-            offset &+= 1
-        }
-    }
-
     /// `gatherRows` over int8 codes: out[j] ← Σₚ weights[p]·codes[rows[p]·width + j], rows in the
     /// order given, each column summed left to right from 0 (in C: Sources/CKernels).
     @inline(__always)

@@ -56,11 +56,11 @@ public struct MoMStore: Sendable {
 
     /// Opens the store a `--db` value names: a `postgres://` (or `postgresql://`) URL, else an
     /// SQLite file path.
-    public static func open(location: String, createIfMissing: Bool = true, readOnly: Bool = false) throws -> MoMStore {
+    public static func open(location: String, createIfMissing: Bool = true) throws -> MoMStore {
         if PostgresURL.isPostgres(location) {
             return MoMStore(backend: try mapErrors { try PostgresBackend(url: try PostgresURL(parsing: location)) })
         }
-        return try open(path: location, createIfMissing: createIfMissing, readOnly: readOnly)
+        return try open(path: location, createIfMissing: createIfMissing)
     }
 
     /// A fresh store in memory, for tests and throwaway work.

@@ -30,8 +30,8 @@ struct SQLiteBackend: StoreBackend {
     /// two syncs on every command-line ask. A file that lacks migrations is opened as
     /// `init(path:)` opens it, which applies them.
     static func openForReading(path: String) throws -> SQLiteBackend {
-        guard let (queue, current) = try StoreSchema.openReadOnly(path: path) else { return try SQLiteBackend(path: path) }
-        if current { return SQLiteBackend(reader: queue) }
+        guard let queue = try StoreSchema.openReadOnly(path: path) else { return try SQLiteBackend(path: path) }
+        if try queue.read(StoreSchema.migrator.hasCompletedMigrations) { return SQLiteBackend(reader: queue) }
         try queue.close()
         return try SQLiteBackend(path: path)
     }

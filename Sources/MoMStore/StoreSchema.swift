@@ -45,12 +45,12 @@ public enum StoreSchema {
     /// missing or empty file passes; a file that is not SQLite, another application's database,
     /// or a newer momd's is refused.
     static func probe(path: String) throws {
-        try (openReadOnly(path: path)?.queue).map { try $0.close() }
+        try openReadOnly(path: path)?.close()
     }
 
     /// The file as one read-only connection, once it is known to be a momd database (or nil for
-    /// a missing or empty file), and whether it has every migration.
-    static func openReadOnly(path: String) throws -> (queue: DatabaseQueue, current: Bool)? {
+    /// a missing or empty file).
+    static func openReadOnly(path: String) throws -> DatabaseQueue? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         let header = (try? handle.read(upToCount: 16)) ?? Data()
         try? handle.close()
@@ -63,11 +63,8 @@ public enum StoreSchema {
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             do {
-                let current = try queue.read { db in
-                    try checkOwnership(db, path: path)
-                    return try migrator.hasCompletedMigrations(db)
-                }
-                return (queue, current)
+                try queue.read { db in try checkOwnership(db, path: path) }
+                return queue
             } catch {
                 try? queue.close()
                 throw error
