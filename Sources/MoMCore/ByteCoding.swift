@@ -74,6 +74,14 @@ public struct ByteReader {
         return bytes[offset..<offset + count]
     }
 
+    /// Hands the next `count` bytes to `body` and moves past them.
+    public mutating func withBytes<R>(_ count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard count >= 0, remaining >= count else { throw truncated("a \(count)-byte field") }
+        let start = offset
+        offset += count
+        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+    }
+
     public mutating func readBlob(limit: Int) throws -> [UInt8] {
         let count = Int(try read(UInt32.self))
         guard count <= limit else { throw MoMError(.corruptState, "state holds a \(count)-byte field where at most \(limit) fit") }

@@ -50,18 +50,21 @@ public struct ValueCodes: Sendable {
         let (first, last) = (count, vocabulary.count)
         let (dv, bytesPerEntry, nibbles) = (self.dv, self.bytesPerEntry, self.nibbles)
         signs.append(contentsOf: repeatElement(0, count: (last - first) * bytesPerEntry))
-        signs.withUnsafeMutableBufferPointer { signs in
+        let lastByteMask = dv % 8 == 0 ? UInt8.max : UInt8((1 << (dv % 8)) - 1)
+        signs.withUnsafeMutableBytes { signs in
             for entry in first..<last {
-                // Dimension j's sign is bit j mod 64 of the (j / 64 + 1)-th draw (Featurizer.valueCode).
+                // Dimension j's sign is bit j mod 64 of the (j / 64 + 1)-th draw
+                // (Featurizer.valueCode): the entry's bytes are the draws' bytes in order.
                 var generator = SplitMix64(seed: vocabulary.valueHash(entry))
-                var bits: UInt64 = 0
-                for byte in 0..<bytesPerEntry {
-                    if byte % 8 == 0 { bits = generator.next() }
-                    var signByte = UInt8(truncatingIfNeeded: bits >> UInt64((byte % 8) * 8))
-                    let dimensionsLeft = dv - byte * 8
-                    if dimensionsLeft < 8 { signByte &= UInt8((1 << dimensionsLeft) - 1) }
-                    signs[entry * bytesPerEntry + byte] = signByte
+                let row = signs.baseAddress! + entry * bytesPerEntry
+                var byte = 0
+                while byte < bytesPerEntry {
+                    let draw = generator.next().littleEndian
+                    let count = min(8, bytesPerEntry - byte)
+                    withUnsafeBytes(of: draw) { (row + byte).copyMemory(from: $0.baseAddress!, byteCount: count) }
+                    byte += count
                 }
+                row.storeBytes(of: row.load(fromByteOffset: bytesPerEntry - 1, as: UInt8.self) & lastByteMask, toByteOffset: bytesPerEntry - 1, as: UInt8.self)
             }
         }
         if scans {

@@ -78,15 +78,33 @@ extension Vocabulary {
             throw MoMError(.corruptState, "state claims \(count) vocabulary entries, more than it holds")
         }
         var vocabulary = Vocabulary()
-        vocabulary._offsets.reserveCapacity(count + 1)
-        var total: UInt32 = 0
-        for _ in 0..<count {
-            let length = try reader.read(UInt32.self)
-            guard length <= 4096 else { throw MoMError(.corruptState, "state holds a \(length)-byte vocabulary entry") }
-            total += length
-            vocabulary._offsets.append(total)
-            vocabulary._leadingSpace.append(try reader.read(UInt8.self) != 0)
-            vocabulary._foldedHashes.append(try reader.read(UInt64.self))
+        // Entries of 13 bytes each (length u32, leading space u8, folded hash u64), parsed in one
+        // pass over the bytes checked once.
+        let entryBytes = 13
+        var longest: UInt32 = 0
+        var total: UInt64 = 0
+        try reader.withBytes(count * entryBytes) { table in
+            vocabulary._offsets = [UInt32](unsafeUninitializedCapacity: count + 1) { offsets, initialized in
+                offsets[0] = 0
+                for entry in 0..<count {
+                    let length = UInt32(littleEndian: table.loadUnaligned(fromByteOffset: entry * entryBytes, as: UInt32.self))
+                    longest = max(longest, length)
+                    total += UInt64(min(length, 4097))
+                    offsets[entry + 1] = UInt32(truncatingIfNeeded: total)
+                }
+                initialized = count + 1
+            }
+            vocabulary._leadingSpace = (0..<count).map { table[$0 * entryBytes + 4] != 0 }
+            vocabulary._foldedHashes = [UInt64](unsafeUninitializedCapacity: count) { hashes, initialized in
+                for entry in 0..<count {
+                    hashes[entry] = UInt64(littleEndian: table.loadUnaligned(fromByteOffset: entry * entryBytes + 5, as: UInt64.self))
+                }
+                initialized = count
+            }
+        }
+        guard longest <= 4096 else { throw MoMError(.corruptState, "state holds a \(longest)-byte vocabulary entry") }
+        guard total <= UInt64(reader.remaining) else {
+            throw MoMError(.corruptState, "state vocabulary entries claim \(total) bytes, more than it holds")
         }
         vocabulary._bytes = try reader.readBlob(limit: Int(total))
         guard vocabulary._bytes.count == Int(total) else {

@@ -63,6 +63,14 @@ public struct MoMStore: Sendable {
         return try open(path: location, createIfMissing: createIfMissing)
     }
 
+    /// Closes the database; nothing uses this store (or a copy of it) after. On SQLite the last
+    /// close copies the write-ahead log into the file and deletes it: a command that wrote
+    /// (`ingest`, `rm`) closes the store before it exits, or the next command that opens the file
+    /// indexes the whole log first.
+    public func close() throws {
+        try Self.mapErrors { try backend.close() }
+    }
+
     /// A fresh store in memory, for tests and throwaway work.
     public static func inMemory() throws -> MoMStore {
         try MoMStore(writer: try mapErrors { try DatabaseQueue() })

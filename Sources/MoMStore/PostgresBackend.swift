@@ -22,6 +22,8 @@ struct PostgresBackend: StoreBackend {
     var location: String { url.redacted }
     var leases: (any LeaseKeeping)? { PostgresLeases(backend: self) }
 
+    func close() throws { connections.closeIdle() }
+
     /// Connects, checks that the database is momd's (or empty) and not newer, and applies the
     /// migrations it lacks, under an advisory lock so daemons starting together migrate once.
     init(url: PostgresURL) throws {

@@ -21,8 +21,15 @@ final class PostgresConnections: Sendable {
         self.url = url
     }
 
-    deinit {
-        for connection in idle.withLock({ $0 }) { try? connection.close().wait() }
+    deinit { closeIdle() }
+
+    /// Closes the connections no transaction holds.
+    func closeIdle() {
+        let connections = idle.withLock { idle in
+            defer { idle.removeAll() }
+            return idle
+        }
+        for connection in connections { try? connection.close().wait() }
     }
 
     /// Runs `body` in one transaction on one connection: committed if it returns, rolled back

@@ -7,21 +7,26 @@ import MoMCore
 /// `DatabaseQueue` in tests. One daemon holds the file (its lock), so it keeps no leases.
 struct SQLiteBackend: StoreBackend {
     let writer: any DatabaseWriter
+    /// The pool's checkpointer, closed before the pool (`close()`); nil for a connection opened
+    /// some other way.
+    let checkpointer: WALCheckpointer?
 
     var location: String { writer.path }
     var leases: (any LeaseKeeping)? { nil }
 
     /// Takes over an open database: refuses it unless it is a momd database (or empty), then
     /// applies the migrations it lacks.
-    init(writer: any DatabaseWriter) throws {
+    init(writer: any DatabaseWriter, checkpointer: WALCheckpointer? = nil) throws {
         let path = writer.path
         try writer.read { db in try StoreSchema.checkOwnership(db, path: path) }
         try StoreSchema.migrator.migrate(writer)
         self.writer = writer
+        self.checkpointer = checkpointer
     }
 
     private init(reader: DatabaseQueue) {
         writer = reader
+        checkpointer = nil
     }
 
     /// Opens the file for commands that only read (`ask`, `show`, `docs`): one read-only
@@ -38,7 +43,8 @@ struct SQLiteBackend: StoreBackend {
 
     /// Opens the file as a WAL pool, after checking it untouched (`StoreSchema.probe`). Commits
     /// are `synchronous = FULL`, so an acknowledged append survives power loss, not only a crash.
-    init(path: String) throws {
+    /// - Parameter checkpointBytes: the log's length that starts a checkpoint.
+    init(path: String, checkpointBytes: Int = 16 << 20) throws {
         try StoreSchema.probe(path: path)
         try Self.createWithLargePages(path: path)
         var configuration = Configuration()
@@ -47,14 +53,26 @@ struct SQLiteBackend: StoreBackend {
         // Checkpoint after about 16 MiB of WAL whatever the page size (SQLite counts pages), on
         // the checkpointer's thread. The pool keeps the closure, and with it the checkpointer its
         // connections' hooks point to, for as long as it lives.
-        let checkpointer = WALCheckpointer(path: path, thresholdBytes: 16 << 20)
+        let checkpointer = WALCheckpointer(path: path, thresholdBytes: checkpointBytes)
         configuration.prepareDatabase { db in
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
             checkpointer.install(on: db.sqliteConnection, pageSize: pageSize)
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try self.init(writer: pool)
+        try self.init(writer: pool, checkpointer: checkpointer)
+    }
+
+    /// Copies the whole log into the file and empties it, then closes. SQLite's own close does
+    /// that only on the file's last connection and only if it may write, and a pool's last is a
+    /// read-only reader: the log was left full, and every later open (each command-line ask)
+    /// rebuilt its index by reading all of it (docs/benchmarks.md, "The log a command leaves").
+    func close() throws {
+        if let checkpointer {
+            checkpointer.close()
+            try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        }
+        try writer.close()
     }
 
     /// SQLite pages of a new file: a snapshot's 4 MiB blob is written page by page, and 64 KiB

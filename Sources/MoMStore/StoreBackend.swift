@@ -33,6 +33,9 @@ protocol StoreBackend: Sendable {
     /// The lease table, where the backend keeps one (PostgreSQL); nil for SQLite, whose file
     /// lock already makes one daemon the only writer.
     var leases: (any LeaseKeeping)? { get }
+
+    /// Closes the backend's connections; nothing uses it after.
+    func close() throws
 }
 
 /// Reads within one consistent transaction.

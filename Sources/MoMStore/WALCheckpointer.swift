@@ -24,6 +24,8 @@ final class WALCheckpointer: Sendable {
     private let completed = Atomic<Int>(0)
     /// The checkpoint's own connection, opened on first use; touched only on `queue`.
     nonisolated(unsafe) private var connection: OpaquePointer?
+    /// Set by `close()`: no checkpoint starts after it.
+    private let closed = Atomic<Bool>(false)
 
     init(path: String, thresholdBytes: Int) {
         self.path = path
@@ -49,7 +51,7 @@ final class WALCheckpointer: Sendable {
     /// Called after each commit with the log's length in pages, on the committing connection.
     fileprivate func committed(logPages: Int32, connection: OpaquePointer?) {
         let threshold = thresholdPages.load(ordering: .relaxed)
-        guard logPages >= threshold else { return }
+        guard logPages >= threshold, !closed.load(ordering: .relaxed) else { return }
         guard logPages / Self.catchUpFactor >= threshold else {
             let start = running.withLock { running in
                 guard !running else { return false }
@@ -72,9 +74,20 @@ final class WALCheckpointer: Sendable {
     /// Waits for a checkpoint that is under way.
     func drain() { queue.sync {} }
 
+    /// Waits for a checkpoint under way and closes the checkpoint's connection; none starts
+    /// after. Called when the pool closes (`SQLiteBackend.close()`).
+    func close() {
+        closed.store(true, ordering: .relaxed)
+        queue.sync {
+            sqlite3_close_v2(connection)
+            connection = nil
+        }
+    }
+
     private func checkpoint() {
         // A commit after this one that finds the log past the threshold starts the next.
         defer { running.withLock { $0 = false } }
+        guard !closed.load(ordering: .relaxed) else { return }
         if connection == nil {
             var opened: OpaquePointer?
             // A connection learns the file is in WAL mode from its first read; until then a

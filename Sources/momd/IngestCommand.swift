@@ -133,6 +133,9 @@ struct IngestCommand: AsyncParsableCommand {
 
     func ingestEmbedded(_ inputs: [InputFile]) throws {
         let database = try store.openStore(createIfMissing: true)
+        // Closed however the ingest ends, so that the log is copied into the file now and not
+        // indexed by every later command (`MoMStore.close()`).
+        defer { try? database.close() }
         let configuration = try requestedConfiguration
         let requested = configuration == .default ? nil : configuration
         var session = try database.openSession(

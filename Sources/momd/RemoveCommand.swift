@@ -22,7 +22,10 @@ struct RemoveCommand: AsyncParsableCommand {
             try DocumentName.validate(document)
             switch try Backend.resolve(store) {
             case .daemon(let client): try await client.remove(document)
-            case .embedded: try store.openStore(createIfMissing: false).deleteDocument(named: document)
+            case .embedded:
+                let opened = try store.openStore(createIfMissing: false)
+                defer { try? opened.close() }
+                try opened.deleteDocument(named: document)
             }
             if store.json {
                 try printJSON(Result(removed: document))

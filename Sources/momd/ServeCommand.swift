@@ -102,6 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
                     leaseDuration: .milliseconds(Int64(leaseSeconds * 1000))),
                 logger: logger)
             try await app.runService()
+            try? opened.close()
             if case .unixSocket(let path) = address { try? FileManager.default.removeItem(atPath: path) }
             withExtendedLifetime(lock) {}
         }

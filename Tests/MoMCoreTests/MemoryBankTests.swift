@@ -198,6 +198,28 @@ import Testing
         }
     }
 
+    /// An entry's sign bits are its value code's signs, whole bytes or not.
+    @Test(arguments: [32, 64, 20, 100])
+    func valueCodeSignsAreTheCodesSigns(dv: Int) throws {
+        let configuration = MoMConfiguration(memories: 4, topK: 2, dk: 64, dv: dv)
+        var state = try MoMState(configuration: configuration)
+        var generator = SplitMix64(seed: 37)
+        state.fold(randomDocument(byteCount: 2000, using: &generator))
+        let featurizer = Featurizer(configuration: configuration)
+        let codes = ValueCodes(vocabulary: state.vocabulary, featurizer: featurizer)
+        #expect(codes.signs.count == state.vocabulary.count * ((dv + 7) / 8))
+        var mismatches = 0
+        for entry in 0..<state.vocabulary.count {
+            let code = featurizer.valueCode(state.vocabulary.valueHash(entry))
+            for byte in 0..<codes.bytesPerEntry {
+                var expected: UInt8 = 0
+                for bit in 0..<8 where byte * 8 + bit < dv && code[byte * 8 + bit] < 0 { expected |= 1 << UInt8(bit) }
+                if codes.signs[entry * codes.bytesPerEntry + byte] != expected { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
     /// Past 64 entries a coarse scan of sign nibbles picks the candidates; the entry found is
     /// still the plain search's, for read-outs of one code, of near ties between two, of noise
     /// and of one dominant dimension.

@@ -32,6 +32,28 @@ import Testing
         #expect(Router(configuration: reseeded).signs != router.signs)
     }
 
+    /// The signs, drawn bit by bit as they were defined: entry i·N + m of the router takes bit
+    /// (i·N + m) mod 64 of the seeded stream. Rows of whole bytes are copied from the stream.
+    @Test(arguments: [8, 12, 16, 24, 5])
+    func signsAreTheSeededStreamBitByBit(memories: Int) {
+        var configuration = MoMConfiguration.small
+        configuration.memories = memories
+        configuration.topK = 1
+        configuration.dk = 201  // an odd number of bytes: the last word is copied in part
+        let router = Router(configuration: configuration)
+        var generator = SplitMix64(seed: StableHash.mix64(configuration.seed ^ 0x726F_7574_6572))
+        var bits: UInt64 = 0
+        var mismatches = 0
+        for entry in 0..<(configuration.dk * memories) {
+            if entry % 64 == 0 { bits = generator.next() }
+            let expected: Float = (bits >> UInt64(entry % 64)) & 1 == 1 ? -1 : 1
+            let (dimension, memory) = entry.quotientAndRemainder(dividingBy: memories)
+            if router.weight(memory: memory, dimension: dimension) != expected { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+        #expect(router.signs.count == configuration.dk * ((memories + 7) / 8))
+    }
+
     /// Twelve memories: one row of sign bits spans a whole byte and half of the next.
     static let twelve = MoMConfiguration(memories: 12, topK: 3, dk: 256, dv: 16)
 

@@ -76,4 +76,26 @@ import Testing
         let automatic = try backend.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
         #expect(automatic == 0)
     }
+
+    @Test func closingAStoreAfterACheckpointLeavesNoLog() throws {
+        let path = try temporaryDirectory().appendingPathComponent("closed.sqlite").path
+        let backend = try SQLiteBackend(path: path, checkpointBytes: 512 << 10)
+        try backend.writer.write { db in try db.execute(sql: "CREATE TABLE piece (id INTEGER PRIMARY KEY, data BLOB NOT NULL)") }
+        for index in 0..<12 {
+            try backend.writer.write { db in
+                try db.execute(
+                    sql: "INSERT INTO piece VALUES (?, ?)", arguments: [index, Data(repeating: UInt8(index), count: Self.blobBytes)])
+            }
+        }
+        let checkpointer = try #require(backend.checkpointer)
+        checkpointer.drain()
+        #expect(checkpointer.completedCheckpoints > 0)
+        #expect(logBytes(path) > 0)
+        // A pool's close alone leaves the log full (its last connection is a read-only reader).
+        try backend.close()
+        #expect(logBytes(path) == 0)
+        let reopened = try DatabaseQueue(path: path, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        let sizes = try reopened.read { db in try Int.fetchAll(db, sql: "SELECT length(data) FROM piece ORDER BY id") }
+        #expect(sizes == Array(repeating: Self.blobBytes, count: 12))
+    }
 }
