@@ -203,6 +203,28 @@ import Testing
         storeError { try store.loadState(of: "notes", at: .snapshot(id: 999_999)) }
     }
 
+    /// The report's digest and size are the state's, whether it was restored from a snapshot
+    /// alone (the snapshot's recorded digest) or with journal folded on top (computed).
+    @Test func theReportsDigestIsTheStates() throws {
+        let store = try MoMStore.inMemory()
+        var session = try store.openSession(named: "notes", configuration: configuration)
+        let text = corpus(tokens: 3000)
+        try session.append(text[...])
+        try session.snapshot()
+        let snapshotOnly = try store.report(of: "notes")
+        let expected = try onePassState(text[...], configuration: configuration)
+        #expect(snapshotOnly.restoredFrom != nil)
+        #expect(snapshotOnly.digest == expected.digest)
+        #expect(snapshotOnly.stateBytes == expected.encoded().count)
+        let more = corpus(tokens: 500, seed: 8)
+        try session.append(more[...])
+        let withJournal = try store.report(of: "notes")
+        let expectedAfter = try onePassState(text + more, configuration: configuration)
+        #expect(withJournal.digest == expectedAfter.digest)
+        #expect(withJournal.digest != snapshotOnly.digest)
+        #expect(withJournal.stateBytes == expectedAfter.encoded().count)
+    }
+
     @Test func theReportSaysHowUnevenlyTheRouterLoadedTheMemories() throws {
         let store = try MoMStore.inMemory()
         var session = try store.openSession(named: "notes", configuration: configuration)
