@@ -103,6 +103,35 @@ public struct AskResponse: Codable, Sendable, Equatable {
         self.stateTokens = stateTokens
         latencyMs = latency.seconds * 1000
     }
+
+    /// The wire's names, written out: encoded with `JSONCoding.wireKeyEncoder` no key is converted
+    /// (the snake-case strategy rewrote every key of every answer, a quarter of the daemon's JSON
+    /// work; docs/benchmarks.md, "Answers without key conversion"), and the snake-case encoder
+    /// leaves them as they are. The nested types' keys are single words. Decoding is synthesized,
+    /// from the snake-case decoder's converted keys.
+    enum WireKeys: String, CodingKey {
+        case document, question, answer, continuation, confidence, abstained, probe, tokens, items
+        case answerType = "answer_type", probesRead = "probes_read", memoriesRead = "memories_read"
+        case stateTokens = "state_tokens", latencyMs = "latency_ms"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireKeys.self)
+        try container.encode(document, forKey: .document)
+        try container.encode(question, forKey: .question)
+        try container.encode(answer, forKey: .answer)
+        try container.encode(continuation, forKey: .continuation)
+        try container.encode(confidence, forKey: .confidence)
+        try container.encode(abstained, forKey: .abstained)
+        try container.encode(answerType, forKey: .answerType)
+        try container.encodeIfPresent(probe, forKey: .probe)
+        try container.encode(probesRead, forKey: .probesRead)
+        try container.encode(tokens, forKey: .tokens)
+        try container.encode(memoriesRead, forKey: .memoriesRead)
+        try container.encodeIfPresent(items, forKey: .items)
+        try container.encode(stateTokens, forKey: .stateTokens)
+        try container.encode(latencyMs, forKey: .latencyMs)
+    }
 }
 
 /// What `POST /v1/docs/{doc}/ingest` answers.

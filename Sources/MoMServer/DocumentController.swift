@@ -243,7 +243,9 @@ public struct DocumentController<Context: RequestContext>: Sendable {
             let elapsed = clock.now - started
             metrics.asks.increment()
             metrics.askDuration.record(elapsed)
-            return try jsonResponse(AskResponse(document: name, question: ask.question, answer: answer, stateTokens: tokens, latency: elapsed))
+            return try jsonResponse(
+                AskResponse(document: name, question: ask.question, answer: answer, stateTokens: tokens, latency: elapsed),
+                encoder: JSONCoding.wireKeyEncoder)
         } catch {
             metrics.askFailures.increment()
             throw error
@@ -320,6 +322,14 @@ public enum JSONCoding {
         return encoder
     }
 
+    /// `encoder` without key conversion, for values whose encoding writes the wire's names
+    /// itself (`AskResponse`).
+    public static var wireKeyEncoder: JSONEncoder {
+        let encoder = encoder
+        encoder.keyEncodingStrategy = .useDefaultKeys
+        return encoder
+    }
+
     public static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -328,8 +338,8 @@ public enum JSONCoding {
     }
 }
 
-func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-    var body = try JSONCoding.encoder.encode(value)
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok, encoder: JSONEncoder = JSONCoding.encoder) throws -> Response {
+    var body = try encoder.encode(value)
     body.append(UInt8(ascii: "\n"))
     return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
 }

@@ -53,4 +53,30 @@ import Testing
             #expect(punctuation.abstained && punctuation.probesRead == 0)
         }
     }
+
+    /// The answer's wire names come from its own encoding, so the daemon's encoder without key
+    /// conversion writes byte for byte what the snake-case encoder writes, and clients decode it.
+    @Test func answersEncodeTheSameWithoutKeyConversion() throws {
+        let wire = Data("""
+            {"abstained":false,"answer":"Lisbon, 4711","answer_type":"place","confidence":0.75,"continuation":"in Lisbon in 1984",\
+            "document":"facts","items":[{"abstained":false,"answer":"Lisbon","confidence":1,"item":"Maria"},\
+            {"abstained":true,"answer":"","confidence":0.25,"item":"the door"}],"latency_ms":1.5,"memories_read":[1,3],\
+            "probe":{"cue":". Maria was born","item":"Maria","rewrite":"declarative"},"probes_read":72,\
+            "question":"Where was Maria born?","state_tokens":16430,\
+            "tokens":[{"confidence":1,"memories":[11],"strength":1.0752907,"text":"in"}]}
+            """.utf8)
+        let response = try JSONCoding.decoder.decode(AskResponse.self, from: wire)
+        #expect(response.answerType == "place" && response.probesRead == 72 && response.latencyMs == 1.5)
+        #expect(response.items?.count == 2 && response.probe?.item == "Maria")
+        let plain = try JSONCoding.wireKeyEncoder.encode(response)
+        #expect(plain == (try JSONCoding.encoder.encode(response)))
+        #expect(String(decoding: plain, as: UTF8.self) == String(decoding: wire, as: UTF8.self))
+        #expect(try JSONCoding.decoder.decode(AskResponse.self, from: plain) == response)
+        var bare = response
+        bare.items = nil
+        bare.probe = nil
+        let encoded = try JSONCoding.wireKeyEncoder.encode(bare)
+        #expect(encoded == (try JSONCoding.encoder.encode(bare)))
+        #expect(!String(decoding: encoded, as: UTF8.self).contains("\"items\""))
+    }
 }
