@@ -311,27 +311,32 @@ public struct ProbeWriter: Sendable {
     }
 
     /// `readKey` of an ASCII cue, a byte at a time: the same tokens without Unicode's character
-    /// properties, which most of a question's probing time went to.
+    /// properties, which most of a question's probing time went to. It scans from the end and
+    /// stops at the fourth token (runs of letters are the same runs read either way), so a
+    /// question's dozens of probes make four strings each, not one per word.
     static func asciiReadKey(_ cue: String) -> [String] {
         var tokens: [String] = []
-        var run: [UInt8] = []
-        func endRun() {
-            if !run.isEmpty { tokens.append(String(decoding: run, as: UTF8.self)) }
-            run.removeAll(keepingCapacity: true)
-        }
-        for byte in cue.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"):
-                run.append(byte)
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                run.append(byte | 0x20)
-            default:
-                endRun()
-                // Space, tab, line feed, vertical tab, form feed, carriage return.
-                if byte != 0x20 && !(0x09...0x0D).contains(byte) { tokens.append(String(UnicodeScalar(byte))) }
+        var copy = cue
+        copy.withUTF8 { bytes in
+            func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
+            var end = bytes.count
+            while end > 0 && tokens.count < 4 {
+                let byte = bytes[end - 1]
+                if isLetter(byte) {
+                    var start = end - 1
+                    while start > 0 && isLetter(bytes[start - 1]) { start -= 1 }
+                    tokens.append(String(unsafeUninitializedCapacity: end - start) { out in
+                        for offset in start..<end { out[offset - start] = bytes[offset] | 0x20 }
+                        return end - start
+                    })
+                    end = start
+                } else {
+                    // Space, tab, line feed, vertical tab, form feed, carriage return part tokens.
+                    if byte != 0x20 && !(0x09...0x0D).contains(byte) { tokens.append(String(UnicodeScalar(byte))) }
+                    end -= 1
+                }
             }
         }
-        endRun()
-        return Array(tokens.suffix(4))
+        return tokens.reversed()
     }
 }
