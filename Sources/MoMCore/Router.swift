@@ -56,15 +56,7 @@ public struct Router: Sendable {
         if memories % 8 == 0 {
             // Rows are whole bytes, so the rows are the stream's bytes in order (little-endian
             // words); a command-line ask draws these once, and bit by bit it was 4M instructions.
-            signs.withUnsafeMutableBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let word = generator.next().littleEndian
-                    let count = min(8, bytes.count - offset)
-                    withUnsafeBytes(of: word) { bytes.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: count) }
-                    offset += count
-                }
-            }
+            signs.withUnsafeMutableBytes { generator.fill($0) }
         } else {
             var bits: UInt64 = 0
             for entry in 0..<(dk * memories) {

@@ -90,6 +90,19 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         _state &+= 0x9E37_79B9_7F4A_7C15  // wrapping: the Weyl sequence of SplitMix64
         return StableHash.mix64(_state)
     }
+
+    /// Fills `bytes` with the stream's draws as little-endian bytes, in order (the last draw in
+    /// part): bit j of the buffer is bit j mod 64 of draw j / 64.
+    @inlinable
+    public mutating func fill(_ bytes: UnsafeMutableRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let draw = next().littleEndian
+            let count = Swift.min(8, bytes.count - offset)
+            withUnsafeBytes(of: draw) { bytes.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: count) }
+            offset += count
+        }
+    }
 }
 
 extension UInt64 {

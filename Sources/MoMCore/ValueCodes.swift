@@ -57,13 +57,7 @@ public struct ValueCodes: Sendable {
                 // (Featurizer.valueCode): the entry's bytes are the draws' bytes in order.
                 var generator = SplitMix64(seed: vocabulary.valueHash(entry))
                 let row = signs.baseAddress! + entry * bytesPerEntry
-                var byte = 0
-                while byte < bytesPerEntry {
-                    let draw = generator.next().littleEndian
-                    let count = min(8, bytesPerEntry - byte)
-                    withUnsafeBytes(of: draw) { (row + byte).copyMemory(from: $0.baseAddress!, byteCount: count) }
-                    byte += count
-                }
+                generator.fill(UnsafeMutableRawBufferPointer(start: row, count: bytesPerEntry))
                 row.storeBytes(of: row.load(fromByteOffset: bytesPerEntry - 1, as: UInt8.self) & lastByteMask, toByteOffset: bytesPerEntry - 1, as: UInt8.self)
             }
         }

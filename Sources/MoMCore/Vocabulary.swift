@@ -89,7 +89,7 @@ extension Vocabulary {
                 for entry in 0..<count {
                     let length = UInt32(littleEndian: table.loadUnaligned(fromByteOffset: entry * entryBytes, as: UInt32.self))
                     longest = max(longest, length)
-                    total += UInt64(min(length, 4097))
+                    total += UInt64(length)  // at most 2^22 lengths of 2^32: no overflow
                     offsets[entry + 1] = UInt32(truncatingIfNeeded: total)
                 }
                 initialized = count + 1

@@ -63,10 +63,10 @@ public struct MoMStore: Sendable {
         return try open(path: location, createIfMissing: createIfMissing)
     }
 
-    /// Closes the database; nothing uses this store (or a copy of it) after. On SQLite the last
-    /// close copies the write-ahead log into the file and deletes it: a command that wrote
-    /// (`ingest`, `rm`) closes the store before it exits, or the next command that opens the file
-    /// indexes the whole log first.
+    /// Closes the database; nothing uses this store (or a copy of it) after. On SQLite the
+    /// write-ahead log is copied into the file and emptied first (`SQLiteBackend.close()`): a
+    /// command that wrote (`ingest`, `rm`, `serve`) closes the store before it exits, or the next
+    /// command that opens the file indexes the whole log.
     public func close() throws {
         try Self.mapErrors { try backend.close() }
     }
