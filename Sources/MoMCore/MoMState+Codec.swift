@@ -22,7 +22,19 @@ extension MoMState {
     static let headerByteCount = 8 + 4 + 8 + 4 * 3 + 4 + 8 + 8
 
     /// The whole state as bytes.
-    public func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] { encodedWithDigest().bytes }
+
+    /// The whole state as bytes, and their digest (`digest`), hashed in the same pass as the
+    /// checksum the bytes end in.
+    public func encodedWithDigest() -> (bytes: [UInt8], digest: String) {
+        var bytes = encodedBody()
+        let (checksum, digest) = bytes.withUnsafeBytes { StableHash.seal($0, innerSeed: Self.checksumSeed) }
+        withUnsafeBytes(of: checksum.littleEndian) { bytes.append(contentsOf: $0) }
+        return (bytes, StableHash.hex(digest))
+    }
+
+    /// Every byte of the encoding before its checksum.
+    func encodedBody() -> [UInt8] {
         precondition(engine.bank.isComplete, "a state read on demand holds only some of its memories and cannot be encoded")
         let bank = engine.bank
         var writer = ByteWriter(capacity: configuration.memoryBytes + engine.vocabulary.encodedByteCount + 4096)
@@ -58,14 +70,11 @@ extension MoMState {
         }
         tokenizer.write(to: &writer)
         engine.vocabulary.write(to: &writer)
-        var bytes = writer.bytes
-        let checksum = StableHash.hash(bytes, seed: Self.checksumSeed)
-        withUnsafeBytes(of: checksum.littleEndian) { bytes.append(contentsOf: $0) }
-        return bytes
+        return writer.bytes
     }
 
     /// A digest of the encoded state: equal digests mean equal states, bit for bit.
-    public var digest: String { StableHash.hexDigest(encoded()) }
+    public var digest: String { encodedWithDigest().digest }
 
     /// Restores a state from `encoded()` bytes, all or nothing.
     ///

@@ -47,9 +47,9 @@ public struct DocumentReport: Codable, Sendable, Equatable {
             stateBytes = snapshot.stateBytes
             digest = snapshot.digest
         } else {
-            let encoded = loaded.state.encoded()
+            let (encoded, digest) = loaded.state.encodedWithDigest()
             stateBytes = encoded.count
-            digest = StableHash.hexDigest(encoded)
+            self.digest = digest
         }
         self.snapshots = info.snapshotCount
         snapshotBytes = info.snapshotBytes

@@ -222,10 +222,10 @@ public struct DocumentSession: Sendable {
         try claim()
         let clock = ContinuousClock()
         let started = clock.now
-        let encoded = state.encoded()
+        let (encoded, digest) = state.encodedWithDigest()
         if store.keepsLeases { try renewLease() }
         let info = try store.commitSnapshot(
-            documentID: documentID, name: name, encoded: encoded, byteCount: state.byteCount,
+            documentID: documentID, name: name, encoded: encoded, digest: digest, byteCount: state.byteCount,
             tokenCount: state.tokenCount, retained: policy.retained, discarding: damagedSnapshotIDs, fence: fence,
             leaseDuration: leaseHolder.duration)
         damagedSnapshotIDs = []
@@ -366,12 +366,12 @@ extension MoMStore {
 
     /// Stores a snapshot; drops snapshots past `retained` and the journal the oldest kept covers.
     func commitSnapshot(
-        documentID: Int64, name: String, encoded: [UInt8], byteCount: UInt64, tokenCount: UInt64, retained: Int,
+        documentID: Int64, name: String, encoded: [UInt8], digest: String, byteCount: UInt64, tokenCount: UInt64, retained: Int,
         discarding damaged: [Int64], fence: Fence? = nil, leaseDuration: Duration = LeaseHolder.defaultDuration
     ) throws -> SnapshotInfo {
         let snapshot = SnapshotCommit(
             documentID: documentID, name: name, blob: SnapshotContainer.compress(encoded), stateBytes: encoded.count,
-            digest: StableHash.hexDigest(encoded), byteCount: byteCount, tokenCount: tokenCount, retained: retained,
+            digest: digest, byteCount: byteCount, tokenCount: tokenCount, retained: retained,
             discarding: damaged, fence: fence, leaseDuration: leaseDuration, createdAt: Date().timeIntervalSince1970)
         return try Self.mapErrors { try backend.commitSnapshot(snapshot) }
     }

@@ -55,6 +55,10 @@ struct SQLiteBackend: StoreBackend {
         // connections' hooks point to, for as long as it lives.
         let checkpointer = WALCheckpointer(path: path, thresholdBytes: checkpointBytes)
         configuration.prepareDatabase { db in
+            // A snapshot's commit deletes old rows under a statement journal, which SQLite kept
+            // in a temporary file created and unlinked on every commit; held in memory it costs
+            // no system calls (it only undoes a failed statement, so nothing durable is lost).
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
             checkpointer.install(on: db.sqliteConnection, pageSize: pageSize)
         }

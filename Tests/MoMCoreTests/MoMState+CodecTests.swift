@@ -42,6 +42,11 @@ import Testing
         let decoded = try MoMState(decoding: bytes, expecting: configuration)
         #expect(decoded.encoded() == bytes)
         #expect(decoded.digest == state.digest)
+        // The digest hashed beside the checksum is the digest of the bytes, which end in it.
+        let (sealed, digest) = state.encodedWithDigest()
+        #expect(sealed == bytes)
+        #expect(digest == StableHash.hexDigest(bytes))
+        #expect(Array(bytes.suffix(8)) == withUnsafeBytes(of: StableHash.hash(Array(bytes.dropLast(8)), seed: MoMState.checksumSeed).littleEndian, Array.init))
         #expect(decoded.configuration == configuration)
         #expect(decoded.tokenCount == state.tokenCount)
         #expect(decoded.byteCount == state.byteCount)

@@ -59,6 +59,19 @@ import Testing
         #expect(StableHash.hexDigest([], seed: 0) == "0000000000000000")
     }
 
+    /// Lengths 0…40 give every tail length and one to five whole words before it.
+    @Test(arguments: Array(0...40) + [4093, 4096])
+    func aSealIsTheTwoHashesItStandsFor(length: Int) {
+        var generator = SplitMix64(seed: UInt64(length))
+        let body = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let (inner, sealed) = body.withUnsafeBytes { StableHash.seal($0, innerSeed: 0x6368_6563_6B73_756D) }
+        #expect(inner == StableHash.hash(body, seed: 0x6368_6563_6B73_756D))
+        var whole = body
+        withUnsafeBytes(of: inner.littleEndian) { whole.append(contentsOf: $0) }
+        #expect(sealed == StableHash.hash(whole))
+        #expect(StableHash.hex(sealed) == StableHash.hexDigest(whole))
+    }
+
     @Test func combineIsThePinnedStep() {
         let expected = (0x1234 ^ StableHash.mix64(0x5678)).rotatedLeft(by: 29) &* 0xBF58_476D_1CE4_E5B9 &+ 0x94D0_49BB_1331_11EB
         #expect(StableHash.combine(0x1234, 0x5678) == expected)
