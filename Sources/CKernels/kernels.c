@@ -100,6 +100,40 @@ void momd_add_to_codes(int8_t *row, float a, const float *x, int count) {
     }
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+/// `momd_add_rows_to_codes` with AVX2: eight columns an instruction instead of four, the same
+/// operations in the same order per column (product, sum, clamp, round to nearest even).
+__attribute__((target("avx2")))
+static void add_rows_to_codes_avx2(int8_t *codes, const int32_t *rows, const float *weights, int row_count, const float *x, int width) {
+    const __m256 high_bound = _mm256_set1_ps(127.0f), low_bound = _mm256_set1_ps(-127.0f);
+    const int blocks = width / 8 * 8;
+    for (int p = 0; p < row_count; p++) {
+        int8_t *row = codes + (long)rows[p] * width;
+        const __m256 scale = _mm256_set1_ps(weights[p]);
+        for (int column = 0; column < blocks; column += 8) {
+            __m256 values = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(row + column))));
+            values = _mm256_add_ps(values, _mm256_mul_ps(scale, _mm256_loadu_ps(x + column)));
+            // max then min with the bound second: a NaN lane becomes −127, as fmaxf gives.
+            values = _mm256_min_ps(_mm256_max_ps(values, low_bound), high_bound);
+            __m256i words = _mm256_cvtps_epi32(values);
+            __m128i halves = _mm_packs_epi32(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+            _mm_storel_epi64((__m128i *)(row + column), _mm_packs_epi16(halves, halves));
+        }
+        for (int column = blocks; column < width; column++) row[column] = round_code((float)row[column] + weights[p] * x[column]);
+    }
+}
+#endif
+
+void momd_add_rows_to_codes(int8_t *codes, const int32_t *rows, const float *weights, int row_count, const float *x, int width) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (__builtin_cpu_supports("avx2")) {
+        add_rows_to_codes_avx2(codes, rows, weights, row_count, x, width);
+        return;
+    }
+#endif
+    for (int p = 0; p < row_count; p++) momd_add_to_codes(codes + (long)rows[p] * width, weights[p], x, width);
+}
+
 void momd_prefetch_rows(const void *base, const int32_t *rows, int row_count, long width) {
     for (int p = 0; p < row_count; p++) {
         const char *row = (const char *)base + (long)rows[p] * width;

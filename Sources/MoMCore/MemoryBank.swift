@@ -197,10 +197,7 @@ public struct MemoryBank: Sendable, Equatable {
             }
         case .int8:
             _codes.withUnsafeMutableBufferPointer { codes in
-                for position in 0..<rowCount {
-                    let row = codes.baseAddress! + base + Int(rows[position]) &* dv  // inside the matrix
-                    VectorKernels.accumulate(codes: row, weights[position], delta, count: dv)
-                }
+                VectorKernels.accumulateRows(codes: codes.baseAddress! + base, rows: rows, weights: weights, rowCount: rowCount, delta, width: dv)
             }
         }
     }

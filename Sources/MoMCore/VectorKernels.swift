@@ -82,4 +82,14 @@ enum VectorKernels {
     static func accumulate(codes: UnsafeMutablePointer<Int8>, _ a: Float, _ x: UnsafePointer<Float>, count: Int) {
         momd_add_to_codes(codes, a, x, Int32(truncatingIfNeeded: count))
     }
+
+    /// `accumulate(codes:)` of `x` into each of `rows` (rows of `width` codes at `codes`), weight
+    /// `weights[p]`, in order: a write's rows in one call (in C: Sources/CKernels).
+    @inline(__always)
+    static func accumulateRows(
+        codes: UnsafeMutablePointer<Int8>, rows: UnsafePointer<Int32>, weights: UnsafePointer<Float>, rowCount: Int,
+        _ x: UnsafePointer<Float>, width: Int
+    ) {
+        momd_add_rows_to_codes(codes, rows, weights, Int32(truncatingIfNeeded: rowCount), x, Int32(truncatingIfNeeded: width))
+    }
 }

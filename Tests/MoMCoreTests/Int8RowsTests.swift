@@ -40,6 +40,32 @@ import Testing
         }
     }
 
+    /// A write's rows in one call give the codes of one call per row, in order: the AVX2 lanes
+    /// where the CPU has them, on widths with and without a tail, through clamping and a NaN.
+    @Test(arguments: [8, 13, 32, 45])
+    func aWritesRowsInOneCallAreTheRowsOneByOne(width: Int) {
+        var generator = SplitMix64(seed: 83)
+        let start = (0..<(20 * width)).map { _ in Int8.random(in: -127...127, using: &generator) }
+        var x = (0..<width).map { _ in Float.random(in: -300...300, using: &generator) }
+        x[width / 2] = .nan
+        let rows: [Int32] = [4, 19, 0, 11, 7]
+        let weights = rows.map { _ in Float.random(in: -1...1, using: &generator) }
+        var batched = start
+        batched.withUnsafeMutableBufferPointer { codes in
+            VectorKernels.accumulateRows(codes: codes.baseAddress!, rows: rows, weights: weights, rowCount: rows.count, x, width: width)
+        }
+        var single = start
+        single.withUnsafeMutableBufferPointer { codes in
+            for (row, weight) in zip(rows, weights) {
+                VectorKernels.accumulate(codes: codes.baseAddress! + Int(row) * width, weight, x, count: width)
+            }
+        }
+        #expect(batched == single)
+        #expect(batched[4 * width + width / 2] == -127)  // NaN clamps to the lower bound
+        #expect(batched[width..<(2 * width)] == start[width..<(2 * width)])  // row 1 is not written
+        #expect(batched != start)
+    }
+
     /// Widths of one 8-column block and a tail, of whole 32-column AVX2 blocks, and of both with
     /// 8-column blocks and a tail after them.
     @Test(arguments: [13, 32, 45, 64, 77])

@@ -11,6 +11,10 @@ void momd_gather_codes(float *out, const int8_t *codes, const int32_t *rows, con
 /// rounded once each in Float32, then rounded to the nearest integer, ties to even.
 void momd_add_to_codes(int8_t *row, float a, const float *x, int count);
 
+/// `momd_add_to_codes(codes + rows[p]·width, weights[p], x, width)` for each p in order: one
+/// write's delta added to each of its rows, in one call.
+void momd_add_rows_to_codes(int8_t *codes, const int32_t *rows, const float *weights, int row_count, const float *x, int width);
+
 /// Asks the cache for the rows `rows[p]` of `width` bytes each at `base`, ahead of a read.
 void momd_prefetch_rows(const void *base, const int32_t *rows, int row_count, long width);
 
