@@ -146,15 +146,16 @@ extension MoMStore {
         } catch let error as StoreError {
             throw damaged(error.message)
         }
-        // The digest covers every byte the state's own checksum covers, and the checksum too:
-        // checked first, it leaves the checksum nothing to add but a second pass over 4 MiB.
-        guard StableHash.hexDigest(bytes) == row.digest else { throw damaged("its digest is not the recorded \(row.digest)") }
+        // The digest covers every byte the state's own checksum covers, and the checksum too, so
+        // the checksum is not hashed a second time; the decode's other checks come first, for
+        // their clearer reasons (another configuration's state, an unknown version).
         let state: MoMState
         do {
             state = try MoMState(decoding: bytes, expecting: document.configuration, verifyingChecksum: false)
         } catch let error as MoMError {
             throw damaged(error.message)
         }
+        guard StableHash.hexDigest(bytes) == row.digest else { throw damaged("its digest is not the recorded \(row.digest)") }
         guard state.byteCount == UInt64(row.byteCount), state.tokenCount == UInt64(row.tokenCount) else {
             throw damaged("it holds byte \(state.byteCount), token \(state.tokenCount) where its row says byte \(row.byteCount), token \(row.tokenCount)")
         }
