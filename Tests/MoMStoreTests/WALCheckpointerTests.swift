@@ -75,6 +75,10 @@ import Testing
         // SQLite's own rule is off: the pool's hook replaces it.
         let automatic = try backend.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
         #expect(automatic == 0)
+        // Statement journals in memory (2), on the writer and on readers: a snapshot's commit
+        // creates no temporary file.
+        #expect(try backend.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 2)
+        #expect(try backend.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 2)
     }
 
     @Test func closingAStoreAfterACheckpointLeavesNoLog() throws {
