@@ -44,16 +44,7 @@ public enum StableHash {
             h = combine(h, word)
             offset += 8
         }
-        if offset < count {
-            var word: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < count {
-                word |= UInt64(bytes[offset]) << shift
-                shift += 8
-                offset += 1
-            }
-            h = combine(h, word)
-        }
+        if offset < count { h = combine(h, word(bytes, from: offset)) }
         return mix64(h)
     }
 
@@ -77,13 +68,11 @@ public enum StableHash {
         // The tail (under 8 bytes) ends the inner hash zero-padded; the sealed hash reads it
         // followed by the inner hash's bytes, as one or two more words.
         var rest = [UInt8](body[whole...])
-        if !rest.isEmpty { inner = combine(inner, word(rest, from: 0)) }
+        if !rest.isEmpty { inner = rest.withUnsafeBytes { combine(inner, word($0, from: 0)) } }
         let checksum = mix64(inner)
         withUnsafeBytes(of: checksum.littleEndian) { rest.append(contentsOf: $0) }
-        var position = 0
-        while position < rest.count {
-            sealed = combine(sealed, word(rest, from: position))
-            position += 8
+        rest.withUnsafeBytes { rest in
+            for position in stride(from: 0, to: rest.count, by: 8) { sealed = combine(sealed, word(rest, from: position)) }
         }
         return (checksum, mix64(sealed))
     }
@@ -94,10 +83,16 @@ public enum StableHash {
         (hash ^ mixed).rotatedLeft(by: 29) &* 0xBF58_476D_1CE4_E5B9 &+ 0x94D0_49BB_1331_11EB  // wrapping by design
     }
 
-    /// Up to 8 bytes of `bytes` from `start` as a little-endian word, zero-padded.
-    static func word(_ bytes: [UInt8], from start: Int) -> UInt64 {
+    /// Up to 8 bytes of `bytes` from `start` as a little-endian word, zero-padded: step 2's last
+    /// word.
+    @inlinable
+    static func word(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
         var word: UInt64 = 0
-        for (shift, byte) in bytes[start..<min(start + 8, bytes.count)].enumerated() { word |= UInt64(byte) << UInt64(8 * shift) }
+        var shift: UInt64 = 0
+        for offset in start..<Swift.min(start + 8, bytes.count) {
+            word |= UInt64(bytes[offset]) << shift
+            shift += 8
+        }
         return word
     }
 
