@@ -245,7 +245,8 @@ struct CueDecoder {
         var context = start
         var tokens = earlier?.tokens ?? []
         var answer = earlier?.answer ?? ""
-        var memoriesRead = Set(earlier?.memoriesRead ?? [])
+        // An array, not a Set: a Set's storage type costs a command-line ask a conformance scan.
+        var memoriesRead = earlier?.memoriesRead ?? []
         var stop = ReadStop.maxTokens
         var abstainedConfidence: Float?
         var scratch = Scratch(dv: engine.bank.dv)
@@ -273,7 +274,7 @@ struct CueDecoder {
             if !answer.isEmpty && engine.vocabulary.hasLeadingSpace(entry) { answer += " " }
             answer += text
             tokens.append(ReadToken(text: text, confidence: confidence, strength: strength, memories: selection.memories))
-            memoriesRead.formUnion(selection.memories)
+            for memory in selection.memories where !memoriesRead.contains(memory) { memoriesRead.append(memory) }
             context.push(entry: entry, of: engine.vocabulary)
         }
         return ReadResult(

@@ -47,7 +47,7 @@ public struct Router: Sendable {
     /// load restores a state many times, and drawing dk · N bits took a millisecond each time.
     static func signs(seed: UInt64, dk: Int, memories: Int) -> [UInt8] {
         let key = SignKey(seed: seed, dk: dk, memories: memories)
-        if let signs = signCache.withLock({ $0[key] }) { return signs }
+        if let signs = signCache.withLock({ $0.first { $0.key == key }?.signs }) { return signs }
         let bytesPerRow = (memories + 7) / 8
         var generator = SplitMix64(seed: StableHash.mix64(seed ^ 0x726F_7574_6572))  // "router"
         var signs = [UInt8](repeating: 0, count: dk * bytesPerRow)
@@ -69,12 +69,12 @@ public struct Router: Sendable {
         }
         signCache.withLock { cache in
             if cache.count >= Self.signCacheLimit { cache.removeAll() }
-            cache[key] = signs
+            cache.append((key, signs))
         }
         return signs
     }
 
-    struct SignKey: Hashable {
+    struct SignKey: Equatable {
         var seed: UInt64
         var dk: Int
         var memories: Int
@@ -83,7 +83,9 @@ public struct Router: Sendable {
     /// Shapes kept; a process sees one or two (the default and a benchmark's), so a full cache
     /// is simply emptied.
     static let signCacheLimit = 16
-    static let signCache = Mutex<[SignKey: [UInt8]]>([:])
+    /// A short list, not a Dictionary: a Dictionary's storage type costs a command-line ask a
+    /// conformance scan (about 650K instructions), and the list holds a handful of shapes.
+    static let signCache = Mutex<[(key: SignKey, signs: [UInt8])]>([])
 
     /// Eight ±1 lanes for each byte of signs.
     static let lanes: [SIMD8<Float>] = (0..<256).map { byte in
