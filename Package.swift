@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "momd", targets: ["momd"]),
         .library(name: "MoMCore", targets: ["MoMCore"]),
         .library(name: "MoMStore", targets: ["MoMStore"]),
+        .library(name: "MoMStorePostgres", targets: ["MoMStorePostgres"]),
         .library(name: "MoMServer", targets: ["MoMServer"]),
         .library(name: "MoMAsk", targets: ["MoMAsk"]),
         .library(name: "MoMBench", targets: ["MoMBench"]),
@@ -41,6 +42,13 @@ let package = Package(
                 "CKernels",
                 "CLZ4",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "MoMStorePostgres",
+            dependencies: [
+                "MoMCore",
+                "MoMStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -67,6 +75,7 @@ let package = Package(
                 "MoMAsk",
                 "MoMBench",
                 "MoMStore",
+                "MoMStorePostgres",
                 "MoMServer",
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -77,7 +86,7 @@ let package = Package(
         .testTarget(name: "MoMCoreTests", dependencies: ["MoMCore"]),
         .testTarget(name: "MoMAskTests", dependencies: ["MoMAsk", "MoMBench"]),
         .testTarget(name: "MoMBenchTests", dependencies: ["MoMBench"]),
-        .testTarget(name: "MoMStoreTests", dependencies: ["MoMStore", "MoMBench"]),
+        .testTarget(name: "MoMStoreTests", dependencies: ["MoMStore", "MoMStorePostgres", "MoMBench"]),
         .testTarget(
             name: "MoMServerTests",
             dependencies: [

@@ -13,6 +13,14 @@ public struct Lease: Sendable, Equatable, Codable {
     public var fence: Fence
     /// When the lease lapses unless renewed, by the database's clock.
     public var expiresAt: Date
+
+    package init(document: String, owner: String, address: String, fence: Fence, expiresAt: Date) {
+        self.document = document
+        self.owner = owner
+        self.address = address
+        self.fence = fence
+        self.expiresAt = expiresAt
+    }
 }
 
 extension Fence: Codable {
@@ -54,7 +62,7 @@ public enum LeaseAttempt: Sendable, Equatable {
 }
 
 /// The lease table of a backend that keeps one.
-protocol LeaseKeeping: Sendable {
+package protocol LeaseKeeping: Sendable {
     /// Takes the document's lease for `owner` if it is free, expired, or already `owner`'s
     /// (then it is renewed and keeps its token).
     func acquire(name: String, owner: String, address: String, duration: Duration) throws -> LeaseAttempt

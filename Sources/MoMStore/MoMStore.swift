@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MoMCore
+import Synchronization
 
 /// The store of every document: configurations, LZ4 snapshots, the journal of input not yet
 /// covered by a snapshot, and the routing history (per chunk, and per token where recorded).
@@ -12,11 +13,11 @@ import MoMCore
 /// go through one `DocumentSession`, which checks in every transaction that nobody else moved
 /// the document.
 public struct MoMStore: Sendable {
-    let backend: any StoreBackend
+    package let backend: any StoreBackend
     /// Where asks keep decoded states for the next cold read (`MoMStore.read`); nil keeps none.
     public var imageCache: StateImageCache?
 
-    init(backend: any StoreBackend) {
+    package init(backend: any StoreBackend) {
         self.backend = backend
     }
 
@@ -55,13 +56,25 @@ public struct MoMStore: Sendable {
     }
 
     /// Opens the store a `--db` value names: a `postgres://` (or `postgresql://`) URL, else an
-    /// SQLite file path.
+    /// SQLite file path. A URL needs the PostgreSQL backend (`MoMStorePostgres`), which the
+    /// executable that links it registers (`registerServerBackend`) before it opens a store.
     public static func open(location: String, createIfMissing: Bool = true) throws -> MoMStore {
         if PostgresURL.isPostgres(location) {
-            return MoMStore(backend: try mapErrors { try PostgresBackend(url: try PostgresURL(parsing: location)) })
+            guard let open = serverBackend.withLock({ $0 }) else {
+                throw StoreError(.unavailable, "this program has no PostgreSQL backend linked in: run momd-server for a postgres:// database")
+            }
+            return MoMStore(backend: try mapErrors { try open(location) })
         }
         return try open(path: location, createIfMissing: createIfMissing)
     }
+
+    /// Makes `open` the backend of `postgres://` locations. The SQLite store does not link
+    /// postgres-nio and its event loops, so that a command-line ask starts without them.
+    package static func registerServerBackend(_ open: @escaping @Sendable (String) throws -> any StoreBackend) {
+        serverBackend.withLock { $0 = open }
+    }
+
+    private static let serverBackend = Mutex<(@Sendable (String) throws -> any StoreBackend)?>(nil)
 
     /// Closes the database; nothing uses this store (or a copy of it) after. On SQLite the
     /// write-ahead log is copied into the file and emptied first (`SQLiteBackend.close()`): a
@@ -191,7 +204,7 @@ public struct MoMStore: Sendable {
         }
     }
 
-    static func unknownDocument(_ name: String) -> StoreError {
+    package static func unknownDocument(_ name: String) -> StoreError {
         StoreError(.unknownDocument, "no document named '\(name)': `momd docs` lists them")
     }
 
@@ -205,7 +218,7 @@ public struct MoMStore: Sendable {
             throw error
         } catch let error as MoMError {
             throw StoreError(error)
-        } catch let error as PostgresStoreError {
+        } catch let error as any StoreErrorConvertible {
             throw error.storeError
         } catch let error as DatabaseError {
             switch error.resultCode {

@@ -2,14 +2,14 @@ import Foundation
 import MoMCore
 
 /// The rows of momd's data model, kept by one database engine: SQLite (`SQLiteBackend`, the
-/// embedded default) or PostgreSQL (`PostgresBackend`). `MoMStore` holds one and does the rest
-/// (restoring states, checking snapshots, replaying the journal) the same way over either, so
-/// the daemon, the CLI and the benchmarks never know which it is.
+/// embedded default) or PostgreSQL (`PostgresBackend`, in `MoMStorePostgres`). `MoMStore` holds
+/// one and does the rest (restoring states, checking snapshots, replaying the journal) the same
+/// way over either, so the daemon, the CLI and the benchmarks never know which it is.
 ///
 /// Every method is one transaction. Writes that move a document check, in that transaction,
 /// that it is where its writer left it (`byte_count`), and, where leases are kept, that the
 /// writer still holds the document's lease (`Fence`).
-protocol StoreBackend: Sendable {
+package protocol StoreBackend: Sendable {
     /// Where the data lives, for messages: a path, or a URL without its password.
     var location: String { get }
 
@@ -39,7 +39,7 @@ protocol StoreBackend: Sendable {
 }
 
 /// Reads within one consistent transaction.
-protocol StoreReading {
+package protocol StoreReading {
     /// Every document, by name.
     func documents() throws -> [DocumentInfo]
     /// One document, nil if none has the name.
@@ -66,7 +66,7 @@ protocol StoreReading {
 
 /// A snapshot's stored blob, read in place where the engine allows (SQLite's incremental blob
 /// I/O) or held in memory.
-protocol SnapshotBytes {
+package protocol SnapshotBytes {
     var count: Int { get }
     /// `length` bytes from `offset`.
     func read(_ offset: Int, _ length: Int) throws -> [UInt8]
@@ -74,10 +74,10 @@ protocol SnapshotBytes {
 
 extension SnapshotBytes {
     /// The whole blob.
-    func all() throws -> [UInt8] { try read(0, count) }
+    package func all() throws -> [UInt8] { try read(0, count) }
 
     /// Where each frame lies, found from frame headers and block sizes alone.
-    func frames() throws -> [Range<Int>] {
+    package func frames() throws -> [Range<Int>] {
         var frames: [Range<Int>] = []
         var offset = 0
         while offset < count {
@@ -89,18 +89,22 @@ extension SnapshotBytes {
     }
 
     /// The content of one frame, its checksums verified.
-    func decompress(_ frame: Range<Int>, expectedSize: Int) throws -> [UInt8] {
+    package func decompress(_ frame: Range<Int>, expectedSize: Int) throws -> [UInt8] {
         try read(frame.lowerBound, frame.count).withUnsafeBytes { try LZ4Frame.decompress($0, expectedSize: expectedSize) }
     }
 }
 
 /// A blob held in memory.
-struct InMemorySnapshotBytes: SnapshotBytes {
-    let bytes: [UInt8]
+package struct InMemorySnapshotBytes: SnapshotBytes {
+    package let bytes: [UInt8]
 
-    var count: Int { bytes.count }
+    package init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
 
-    func read(_ offset: Int, _ length: Int) throws -> [UInt8] {
+    package var count: Int { bytes.count }
+
+    package func read(_ offset: Int, _ length: Int) throws -> [UInt8] {
         guard offset >= 0, length >= 0, offset + length <= bytes.count else {
             throw StoreError(.corruptData, "its frames run past the end of the blob")
         }
@@ -109,18 +113,30 @@ struct InMemorySnapshotBytes: SnapshotBytes {
 }
 
 /// A document's id and acknowledged end.
-struct DocumentPosition: Equatable {
-    var id: Int64
-    var byteCount: UInt64
+package struct DocumentPosition: Equatable {
+    package var id: Int64
+    package var byteCount: UInt64
+
+    package init(id: Int64, byteCount: UInt64) {
+        self.id = id
+        self.byteCount = byteCount
+    }
 }
 
 /// One journal row: the input bytes `start ..< end`, as one LZ4 frame (nil if missing).
-struct JournalEntry {
-    var start: UInt64
-    var end: UInt64
-    var frame: [UInt8]?
+package struct JournalEntry {
+    package var start: UInt64
+    package var end: UInt64
+    package var frame: [UInt8]?
     /// The fencing token of the writer that acknowledged them, where leases are kept.
-    var fence: Fence?
+    package var fence: Fence?
+
+    package init(start: UInt64, end: UInt64, frame: [UInt8]?, fence: Fence? = nil) {
+        self.start = start
+        self.end = end
+        self.frame = frame
+        self.fence = fence
+    }
 }
 
 /// Where one acknowledged append lies in the journal, and who wrote it.
@@ -142,43 +158,43 @@ public struct Fence: Sendable, Equatable, Hashable, CustomStringConvertible {
 }
 
 /// One acknowledged append, as a transaction stores it.
-struct AppendCommit {
-    var documentID: Int64
-    var name: String
-    var start: UInt64
-    var end: UInt64
-    var tokenCount: UInt64
+package struct AppendCommit {
+    package var documentID: Int64
+    package var name: String
+    package var start: UInt64
+    package var end: UInt64
+    package var tokenCount: UInt64
     /// The appended bytes as one LZ4 frame.
-    var frame: [UInt8]
-    var chunks: [RoutingChunk]
-    var routes: TokenRouteRecord?
-    var fence: Fence?
+    package var frame: [UInt8]
+    package var chunks: [RoutingChunk]
+    package var routes: TokenRouteRecord?
+    package var fence: Fence?
     /// How long the lease lasts from this commit on: every write renews its writer's lease.
-    var leaseDuration: Duration = LeaseHolder.defaultDuration
+    package var leaseDuration: Duration = LeaseHolder.defaultDuration
 }
 
 /// One snapshot, as a transaction stores it.
-struct SnapshotCommit {
-    var documentID: Int64
-    var name: String
-    var blob: [UInt8]
-    var stateBytes: Int
-    var digest: String
-    var byteCount: UInt64
-    var tokenCount: UInt64
-    var retained: Int
+package struct SnapshotCommit {
+    package var documentID: Int64
+    package var name: String
+    package var blob: [UInt8]
+    package var stateBytes: Int
+    package var digest: String
+    package var byteCount: UInt64
+    package var tokenCount: UInt64
+    package var retained: Int
     /// Damaged snapshots found on opening, deleted in the same transaction.
-    var discarding: [Int64]
-    var fence: Fence?
-    var leaseDuration: Duration = LeaseHolder.defaultDuration
-    var createdAt: Double
+    package var discarding: [Int64]
+    package var fence: Fence?
+    package var leaseDuration: Duration = LeaseHolder.defaultDuration
+    package var createdAt: Double
 }
 
 extension StoreReading {
-    func documentHeader(named name: String) throws -> DocumentInfo? { try document(named: name) }
+    package func documentHeader(named name: String) throws -> DocumentInfo? { try document(named: name) }
 
     /// One document; `unknownDocument` if none has the name.
-    func requireDocument(named name: String) throws -> DocumentInfo {
+    package func requireDocument(named name: String) throws -> DocumentInfo {
         guard let document = try document(named: name) else { throw MoMStore.unknownDocument(name) }
         return document
     }
@@ -194,7 +210,7 @@ extension MoMStore {
     }
 
     /// Why a guarded write found the document not where the session left it.
-    static func lostDocument(name: String, exists: Bool) -> StoreError {
+    package static func lostDocument(name: String, exists: Bool) -> StoreError {
         guard exists else {
             return StoreError(.unknownDocument, "document '\(name)' was deleted while it was being written")
         }

@@ -63,3 +63,9 @@ public struct StoreWarning: Sendable, Equatable, Codable, CustomStringConvertibl
 
     public var description: String { message }
 }
+
+/// An error of a backend outside this module (`MoMStorePostgres`) that it has already said as the
+/// store's error; the store reports the `StoreError` it carries.
+package protocol StoreErrorConvertible: Error {
+    var storeError: StoreError { get }
+}

@@ -24,6 +24,20 @@ public struct DocumentInfo: Sendable, Equatable, Codable {
     /// Routing-history chunks stored.
     public var routingChunkCount: Int
 
+    package init(id: Int64, name: String, configuration: MoMConfiguration, byteCount: UInt64, tokenCount: UInt64, createdAt: Date, updatedAt: Date, snapshotCount: Int, snapshotBytes: Int64, journalBytes: Int64, routingChunkCount: Int) {
+        self.id = id
+        self.name = name
+        self.configuration = configuration
+        self.byteCount = byteCount
+        self.tokenCount = tokenCount
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.snapshotCount = snapshotCount
+        self.snapshotBytes = snapshotBytes
+        self.journalBytes = journalBytes
+        self.routingChunkCount = routingChunkCount
+    }
+
     /// Bytes the document's rows hold (blobs only; SQLite's page overhead comes on top).
     public var storedBytes: Int64 { snapshotBytes + journalBytes }
 }
@@ -40,22 +54,32 @@ public struct SnapshotInfo: Sendable, Equatable, Codable {
     /// `MoMState.digest` of the state.
     public var digest: String
     public var createdAt: Date
+
+    package init(id: Int64, byteCount: UInt64, tokenCount: UInt64, stateBytes: Int, storedBytes: Int, digest: String, createdAt: Date) {
+        self.id = id
+        self.byteCount = byteCount
+        self.tokenCount = tokenCount
+        self.stateBytes = stateBytes
+        self.storedBytes = storedBytes
+        self.digest = digest
+        self.createdAt = createdAt
+    }
 }
 
 // MARK: Records
 
 /// A `document` row.
-struct DocumentRecord: Codable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "document"
+package struct DocumentRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "document"
 
-    var id: Int64?
-    var name: String
-    var configuration: String
-    var fingerprint: String
-    var byteCount: Int64
-    var tokenCount: Int64
-    var createdAt: Double
-    var updatedAt: Double
+    package var id: Int64?
+    package var name: String
+    package var configuration: String
+    package var fingerprint: String
+    package var byteCount: Int64
+    package var tokenCount: Int64
+    package var createdAt: Double
+    package var updatedAt: Double
 
     enum CodingKeys: String, CodingKey {
         case id, name, configuration, fingerprint
@@ -65,9 +89,9 @@ struct DocumentRecord: Codable, FetchableRecord, MutablePersistableRecord {
         case updatedAt = "updated_at"
     }
 
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    package mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
-    init(name: String, configuration: MoMConfiguration, now: Double) throws {
+    package init(name: String, configuration: MoMConfiguration, now: Double) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         self.name = name
@@ -80,7 +104,7 @@ struct DocumentRecord: Codable, FetchableRecord, MutablePersistableRecord {
     }
 
     /// The stored configuration, checked against its fingerprint.
-    func decodedConfiguration() throws -> MoMConfiguration {
+    package func decodedConfiguration() throws -> MoMConfiguration {
         try Self.decodeConfiguration(configuration, fingerprint: fingerprint, document: name)
     }
 
@@ -88,7 +112,7 @@ struct DocumentRecord: Codable, FetchableRecord, MutablePersistableRecord {
     ///
     /// Decoded ones are kept by their text: every read of a document decodes its configuration,
     /// and JSONDecoder took about a millisecond of a cold ask.
-    static func decodeConfiguration(_ configuration: String, fingerprint: String, document name: String) throws -> MoMConfiguration {
+    package static func decodeConfiguration(_ configuration: String, fingerprint: String, document name: String) throws -> MoMConfiguration {
         let key = fingerprint + "\n" + configuration
         if let decoded = decodedConfigurations.withLock({ $0[key] }) { return decoded }
         let decoded: MoMConfiguration
@@ -109,20 +133,30 @@ struct DocumentRecord: Codable, FetchableRecord, MutablePersistableRecord {
         return decoded
     }
 
-    static let decodedConfigurations = Mutex<[String: MoMConfiguration]>([:])
+    package static let decodedConfigurations = Mutex<[String: MoMConfiguration]>([:])
 }
 
 /// A `snapshot` row without its blob.
-struct SnapshotRow: Codable, FetchableRecord {
-    static let columns = "id, byte_count, token_count, state_bytes, length(state) AS stored_bytes, digest, created_at"
+package struct SnapshotRow: Codable, FetchableRecord {
+    package static let columns = "id, byte_count, token_count, state_bytes, length(state) AS stored_bytes, digest, created_at"
 
-    var id: Int64
-    var byteCount: Int64
-    var tokenCount: Int64
-    var stateBytes: Int64
-    var storedBytes: Int64
-    var digest: String
-    var createdAt: Double
+    package var id: Int64
+    package var byteCount: Int64
+    package var tokenCount: Int64
+    package var stateBytes: Int64
+    package var storedBytes: Int64
+    package var digest: String
+    package var createdAt: Double
+
+    package init(id: Int64, byteCount: Int64, tokenCount: Int64, stateBytes: Int64, storedBytes: Int64, digest: String, createdAt: Double) {
+        self.id = id
+        self.byteCount = byteCount
+        self.tokenCount = tokenCount
+        self.stateBytes = stateBytes
+        self.storedBytes = storedBytes
+        self.digest = digest
+        self.createdAt = createdAt
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, digest
@@ -133,7 +167,7 @@ struct SnapshotRow: Codable, FetchableRecord {
         case createdAt = "created_at"
     }
 
-    var info: SnapshotInfo {
+    package var info: SnapshotInfo {
         SnapshotInfo(
             id: id, byteCount: UInt64(byteCount), tokenCount: UInt64(tokenCount), stateBytes: Int(stateBytes),
             storedBytes: Int(storedBytes), digest: digest, createdAt: Date(timeIntervalSince1970: createdAt))
@@ -141,14 +175,14 @@ struct SnapshotRow: Codable, FetchableRecord {
 }
 
 /// A `routing_chunk` row: per-memory arrays as little-endian blobs.
-struct RoutingChunkRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "routing_chunk"
+package struct RoutingChunkRecord: Codable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "routing_chunk"
 
-    var documentID: Int64
-    var chunkIndex: Int64
-    var tokens: Int64
-    var counts: Data
-    var meanWeights: Data
+    package var documentID: Int64
+    package var chunkIndex: Int64
+    package var tokens: Int64
+    package var counts: Data
+    package var meanWeights: Data
 
     enum CodingKeys: String, CodingKey {
         case tokens, counts
@@ -157,7 +191,7 @@ struct RoutingChunkRecord: Codable, FetchableRecord, PersistableRecord {
         case meanWeights = "mean_weights"
     }
 
-    init(documentID: Int64, chunkIndex: Int64, tokens: Int64, counts: Data, meanWeights: Data) {
+    package init(documentID: Int64, chunkIndex: Int64, tokens: Int64, counts: Data, meanWeights: Data) {
         self.documentID = documentID
         self.chunkIndex = chunkIndex
         self.tokens = tokens
@@ -165,7 +199,7 @@ struct RoutingChunkRecord: Codable, FetchableRecord, PersistableRecord {
         self.meanWeights = meanWeights
     }
 
-    init(documentID: Int64, chunk: RoutingChunk) {
+    package init(documentID: Int64, chunk: RoutingChunk) {
         self.documentID = documentID
         chunkIndex = Int64(chunk.index)
         tokens = Int64(chunk.tokens)
@@ -177,7 +211,7 @@ struct RoutingChunkRecord: Codable, FetchableRecord, PersistableRecord {
         meanWeights = Data(weights.bytes)
     }
 
-    func chunk() throws -> RoutingChunk {
+    package func chunk() throws -> RoutingChunk {
         guard counts.count % 4 == 0, counts.count == meanWeights.count else {
             throw StoreError(.corruptData, "routing chunk \(chunkIndex) has mismatched per-memory arrays")
         }
@@ -195,14 +229,14 @@ struct RoutingChunkRecord: Codable, FetchableRecord, PersistableRecord {
 
 /// A `token_route` row: the per-token routes of one acknowledged append, as one LZ4 frame of
 /// the memory bytes (`token_count · top_k`) followed by the u16 little-endian quantised weights.
-struct TokenRouteRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "token_route"
+package struct TokenRouteRecord: Codable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "token_route"
 
-    var documentID: Int64
-    var firstToken: Int64
-    var tokenCount: Int64
-    var topK: Int64
-    var frame: Data
+    package var documentID: Int64
+    package var firstToken: Int64
+    package var tokenCount: Int64
+    package var topK: Int64
+    package var frame: Data
 
     enum CodingKeys: String, CodingKey {
         case frame
@@ -212,7 +246,7 @@ struct TokenRouteRecord: Codable, FetchableRecord, PersistableRecord {
         case topK = "top_k"
     }
 
-    init(documentID: Int64, firstToken: Int64, tokenCount: Int64, topK: Int64, frame: Data) {
+    package init(documentID: Int64, firstToken: Int64, tokenCount: Int64, topK: Int64, frame: Data) {
         self.documentID = documentID
         self.firstToken = firstToken
         self.tokenCount = tokenCount
@@ -220,7 +254,7 @@ struct TokenRouteRecord: Codable, FetchableRecord, PersistableRecord {
         self.frame = frame
     }
 
-    init(documentID: Int64, routes: TokenRoutes) {
+    package init(documentID: Int64, routes: TokenRoutes) {
         self.documentID = documentID
         firstToken = Int64(routes.firstToken)
         tokenCount = Int64(routes.tokenCount)
@@ -232,7 +266,7 @@ struct TokenRouteRecord: Codable, FetchableRecord, PersistableRecord {
     }
 
     /// The routes the row holds, checked against its counts.
-    func routes() throws -> TokenRoutes {
+    package func routes() throws -> TokenRoutes {
         // A row holds one append's tokens; 2^31 is far past any append, and keeps the products below in range.
         guard firstToken >= 0, (1...Int64(Int32.max)).contains(tokenCount), (1...Int64(TokenRoutes.maxMemories)).contains(topK)
         else {

@@ -1,7 +1,15 @@
 import ArgumentParser
 import MoMCore
+import MoMStorePostgres
 
 @main
+enum Main {
+    static func main() async {
+        PostgresStore.register()
+        await Momd.main()
+    }
+}
+
 struct Momd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "momd",

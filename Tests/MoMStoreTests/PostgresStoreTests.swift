@@ -3,6 +3,7 @@ import MoMCore
 import Testing
 
 @testable import MoMStore
+@testable import MoMStorePostgres
 
 /// What only the PostgreSQL store does: leases, fencing, its URL and its errors.
 @Suite("PostgreSQL store", .serialized)

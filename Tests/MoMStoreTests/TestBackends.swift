@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MoMStore
+import MoMStorePostgres
 
 /// The two store backends the contract tests run on.
 enum BackendKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
@@ -49,6 +50,7 @@ struct TestStore {
 /// runs (started here if it is not running; `scripts/test.sh` stops it after the suite).
 enum TestPostgres {
     static let serverURL: Result<String, any Error> = Result {
+        PostgresStore.register()
         if let url = ProcessInfo.processInfo.environment["MOMD_TEST_POSTGRES"], !url.isEmpty { return url }
         let lines = try run("bash", [repositoryRoot.appendingPathComponent("scripts/postgres.sh").path, "start"])
         guard let url = lines.last, PostgresURL.isPostgres(url) else {

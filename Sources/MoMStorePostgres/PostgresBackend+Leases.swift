@@ -1,4 +1,6 @@
 import Foundation
+import MoMCore
+import MoMStore
 import PostgresNIO
 
 /// The `lease` table: times are the database's (`clock_timestamp()`), the one clock every

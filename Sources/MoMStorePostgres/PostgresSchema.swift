@@ -1,4 +1,6 @@
 import Foundation
+import MoMCore
+import MoMStore
 import PostgresNIO
 
 /// The PostgreSQL schema: its migrations (schemas/postgres/), and the checks that keep momd from

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MoMCore
+import MoMStore
 import NIOCore
 import NIOPosix
 import PostgresNIO

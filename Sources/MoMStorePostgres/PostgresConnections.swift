@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MoMCore
+import MoMStore
 import NIOCore
 import NIOPosix
 import PostgresNIO
@@ -105,7 +106,7 @@ extension PostgresConnections {
 // MARK: Errors
 
 /// A PostgreSQL failure, already said as the store's error.
-struct PostgresStoreError: Error {
+struct PostgresStoreError: StoreErrorConvertible {
     let storeError: StoreError
 
     /// The store's view of a postgres-nio error: unreachable servers and refused logins name the
