@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "MoMCore", targets: ["MoMCore"]),
         .library(name: "MoMStore", targets: ["MoMStore"]),
         .library(name: "MoMStorePostgres", targets: ["MoMStorePostgres"]),
+        .library(name: "MoMAPI", targets: ["MoMAPI"]),
         .library(name: "MoMServer", targets: ["MoMServer"]),
         .library(name: "MoMAsk", targets: ["MoMAsk"]),
         .library(name: "MoMBench", targets: ["MoMBench"]),
@@ -55,12 +56,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .target(name: "MoMAPI", dependencies: ["MoMCore", "MoMAsk", "MoMStore"]),
         .target(
             name: "MoMServer",
             dependencies: [
                 "MoMCore",
                 "MoMAsk",
                 "MoMStore",
+                "MoMAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,6 +79,7 @@ let package = Package(
                 "MoMBench",
                 "MoMStore",
                 "MoMStorePostgres",
+                "MoMAPI",
                 "MoMServer",
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

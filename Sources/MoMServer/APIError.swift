@@ -1,4 +1,5 @@
 import Foundation
+import MoMAPI
 import Hummingbird
 import MoMCore
 import MoMStore
@@ -69,6 +70,8 @@ public struct APIError: HTTPResponseError, Sendable {
             return APIError(error.status, code: "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, code: "request_too_large", "the request body is larger than this endpoint takes")
+        case let error as RequestFieldError:
+            return APIError(.badRequest, code: "bad_request", error.description)
         case is DecodingError:
             return APIError(.badRequest, code: "bad_request", "the request body is not the JSON this endpoint takes")
         default:

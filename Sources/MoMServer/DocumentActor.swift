@@ -1,4 +1,5 @@
 import Foundation
+import MoMAPI
 import MoMAsk
 import MoMCore
 import MoMStore

@@ -1,4 +1,5 @@
 import Foundation
+import MoMAPI
 import Hummingbird
 import MoMAsk
 import MoMCore

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MoMAPI
 import HTTPTypes
 import Hummingbird
 import MoMStore

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MoMBench
 import MoMCore
+import MoMAPI
 import MoMServer
 import MoMStore
 import NIOCore

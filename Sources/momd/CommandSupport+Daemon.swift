@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoMCore
+import MoMAPI
 import MoMServer
 import MoMStore
 

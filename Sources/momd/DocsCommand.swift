@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MoMAPI
 import MoMServer
 import MoMStore
 

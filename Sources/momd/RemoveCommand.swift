@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoMAPI
 import MoMServer
 import MoMStore
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MoMBench
 import MoMCore
+import MoMAPI
 import MoMServer
 
 /// `momd bench serve`: starts a real daemon (this binary's `serve`) on a scratch database and

@@ -4,6 +4,7 @@ import CMalloc
 #endif
 import Foundation
 import Logging
+import MoMAPI
 import MoMServer
 import MoMStore
 

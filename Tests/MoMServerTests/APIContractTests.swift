@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import MoMCore
+import MoMAPI
 import MoMServer
 import MoMStore
 import Testing

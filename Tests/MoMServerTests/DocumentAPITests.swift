@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import MoMBench
 import MoMCore
+import MoMAPI
 import MoMServer
 import MoMStore
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MoMBench
 import MoMCore
+import MoMAPI
 import MoMServer
 import MoMStore
 import NIOCore

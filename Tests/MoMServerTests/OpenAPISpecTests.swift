@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import MoMCore
 import HummingbirdTesting
+import MoMAPI
 import MoMServer
 import Testing
 

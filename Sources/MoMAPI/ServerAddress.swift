@@ -50,5 +50,5 @@ public enum ServerAddress: Sendable, Equatable, CustomStringConvertible {
 
 public struct ServerAddressError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

@@ -67,5 +67,5 @@ public final class DaemonLock: Sendable {
 
 public struct DaemonLockError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

@@ -32,7 +32,7 @@ public struct AskRequest: Codable, Sendable {
         func threshold(_ key: CodingKeys, _ name: String) throws -> Float? {
             guard let value = try container.decodeIfPresent(Double.self, forKey: key) else { return nil }
             guard (-1...1).contains(value) else {
-                throw APIError(.badRequest, code: "bad_request", "\(name) is a cosine: it must be in -1...1, not \(value)")
+                throw RequestFieldError("\(name) is a cosine: it must be in -1...1, not \(value)")
             }
             return Float(value)
         }
@@ -144,11 +144,23 @@ public struct IngestResponse: Codable, Sendable, Equatable {
     public var tokens: UInt64
     public var bytes: UInt64
 
+    package init(document: String, foldedBytes: UInt64, committedOffset: UInt64, tokens: UInt64, bytes: UInt64) {
+        self.document = document
+        self.foldedBytes = foldedBytes
+        self.committedOffset = committedOffset
+        self.tokens = tokens
+        self.bytes = bytes
+    }
+
 }
 
 /// `GET /v1/docs`.
 public struct DocumentListResponse: Codable, Sendable {
     public var documents: [DocumentSummary]
+
+    package init(documents: [DocumentSummary]) {
+        self.documents = documents
+    }
 }
 
 /// One line of the document list.
@@ -179,4 +191,16 @@ public struct RoutingResponse: Codable, Sendable {
     public var chunkTokens: Int
     public var chunks: [RoutingChunk]
 
+    package init(document: String, chunkTokens: Int, chunks: [RoutingChunk]) {
+        self.document = document
+        self.chunkTokens = chunkTokens
+        self.chunks = chunks
+    }
+
+}
+
+/// A request field with a value the API does not take; the daemon answers 400 with the message.
+public struct RequestFieldError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
