@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "momd", targets: ["momd"]),
+        .executable(name: "momd-server", targets: ["momd-server"]),
         .library(name: "MoMCore", targets: ["MoMCore"]),
         .library(name: "MoMStore", targets: ["MoMStore"]),
         .library(name: "MoMStorePostgres", targets: ["MoMStorePostgres"]),
@@ -71,8 +72,30 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "MoMCLI",
+            dependencies: [
+                "MoMCore",
+                "MoMAsk",
+                "MoMBench",
+                "MoMStore",
+                "MoMAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The command-line binary: the commands on a database file, without the daemon's
+        // libraries; it hands `serve`, `bench`, PostgreSQL and a daemon's database to momd-server.
         .executableTarget(
             name: "momd",
+            dependencies: [
+                "MoMCore",
+                "MoMAPI",
+                "MoMCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "momd-server",
             dependencies: [
                 "MoMCore",
                 "MoMAsk",
@@ -81,6 +104,7 @@ let package = Package(
                 "MoMStorePostgres",
                 "MoMAPI",
                 "MoMServer",
+                "MoMCLI",
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,7 +123,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "momdTests", dependencies: ["momd"]),
+        .testTarget(name: "momdTests", dependencies: ["momd", "momd-server"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export PATH="/opt/swift/usr/bin:$PATH"
-[ -x .build/release/momd ] || bash scripts/release-build.sh
+[ -x .build/release/momd-server ] || bash scripts/release-build.sh
 server="$(bash scripts/postgres.sh start | tail -1)"
 trap 'bash scripts/postgres.sh stop' EXIT
 database="momd_bench_cluster_$$"

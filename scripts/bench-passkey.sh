@@ -8,7 +8,7 @@ out="${1:-docs}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-bash scripts/release-build.sh --product momd
+bash scripts/release-build.sh
 momd=.build/release/momd
 
 (cd "$work" && apt-get download dict-devil >/dev/null && dpkg -x dict-devil_*.deb devil)

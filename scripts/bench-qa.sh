@@ -11,7 +11,7 @@ trials="${TRIALS:-10}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-bash scripts/release-build.sh --product momd
+bash scripts/release-build.sh
 momd=.build/release/momd
 
 (cd "$work" && apt-get download dict-jargon >/dev/null && dpkg -x dict-jargon_*.deb jargon)

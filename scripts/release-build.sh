@@ -3,9 +3,16 @@
 # position-dependent executable, so that a CLI run neither loads Swift's shared libraries nor
 # relocates ~150,000 pointers at start (docs/benchmarks.md, "A CLI ask"); and without an exported
 # dynamic symbol table (SwiftPM exports every symbol of an executable: 53,000 of them, which the
-# loader's symbol lookups and the runtime's dladdr walk at every start). Extra arguments go to
-# `swift build` (e.g. --product momd).
+# loader's symbol lookups and the runtime's dladdr walk at every start). With no arguments it builds
+# both binaries, momd-server and momd (docs/benchmarks.md, "Two binaries"); arguments go to
+# `swift build` instead (e.g. --product momd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-exec swift build -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker --no-export-dynamic "$@"
+build() { swift build -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker --no-export-dynamic "$@"; }
+if [ "$#" -gt 0 ]; then
+    build "$@"
+else
+    build --product momd-server
+    build --product momd
+fi

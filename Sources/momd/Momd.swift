@@ -1,11 +1,17 @@
 import ArgumentParser
+import MoMCLI
 import MoMCore
-import MoMStorePostgres
 
+/// momd: the command-line binary. It runs the commands on a database file itself and links none
+/// of the daemon's libraries (NIO, Hummingbird, AsyncHTTPClient, postgres-nio), which would
+/// double what a command-line ask costs to start (docs/benchmarks.md, "Two binaries"). `serve`,
+/// `bench`, a `postgres://` database and a database a daemon owns are handed to momd-server
+/// (`ServerHandOff`).
 @main
 enum Main {
     static func main() async {
-        PostgresStore.register()
+        if ServerHandOff.isServerCommand(CommandLine.arguments) { ServerHandOff.run() }
+        InstalledLink.install(ServerHandOff())
         await Momd.main()
     }
 }
@@ -13,8 +19,22 @@ enum Main {
 struct Momd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "momd",
-        abstract: "A streaming long-document memory: fold text into a fixed-size Mixture-of-Memories state and ask it.",
+        abstract: MomdCommands.abstract,
         version: MoMVersion.current,
-        subcommands: [IngestCommand.self, AskCommand.self, ShowCommand.self, DocsCommand.self, RemoveCommand.self, ServeCommand.self, BenchCommand.self]
+        subcommands: MomdCommands.shared + [Serve.self, Bench.self]
     )
+
+    /// `serve` as the help lists it; momd-server runs it.
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: MomdCommands.serveAbstract)
+        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+        func run() throws { ServerHandOff.run() }
+    }
+
+    /// `bench` as the help lists it; momd-server runs it.
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: MomdCommands.benchAbstract)
+        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+        func run() throws { ServerHandOff.run() }
+    }
 }

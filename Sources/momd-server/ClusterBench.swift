@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
-import MoMBench
-import MoMCore
 import MoMAPI
+import MoMBench
+import MoMCLI
+import MoMCore
 import MoMServer
 import MoMStore
 import NIOCore

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import MoMCore
 import MoMAPI
-import MoMServer
 import MoMStore
 
 struct ShowCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoMBench
+import MoMCLI
 import MoMCore
 import MoMStore
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MoMAsk
 import MoMBench
+import MoMCLI
 import MoMCore
 
 extension QATask: ExpressibleByArgument {}
@@ -21,7 +22,7 @@ struct QABench: ParsableCommand {
             """
     )
 
-    @Option(help: "Document lengths in tokens, comma-separated.", transform: PasskeyBench.parseLengths)
+    @Option(help: "Document lengths in tokens, comma-separated.", transform: parseTokenCounts)
     var lengths: [Int] = [4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10]
 
     @Option(help: "Tasks, comma-separated: \(QATask.allCases.map(\.rawValue).joined(separator: ", ")).", transform: QABench.parseTasks)

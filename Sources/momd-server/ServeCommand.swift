@@ -7,11 +7,12 @@ import Logging
 import MoMAPI
 import MoMServer
 import MoMStore
+import MoMCLI
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the daemon: the HTTP API on a Unix socket (mode 0600) or a loopback port.",
+        abstract: MomdCommands.serveAbstract,
         discussion: """
             While it runs, the daemon owns the database: other momd commands on the same database \
             go through it. SIGTERM or SIGINT stops accepting, finishes requests in flight, \

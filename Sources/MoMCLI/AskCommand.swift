@@ -3,7 +3,6 @@ import Foundation
 import MoMAsk
 import MoMCore
 import MoMAPI
-import MoMServer
 import MoMStore
 
 struct AskCommand: AsyncParsableCommand {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import MoMAPI
-import MoMServer
 import MoMStore
 
 struct RemoveCommand: AsyncParsableCommand {

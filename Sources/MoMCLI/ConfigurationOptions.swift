@@ -6,44 +6,46 @@ extension TieBreak: ExpressibleByArgument {}
 extension NumberKeys: ExpressibleByArgument {}
 
 /// Memory-model options shared by the commands that create states.
-struct ConfigurationOptions: ParsableArguments {
+package struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Routed memories (N).")
-    var memories: Int = MoMConfiguration.default.memories
+    package var memories: Int = MoMConfiguration.default.memories
 
     @Option(name: .customLong("top-k"), help: "Memories each token writes and each query reads.")
-    var topK: Int = MoMConfiguration.default.topK
+    package var topK: Int = MoMConfiguration.default.topK
 
     @Option(help: "Key dimension: rows of each memory.")
-    var dk: Int = MoMConfiguration.default.dk
+    package var dk: Int = MoMConfiguration.default.dk
 
     @Option(help: "Value dimension: columns of each memory.")
-    var dv: Int = MoMConfiguration.default.dv
+    package var dv: Int = MoMConfiguration.default.dv
 
     @Option(name: .customLong("hashes"), help: "Signed hashed positions per n-gram order (s).")
-    var hashesPerOrder: Int = MoMConfiguration.default.hashesPerOrder
+    package var hashesPerOrder: Int = MoMConfiguration.default.hashesPerOrder
 
     @Option(help: "Per-token decay α of written memories, in (0, 1].")
-    var alpha: Float = MoMConfiguration.default.alpha
+    package var alpha: Float = MoMConfiguration.default.alpha
 
     @Flag(help: "Add a shared memory that every token writes.")
-    var sharedMemory = false
+    package var sharedMemory = false
 
     @Option(
         name: .customLong("rows"),
         help: "How the memories hold their values: int8 (fixed point, a byte a value) or float32 (four bytes).")
-    var rowFormat: RowFormat = MoMConfiguration.default.rowFormat
+    package var rowFormat: RowFormat = MoMConfiguration.default.rowFormat
 
     @Option(
         name: .customLong("ties"),
         help: "Which memory takes a key when router logits tie: hashed (spread by a hash of the logits) or lowest (the lowest index, as states made before hashed ties).")
-    var tieBreak: TieBreak = MoMConfiguration.default.tieBreak
+    package var tieBreak: TieBreak = MoMConfiguration.default.tieBreak
 
     @Option(
         name: .customLong("number-keys"),
         help: "How keys are made inside a number (a word with a digit): anchored (hashed with the three tokens before the number and the place in it) or window (the last tokens alone, as states made before anchored number keys).")
-    var numberKeys: NumberKeys = MoMConfiguration.default.numberKeys
+    package var numberKeys: NumberKeys = MoMConfiguration.default.numberKeys
 
-    var configuration: MoMConfiguration {
+    package init() {}
+
+    package var configuration: MoMConfiguration {
         var configuration = MoMConfiguration.default
         configuration.memories = memories
         configuration.topK = topK
@@ -58,7 +60,7 @@ struct ConfigurationOptions: ParsableArguments {
         return configuration
     }
 
-    func validate() throws {
+    package func validate() throws {
         do { try configuration.validate() } catch let error as MoMError { throw ValidationError(error.message) }
     }
 }

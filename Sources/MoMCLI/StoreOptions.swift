@@ -3,28 +3,30 @@ import Foundation
 import MoMStore
 
 /// Options every command that opens the database shares.
-struct StoreOptions: ParsableArguments {
+package struct StoreOptions: ParsableArguments {
     @Option(
         name: .customLong("db"),
         help: ArgumentHelp(
             "The database: an SQLite file, or a PostgreSQL URL postgres://user:password@host:port/database (default: $MOMD_DB, else $XDG_DATA_HOME/momd/momd.sqlite, else ~/.local/share/momd/momd.sqlite).",
             valueName: "path-or-url"))
-    var databasePath: String?
+    package var databasePath: String?
 
     @Option(
         name: .customLong("state-cache"),
         help: ArgumentHelp(
             "Where asks keep decoded states of documents not in memory, so that the next ask reads one file instead of decompressing a snapshot; 'off' keeps none (default: $MOMD_STATE_CACHE, else $XDG_CACHE_HOME/momd/states, else ~/.cache/momd/states; at most 1 GiB, least recently used first out).",
             valueName: "directory"))
-    var stateCache: String?
+    package var stateCache: String?
 
     @Flag(help: "Print the result as JSON.")
-    var json = false
+    package var json = false
+
+    package init() {}
 
     /// --db, else MOMD_DB, else the XDG data directory; always absolute (a relative name is taken
     /// from the current directory), so the daemon's lock and socket name one file wherever the
     /// next command runs.
-    var resolvedDatabasePath: String {
+    package var resolvedDatabasePath: String {
         if let databasePath { return Self.absolute(databasePath) }
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["MOMD_DB"], !path.isEmpty { return Self.absolute(path) }
@@ -32,9 +34,9 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Whether the database is a PostgreSQL server rather than a file.
-    var isPostgres: Bool { PostgresURL.isPostgres(resolvedDatabasePath) }
+    package var isPostgres: Bool { PostgresURL.isPostgres(resolvedDatabasePath) }
 
-    static func defaultPath(_ environment: [String: String]) -> String {
+    package static func defaultPath(_ environment: [String: String]) -> String {
         let dataHome: String
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
             dataHome = xdg
@@ -44,14 +46,14 @@ struct StoreOptions: ParsableArguments {
         return dataHome + "/momd/momd.sqlite"
     }
 
-    static func absolute(_ path: String) -> String {
+    package static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") || PostgresURL.isPostgres(path) { return path }
         return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
             .standardizedFileURL.path
     }
 
     /// --state-cache, else MOMD_STATE_CACHE, else the XDG cache directory; nil for 'off'.
-    var resolvedStateCache: StateImageCache? {
+    package var resolvedStateCache: StateImageCache? {
         let environment = ProcessInfo.processInfo.environment
         let directory = stateCache ?? environment["MOMD_STATE_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
         if directory == "off" { return nil }
@@ -60,7 +62,7 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store; creates the file (and the default directory) only if asked.
     /// - Parameter readOnly: for commands that only read (`MoMStore.open(path:createIfMissing:readOnly:)`).
-    func openStore(createIfMissing: Bool, readOnly: Bool = false) throws -> MoMStore {
+    package func openStore(createIfMissing: Bool, readOnly: Bool = false) throws -> MoMStore {
         var store = try openDatabase(createIfMissing: createIfMissing, readOnly: readOnly)
         store.imageCache = resolvedStateCache
         return store

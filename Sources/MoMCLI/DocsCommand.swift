@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MoMAPI
-import MoMServer
 import MoMStore
 
 struct DocsCommand: AsyncParsableCommand {

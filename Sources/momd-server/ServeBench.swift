@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
-import MoMBench
-import MoMCore
 import MoMAPI
+import MoMBench
+import MoMCLI
+import MoMCore
 import MoMServer
 
 /// `momd bench serve`: starts a real daemon (this binary's `serve`) on a scratch database and

@@ -3,7 +3,6 @@ import Foundation
 import MoMBench
 import MoMCore
 import MoMAPI
-import MoMServer
 import MoMStore
 
 struct IngestCommand: AsyncParsableCommand {
@@ -64,7 +63,7 @@ struct IngestCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "For a new document: the prose tokens it must recall reliably; picks the smallest default-shaped state that `momd bench capacity` measured holding that many at ≥ 95 % (K and M suffixes).",
             valueName: "tokens"),
-        transform: { try PasskeyBench.parseLengths($0).first ?? 0 })
+        transform: { try parseTokenCounts($0).first ?? 0 })
     var capacity: Int?
 
     @OptionGroup(title: "Memory model (for a new document)")
@@ -206,17 +205,17 @@ struct IngestCommand: AsyncParsableCommand {
 
     /// Sends the inputs to the daemon a chunk per request; each request is acknowledged (durable)
     /// before the next chunk is read, and carries its offset, so nothing is folded twice.
-    func ingest(through client: MoMClient, _ inputs: [InputFile]) async throws {
+    func ingest(through client: any DaemonConnection, _ inputs: [InputFile]) async throws {
         let configuration = try requestedConfiguration
         if configuration != .default {
-            try await client.create(document, configuration: configuration)
+            _ = try await client.create(document, configuration: configuration)
         }
         // The document's length before this ingest: --resume needs it to skip input; otherwise
         // the first acknowledgment tells it (its offset less the bytes it folded).
         var before: UInt64?
         if resume {
             do {
-                before = try await client.report(of: document).bytes
+                before = try await client.report(of: document, at: nil).bytes
             } catch let error as ClientError where error.code == StoreError.Code.unknownDocument.rawValue {
                 before = 0
             }
@@ -264,11 +263,11 @@ struct IngestCommand: AsyncParsableCommand {
         if let last {
             acknowledged = last
         } else {
-            acknowledged = try await client.ingest(document, offset: position, bytes: [])
+            acknowledged = try await client.ingest(document, offset: position, bytes: [UInt8](), allowingBinary: false)
         }
         progress.finish()
         let start = before ?? acknowledged.committedOffset
-        let report = try await client.report(of: document)
+        let report = try await client.report(of: document, at: nil)
         let seconds = progress.elapsedSeconds
         try printSummary(
             Summary(

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import MoMBench
+import MoMCLI
 import MoMCore
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure momd: fold throughput, pass-key recall against the full-context baseline, the daemon under load.",
+        abstract: MomdCommands.benchAbstract,
         subcommands: [FoldBench.self, PasskeyBench.self, QABench.self, CapacityBench.self, StoreBench.self, ServeBench.self, ClusterBench.self, HaystackBench.self]
     )
 }
@@ -74,7 +75,7 @@ struct PasskeyBench: ParsableCommand {
             """
     )
 
-    @Option(help: "Haystack lengths in tokens, comma-separated.", transform: PasskeyBench.parseLengths)
+    @Option(help: "Haystack lengths in tokens, comma-separated.", transform: parseTokenCounts)
     var lengths: [Int] = [1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20]
 
     @Option(help: "Needle depths in percent, comma-separated.", transform: PasskeyBench.parseDepths)
@@ -101,16 +102,6 @@ struct PasskeyBench: ParsableCommand {
 
     @Flag(help: "Print the results as JSON.")
     var json = false
-
-    static func parseLengths(_ text: String) throws -> [Int] {
-        try text.split(separator: ",").map { part in
-            let item = part.trimmingCharacters(in: .whitespaces).uppercased()
-            let (digits, scale): (Substring, Int) =
-                item.hasSuffix("M") ? (item.dropLast(), 1 << 20) : item.hasSuffix("K") ? (item.dropLast(), 1 << 10) : (Substring(item), 1)
-            guard let value = Int(digits), value > 0 else { throw ValidationError("bad length '\(part)': use e.g. 1000, 4K or 1M") }
-            return value * scale
-        }
-    }
 
     /// The sentences of a prose file, for a haystack.
     static func sentences(fromFile path: String) throws -> [String] {
@@ -193,7 +184,7 @@ struct HaystackBench: ParsableCommand {
         discussion: "Its question is \"\(Passkey.question)\"; the answer is the key."
     )
 
-    @Option(help: "Length in tokens (K and M suffixes).", transform: { try PasskeyBench.parseLengths($0).first ?? 0 })
+    @Option(help: "Length in tokens (K and M suffixes).", transform: { try parseTokenCounts($0).first ?? 0 })
     var tokens: Int = 16 << 10
 
     @Option(help: "Depth of the needle in percent.", transform: { try PasskeyBench.parseDepths($0).first ?? 0 })

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoMBench
+import MoMCLI
 import MoMCore
 import MoMStore
 
@@ -21,7 +22,7 @@ struct CapacityBench: ParsableCommand {
     @Option(help: "State sizes in MiB, comma-separated.", transform: CapacityBench.parseSizes)
     var sizes: [Int] = [1, 4, 16, 64]
 
-    @Option(help: "Haystack lengths in tokens, comma-separated (K and M suffixes).", transform: PasskeyBench.parseLengths)
+    @Option(help: "Haystack lengths in tokens, comma-separated (K and M suffixes).", transform: parseTokenCounts)
     var lengths: [Int] = [4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10]
 
     @Option(help: "Needle depths in percent, comma-separated.", transform: PasskeyBench.parseDepths)

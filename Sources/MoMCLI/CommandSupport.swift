@@ -4,9 +4,9 @@ import MoMCore
 import MoMStore
 
 /// A command-line failure: one line on stderr and a sysexits(3) status.
-struct CommandError: Error {
+package struct CommandError: Error {
     /// Exit statuses, after sysexits(3).
-    enum Status: Int32 {
+    package enum Status: Int32 {
         case failure = 1
         case usage = 64  // EX_USAGE: a bad name, option or offset
         case dataError = 65  // EX_DATAERR: not a momd database, damaged data, binary input
@@ -16,15 +16,15 @@ struct CommandError: Error {
         case unavailable = 69  // EX_UNAVAILABLE: the daemon cannot be reached
     }
 
-    var message: String
-    var exitCode: Status
+    package var message: String
+    package var exitCode: Status
 
-    init(_ message: String, exitCode: Status = .failure) {
+    package init(_ message: String, exitCode: Status = .failure) {
         self.message = message
         self.exitCode = exitCode
     }
 
-    init(_ error: StoreError) {
+    package init(_ error: StoreError) {
         let status: Status
         switch error.code {
         case .invalidDocumentName, .invalidArgument, .configurationMismatch, .offsetMismatch: status = .usage
@@ -39,7 +39,7 @@ struct CommandError: Error {
 }
 
 /// Runs a command body; any error becomes one line on stderr and a non-zero exit.
-func reportingErrors(_ body: () throws -> Void) throws {
+package func reportingErrors(_ body: () throws -> Void) throws {
     let failure: CommandError
     do {
         try body()
@@ -58,17 +58,17 @@ func reportingErrors(_ body: () throws -> Void) throws {
     throw ExitCode(failure.exitCode.rawValue)
 }
 
-func writeStandardError(_ text: String) {
+package func writeStandardError(_ text: String) {
     FileHandle.standardError.write(Data(text.utf8))
 }
 
 /// Writes straight to stdout (unbuffered, so a reader sees each line as it is printed).
-func writeStandardOutput(_ text: String) {
+package func writeStandardOutput(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
 }
 
 /// Prints a value as one line of JSON with snake_case keys.
-func printJSON(_ value: some Encodable) throws {
+package func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -77,12 +77,23 @@ func printJSON(_ value: some Encodable) throws {
 }
 
 /// Shows warnings the store worked around; they go to stderr whether or not it is a terminal.
-func printWarnings(_ warnings: [StoreWarning]) {
+package func printWarnings(_ warnings: [StoreWarning]) {
     for warning in warnings { writeStandardError("momd: warning: \(warning.message)\n") }
 }
 
+/// Token counts, comma-separated, with K (×1024) and M (×1048576) suffixes: "4K,1M".
+package func parseTokenCounts(_ text: String) throws -> [Int] {
+    try text.split(separator: ",").map { part in
+        let item = part.trimmingCharacters(in: .whitespaces).uppercased()
+        let (digits, scale): (Substring, Int) =
+            item.hasSuffix("M") ? (item.dropLast(), 1 << 20) : item.hasSuffix("K") ? (item.dropLast(), 1 << 10) : (Substring(item), 1)
+        guard let value = Int(digits), value > 0 else { throw ValidationError("bad length '\(part)': use e.g. 1000, 4K or 1M") }
+        return value * scale
+    }
+}
+
 /// A byte count for people: 1.5 MiB.
-func formatBytes(_ count: some BinaryInteger) -> String {
+package func formatBytes(_ count: some BinaryInteger) -> String {
     let value = Double(count)
     let units = ["B", "KiB", "MiB", "GiB", "TiB"]
     var scaled = value
@@ -95,34 +106,34 @@ func formatBytes(_ count: some BinaryInteger) -> String {
 }
 
 /// A one-line progress report on stderr, redrawn in place; silent unless stderr is a terminal.
-struct ProgressLine {
-    let isEnabled = isatty(STDERR_FILENO) != 0
-    let started = ContinuousClock.now
-    var lastDrawn = ContinuousClock.now
+package struct ProgressLine {
+    package let isEnabled = isatty(STDERR_FILENO) != 0
+    package let started = ContinuousClock.now
+    package var lastDrawn = ContinuousClock.now
 
     /// Redraws the line at most five times a second; `text` gets the seconds since the start.
-    mutating func update(_ text: (Double) -> String) {
+    package mutating func update(_ text: (Double) -> String) {
         guard isEnabled, ContinuousClock.now - lastDrawn >= .milliseconds(200) else { return }
         lastDrawn = .now
         writeStandardError("\r\u{1B}[K" + text(elapsedSeconds))
     }
 
-    func finish() {
+    package func finish() {
         if isEnabled { writeStandardError("\r\u{1B}[K") }
     }
 
-    var elapsedSeconds: Double { (ContinuousClock.now - started).seconds }
+    package var elapsedSeconds: Double { (ContinuousClock.now - started).seconds }
 }
 
 /// What `ingest` shows while it folds: with the input's size known (files), the share done and
 /// the time left at the rate so far.
-struct IngestProgress {
-    let document: String
+package struct IngestProgress {
+    package let document: String
     /// Bytes of all inputs, when every one is a file.
-    let totalBytes: UInt64?
+    package let totalBytes: UInt64?
 
     /// `consumed`: input bytes read or skipped so far; `added`: bytes this run folded.
-    func text(consumed: UInt64, added: UInt64, tokens: UInt64, seconds: Double) -> String {
+    package func text(consumed: UInt64, added: UInt64, tokens: UInt64, seconds: Double) -> String {
         let rate = Double(added) / max(seconds, 1e-9)
         var line = "\(document): "
         if let totalBytes, totalBytes > 0 {
@@ -138,25 +149,21 @@ struct IngestProgress {
 }
 
 /// A duration for people: 42 s, 3 min 07 s, 2 h 05 min.
-func formatDuration(_ seconds: Double) -> String {
+package func formatDuration(_ seconds: Double) -> String {
     let total = Int(seconds.rounded(.up))
     if total < 60 { return "\(total) s" }
     if total < 3600 { return String(format: "%d min %02d s", total / 60, total % 60) }
     return String(format: "%d h %02d min", total / 3600, total % 3600 / 60)
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
-
 /// Where a benchmark keeps its scratch database: the directory given (created if missing), or a
 /// new one under /tmp that `remove()` deletes. Kept short: a Unix socket's path is limited to
 /// about 100 bytes.
-struct ScratchDirectory {
-    let path: String
-    let isTemporary: Bool
+package struct ScratchDirectory {
+    package let path: String
+    package let isTemporary: Bool
 
-    init(given: String?, name: String) throws {
+    package init(given: String?, name: String) throws {
         isTemporary = given == nil
         path = given ?? "/tmp/momd-\(name)-\(getpid())"
         do {
@@ -167,13 +174,13 @@ struct ScratchDirectory {
     }
 
     /// Deletes the directory if this benchmark made it.
-    func remove() {
+    package func remove() {
         if isTemporary { try? FileManager.default.removeItem(atPath: path) }
     }
 }
 
 /// Bytes of an SQLite database on disk: the file and its write-ahead log.
-func databaseFileBytes(_ path: String) -> Int64 {
+package func databaseFileBytes(_ path: String) -> Int64 {
     ["", "-wal"].reduce(Int64(0)) { total, suffix in
         let attributes = try? FileManager.default.attributesOfItem(atPath: path + suffix)
         return total + ((attributes?[.size] as? NSNumber)?.int64Value ?? 0)

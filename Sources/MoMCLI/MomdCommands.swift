@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The commands both binaries run, and the words both use for the root and for what only
+/// momd-server runs (momd lists those and hands them over).
+package enum MomdCommands {
+    /// The commands on a database, or on the daemon that owns it.
+    package static let shared: [any ParsableCommand.Type] = [
+        IngestCommand.self, AskCommand.self, ShowCommand.self, DocsCommand.self, RemoveCommand.self,
+    ]
+
+    package static let abstract =
+        "A streaming long-document memory: fold text into a fixed-size Mixture-of-Memories state and ask it."
+    package static let serveAbstract = "Run the daemon: the HTTP API on a Unix socket (mode 0600) or a loopback port."
+    package static let benchAbstract =
+        "Measure momd: fold throughput, pass-key recall against the full-context baseline, the daemon under load."
+}
