@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-
+@testable import momd_server
 
 /// Several daemons on one real PostgreSQL server (scripts/postgres.sh's, or MOMD_TEST_POSTGRES),
 /// driven the way users drive them: curl and the momd CLI over loopback TCP.

@@ -36,6 +36,37 @@ import Testing
         #expect(nested.stdout.hasPrefix("d\t"))
     }
 
+    /// `momd` runs the commands on a file itself and hands `serve` and `bench` to momd-server
+    /// beside it; alone, it still works on files and names what it lacks for the rest.
+    @Test func theCommandLineBinaryHandsTheDaemonsWorkToMomdServer() throws {
+        let serveHelp = try Momd.run(["serve", "--help"])
+        #expect(serveHelp.status == 0)
+        #expect(serveHelp.stdout.contains("--hot-documents"), "momd-server's own help: \(serveHelp.stdout)")
+        let benchHelp = try Momd.run(["help", "bench"])
+        #expect(benchHelp.stdout.contains("capacity") && benchHelp.stdout.contains("cluster"), "\(benchHelp.stdout)")
+        let rootHelp = try Momd.run(["--help"])
+        for command in ["ingest", "ask", "show", "docs", "rm", "serve", "bench"] {
+            #expect(rootHelp.stdout.contains("  \(command) "), "root help lists \(command)")
+        }
+
+        let alone = directory.appendingPathComponent("alone")
+        try FileManager.default.createDirectory(at: alone, withIntermediateDirectories: true)
+        let lone = alone.appendingPathComponent("momd")
+        try FileManager.default.copyItem(at: Momd.binary, to: lone)
+        let input = directory.appendingPathComponent("door.txt")
+        try Data("The door code is 4711. Remember it.\n".utf8).write(to: input)
+        let database = directory.appendingPathComponent("alone.sqlite").path
+        let ingested = try Momd.run(["ingest", "d", input.path, "--db", database], binary: lone)
+        #expect(ingested.status == 0, "\(ingested.stderr)")
+        let answered = try Momd.run(["ask", "d", "The door code is", "--db", database], binary: lone)
+        #expect(answered.stdout == "4711\n", "\(answered.stderr)")
+        for arguments in [["serve", "--db", database], ["docs", "--db", "postgres://momd@127.0.0.1:1/x"]] {
+            let refused = try Momd.run(arguments, binary: lone)
+            #expect(refused.status == 69, "\(arguments): \(refused.stderr)")
+            #expect(refused.stderr == "momd: cannot run \(alone.path)/momd-server: No such file or directory (momd-server is built beside momd: scripts/release-build.sh)\n")
+        }
+    }
+
     /// On a terminal (a pseudo-terminal made by script(1)) a file's ingest shows the share done
     /// and the time left; on a pipe it shows nothing.
     @Test func progressOnATerminalShowsPercentAndETA() throws {

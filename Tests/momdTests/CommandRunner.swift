@@ -38,7 +38,8 @@ enum Momd {
     /// in `currentDirectory` if given.
     @discardableResult
     static func run(
-        _ arguments: [String], stdin: URL? = nil, environment: [String: String] = [:], currentDirectory: URL? = nil
+        _ arguments: [String], stdin: URL? = nil, environment: [String: String] = [:], currentDirectory: URL? = nil,
+        binary: URL = binary
     ) throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("momd-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -46,17 +47,18 @@ enum Momd {
         let out = directory.appendingPathComponent("stdout")
         let err = directory.appendingPathComponent("stderr")
         let process = try start(
-            arguments, stdin: stdin, stdout: out, stderr: err, environment: environment, currentDirectory: currentDirectory)
+            arguments, stdin: stdin, stdout: out, stderr: err, environment: environment, currentDirectory: currentDirectory,
+            binary: binary)
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
             stderr: try String(contentsOf: err, encoding: .utf8))
     }
 
-    /// Starts `momd arguments` with its output going to files.
+    /// Starts `momd arguments` (or another binary's) with its output going to files.
     static func start(
         _ arguments: [String], stdin: URL?, stdout: URL, stderr: URL, environment: [String: String] = [:],
-        currentDirectory: URL? = nil
+        currentDirectory: URL? = nil, binary: URL = binary
     ) throws -> Process {
         _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)

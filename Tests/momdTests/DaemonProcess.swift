@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-
+@testable import momd_server
 
 /// A `momd serve` process for a test: started on a database, waited for until it answers,
 /// stopped with SIGTERM.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-
+@testable import momd_server
 
 /// The API contract against a client nobody here wrote: schemathesis generates requests from
 /// schemas/openapi.yaml (valid and invalid ones, undeclared methods, missing bodies) and checks
