@@ -151,7 +151,6 @@ public struct IngestResponse: Codable, Sendable, Equatable {
         self.tokens = tokens
         self.bytes = bytes
     }
-
 }
 
 /// `GET /v1/docs`.
@@ -196,7 +195,6 @@ public struct RoutingResponse: Codable, Sendable {
         self.chunkTokens = chunkTokens
         self.chunks = chunks
     }
-
 }
 
 /// A request field with a value the API does not take; the daemon answers 400 with the message.

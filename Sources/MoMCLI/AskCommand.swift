@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import MoMAPI
 import MoMAsk
 import MoMCore
-import MoMAPI
 import MoMStore
 
 struct AskCommand: AsyncParsableCommand {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import MoMAPI
 import MoMBench
 import MoMCore
-import MoMAPI
 import MoMStore
 
 struct IngestCommand: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import MoMCore
 import MoMAPI
+import MoMCore
 import MoMStore
 
 struct ShowCommand: AsyncParsableCommand {

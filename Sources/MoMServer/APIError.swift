@@ -1,6 +1,6 @@
 import Foundation
-import MoMAPI
 import Hummingbird
+import MoMAPI
 import MoMCore
 import MoMStore
 import NIOCore

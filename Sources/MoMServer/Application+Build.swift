@@ -1,7 +1,7 @@
 import Foundation
-import MoMAPI
 import Hummingbird
 import Logging
+import MoMAPI
 import MoMCore
 import MoMStore
 import ServiceLifecycle

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
-import MoMAPI
 import HTTPTypes
 import Hummingbird
+import MoMAPI
 import MoMStore
 import NIOCore
 import NIOHTTP1

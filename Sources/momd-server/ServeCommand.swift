@@ -5,9 +5,9 @@ import CMalloc
 import Foundation
 import Logging
 import MoMAPI
+import MoMCLI
 import MoMServer
 import MoMStore
-import MoMCLI
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import MoMCore
 import MoMAPI
+import MoMCore
 import MoMServer
 import MoMStore
 import Testing

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
+import MoMAPI
 import MoMBench
 import MoMCore
-import MoMAPI
 import MoMServer
 import MoMStore
 import NIOCore

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
-import MoMCore
 import HummingbirdTesting
 import MoMAPI
+import MoMCore
 import MoMServer
 import Testing
 

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import MoMAPI
 import MoMBench
 import MoMCore
-import MoMAPI
 import MoMServer
 import MoMStore
 import Testing

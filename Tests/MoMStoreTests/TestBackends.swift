@@ -1,8 +1,8 @@
 import Foundation
+import MoMStorePostgres
 import Testing
 
 @testable import MoMStore
-import MoMStorePostgres
 
 /// The two store backends the contract tests run on.
 enum BackendKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
