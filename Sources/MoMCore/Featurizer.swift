@@ -96,8 +96,19 @@ public struct ContextWindow: Sendable, Equatable {
             if word.length < Word.lengthLimit { word.length += 1 }
             if isDigit { word.hasDigit = true }
         }
-        if hashes.count == capacity { hashes.removeLast() }
-        hashes.insert(hash, at: 0)
+        if hashes.count == capacity {
+            // Full: every hash moves one place back, the oldest falls off, in place.
+            hashes.withUnsafeMutableBufferPointer { window in
+                var position = window.count - 1
+                while position > 0 {
+                    window[position] = window[position - 1]
+                    position -= 1
+                }
+                window[0] = hash
+            }
+        } else {
+            hashes.insert(hash, at: 0)
+        }
     }
 
     /// Makes a decoded vocabulary entry the most recent token, as the fold pushed it.
@@ -162,11 +173,13 @@ public struct Featurizer: Sendable {
     // MARK: Token hashes
 
     /// The hash of a token's case-folded form; keys are built from these.
+    @inline(__always)
     public func foldedHash(_ folded: UnsafeBufferPointer<UInt8>) -> UInt64 {
         StableHash.hash(UnsafeRawBufferPointer(folded), seed: foldSeed)
     }
 
     /// The hash of a token's surface form and spacing; its value code is drawn from this.
+    @inline(__always)
     public func valueHash(_ surface: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) -> UInt64 {
         StableHash.hash(UnsafeRawBufferPointer(surface), seed: leadingSpace ? ~valueSeed : valueSeed)
     }

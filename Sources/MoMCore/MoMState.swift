@@ -127,10 +127,13 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         let foldedHash = featurizer.foldedHash(folded)
         let valueHash = featurizer.valueHash(surface, leadingSpace: leadingSpace)
         // The key and the route depend on the context alone: they are taken first, so the rows
-        // the write reads are on their way into the cache while the vocabulary takes the token.
+        // the write reads are on their way into the cache while the vocabulary takes the token;
+        // the vocabulary's slot for it, and then the entry the slot names, are asked for too.
+        vocabulary.prefetch(valueHash: valueHash, slotArrived: false)
         var routed = false
         if context.count > 0 {
             featurizer.key(for: context, into: &key, scratch: &keyScratch)
+            vocabulary.prefetch(valueHash: valueHash, slotArrived: true)
             if !key.isEmpty {
                 route()
                 routed = true
@@ -138,9 +141,9 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         }
         vocabulary.intern(valueHash: valueHash, surface: surface, leadingSpace: leadingSpace, foldedHash: foldedHash)
         if routed { write(valueHash: valueHash) }
-        tally.record(routed ? selection : nil)
+        tally.record(selection, routed: routed)
         // One predictable branch when not recording: optional chaining skips the call.
-        tokenRoutes?.record(routed ? selection : nil)
+        tokenRoutes?.record(selection, routed: routed)
         context.push(foldedHash, startsWord: leadingSpace, isDigit: ContextWindow.isDigit(folded))
         tokens += 1
     }

@@ -104,11 +104,11 @@ public struct Router: Sendable {
     /// Router logits of a sparse key: each non-zero adds its row of N weights ±1. A product with
     /// ±1 is exact, so adding ±value is adding value · r_m[i].
     public func logits(of key: SparseVector, into logits: inout [Float]) {
-        logits.removeAll(keepingCapacity: true)
-        logits.append(contentsOf: repeatElement(0, count: memories))
         let memories = self.memories
+        if logits.count != memories { logits = [Float](repeating: 0, count: memories) }
         let bytesPerRow = self.bytesPerRow
         logits.withUnsafeMutableBufferPointer { out in
+            out.update(repeating: 0)
             signs.withUnsafeBufferPointer { signs in
                 signLanes.withUnsafeBufferPointer { lanes in
                     for position in 0..<key.indices.count {
@@ -157,38 +157,45 @@ public struct Router: Sendable {
         return Int(StableHash.mix64(hash) % UInt64(memories))
     }
 
+    /// The top-1 choice: the first greatest logit from `tieStart` on (its softmax weight over
+    /// itself is exactly 1). Only a tie needs the start.
+    func firstGreatest(logits: UnsafeBufferPointer<Float>) -> Int {
+        var best = 0
+        var tied = false
+        for memory in 1..<memories {
+            if logits[memory] > logits[best] {
+                best = memory
+                tied = false
+            } else if logits[memory] == logits[best] {
+                tied = true
+            }
+        }
+        guard tied else { return best }
+        var memory = tieStart(logits: logits)
+        while logits[memory] != logits[best] { memory = memory == memories - 1 ? 0 : memory + 1 }
+        return memory
+    }
+
     /// Picks the top-k logits and their renormalised softmax weights. Memories are taken in
     /// order from `tieStart` round to the one before it, and a later one displaces an earlier
     /// one only when strictly greater, so a tie goes to the first tied memory in that order.
     public func select(logits: [Float], into selection: inout RouteSelection) {
-        selection.memories.removeAll(keepingCapacity: true)
-        selection.weights.removeAll(keepingCapacity: true)
         let topK = self.topK
         let memories = self.memories
-        logits.withUnsafeBufferPointer { logits in
-            if topK == 1 {
-                // The first greatest logit; its softmax weight over itself is exactly 1. Only a
-                // tie needs the start.
-                var best = 0
-                var tied = false
-                for memory in 1..<memories {
-                    if logits[memory] > logits[best] {
-                        best = memory
-                        tied = false
-                    } else if logits[memory] == logits[best] {
-                        tied = true
-                    }
-                }
-                if tied {
-                    let start = tieStart(logits: logits)
-                    var memory = start
-                    while logits[memory] != logits[best] { memory = memory == memories - 1 ? 0 : memory + 1 }
-                    best = memory
-                }
-                selection.memories.append(best)
-                selection.weights.append(1)
-                return
+        if topK == 1 {
+            // One memory, weight exactly 1: the selection's arrays are overwritten in place.
+            let best = logits.withUnsafeBufferPointer { firstGreatest(logits: $0) }
+            if selection.memories.count == 1 && selection.weights.count == 1 {
+                selection.memories[0] = best
+                selection.weights[0] = 1
+            } else {
+                selection = RouteSelection(memories: [best], weights: [1])
             }
+            return
+        }
+        selection.memories.removeAll(keepingCapacity: true)
+        selection.weights.removeAll(keepingCapacity: true)
+        logits.withUnsafeBufferPointer { logits in
             let start = tieStart(logits: logits)
             for step in 0..<memories {
                 let memory = (start + step) % memories

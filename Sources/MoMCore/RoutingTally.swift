@@ -41,8 +41,8 @@ public struct RoutingTally: Sendable, Equatable {
             && lhs.tokensInChunk == rhs.tokensInChunk && lhs.counts == rhs.counts && lhs.weightSums == rhs.weightSums
     }
 
-    mutating func record(_ selection: RouteSelection?) {
-        if let selection {
+    mutating func record(_ selection: RouteSelection, routed: Bool) {
+        if routed {
             for (memory, weight) in zip(selection.memories, selection.weights) {
                 counts[memory] += 1
                 weightSums[memory] += Double(weight)

@@ -106,8 +106,8 @@ public struct TokenRoutes: Sendable, Equatable {
     // MARK: Recording
 
     /// Appends one token: its selection, or nil for a token that was not routed.
-    mutating func record(_ selection: RouteSelection?) {
-        if let selection {
+    mutating func record(_ selection: RouteSelection, routed: Bool) {
+        if routed {
             assert(selection.memories.count == topK, "a routed token writes topK memories")
             for (memory, weight) in zip(selection.memories, selection.weights) {
                 assert(memory < Self.maxMemories, "recording is refused for more than 255 memories")

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The surface forms a document has seen, in first-seen order: the candidates a read decodes to.
 ///
 /// An entry is a surface form with its spacing (whether whitespace stood before it), so an answer
@@ -39,6 +41,12 @@ public struct Vocabulary: Sendable, Equatable {
         _leadingSpace.append(leadingSpace)
         _foldedHashes.append(foldedHash)
         _valueHashes.append(valueHash)
+    }
+
+    /// Asks the cache for what `intern(valueHash:…)` will read: first the index slot, then (a
+    /// call later, once it is in) the value hash it points at.
+    func prefetch(valueHash: UInt64, slotArrived: Bool) {
+        _index.prefetch(valueHash, hashes: slotArrived ? _valueHashes : nil)
     }
 
     public func surface(_ entry: Int) -> String {
@@ -164,6 +172,19 @@ struct VocabularyIndex: Sendable {
             if held == 0 { return nil }
             if hashes[held - 1] == hash { return held - 1 }
             slot = (slot + 1) & mask
+        }
+    }
+
+    /// Asks the cache for the slot `hash` starts at; with `hashes`, also for the value hash of the
+    /// entry that slot holds (once the slot is in the cache), so that the lookup a moment later
+    /// misses neither. Only loads and cache hints: nothing is changed.
+    @inlinable
+    func prefetch(_ hash: UInt64, hashes: [UInt64]?) {
+        let slot = Self.slot(of: hash, mask: mask)
+        slots.withUnsafeBufferPointer { slots in
+            guard let hashes else { return momd_prefetch(slots.baseAddress! + slot) }
+            let held = Int(slots[slot])
+            if held != 0 { hashes.withUnsafeBufferPointer { momd_prefetch($0.baseAddress! + (held - 1)) } }
         }
     }
 

@@ -18,6 +18,9 @@ void momd_add_rows_to_codes(int8_t *codes, const int32_t *rows, const float *wei
 /// Asks the cache for the rows `rows[p]` of `width` bytes each at `base`, ahead of a read.
 void momd_prefetch_rows(const void *base, const int32_t *rows, int row_count, long width);
 
+/// Asks the cache for the line holding `address`, ahead of a read (inlined into the caller).
+static inline void momd_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 /// Scores vocabulary entries by their 4-bit sign patterns, 32 entries a block:
 /// scores[32·b + i] = Σₖ tables[16·k + nibble k of entry 32·b + i] for k in 0..<nibbles, in
 /// wrapping 8-bit arithmetic (the caller keeps every sum below 256). blocks[(b·nibbles + k)·16 + i]
