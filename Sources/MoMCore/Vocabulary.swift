@@ -178,7 +178,6 @@ struct VocabularyIndex: Sendable {
     /// Asks the cache for the slot `hash` starts at; with `hashes`, also for the value hash of the
     /// entry that slot holds (once the slot is in the cache), so that the lookup a moment later
     /// misses neither. Only loads and cache hints: nothing is changed.
-    @inlinable
     func prefetch(_ hash: UInt64, hashes: [UInt64]?) {
         let slot = Self.slot(of: hash, mask: mask)
         slots.withUnsafeBufferPointer { slots in
