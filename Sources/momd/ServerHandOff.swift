@@ -11,8 +11,10 @@ import Darwin
 /// (`execv`) with the same arguments, environment and standard input, none of which has been
 /// read yet, so the command runs as if it had been started there.
 struct ServerHandOff: ServerLink {
-    /// The commands only momd-server has, and `help` for them.
+    /// The commands only momd-server has, and `help` for them; with `MOMD_HOST` set, every
+    /// command (each goes to that daemon, `Backend.resolve`), handed over before it is parsed.
     static func isServerCommand(_ arguments: [String]) -> Bool {
+        if let host = getenv("MOMD_HOST"), host.pointee != 0 { return true }
         let commands = ["serve", "bench"]  // not a Set: its storage type costs a start a conformance scan
         guard arguments.count > 1 else { return false }
         if commands.contains(arguments[1]) { return true }
