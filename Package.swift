@@ -88,7 +88,6 @@ let package = Package(
         .executableTarget(
             name: "momd",
             dependencies: [
-                "MoMCore",
                 "MoMAPI",
                 "MoMCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

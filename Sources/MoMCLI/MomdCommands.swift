@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoMCore
 
 /// The commands both binaries run, and the words both use for the root and for what only
 /// momd-server runs (momd lists those and hands them over).
@@ -8,7 +9,12 @@ package enum MomdCommands {
         IngestCommand.self, AskCommand.self, ShowCommand.self, DocsCommand.self, RemoveCommand.self,
     ]
 
-    package static let abstract =
+    /// The root command of either binary: the shared commands and `others`.
+    package static func root(adding others: [any ParsableCommand.Type]) -> CommandConfiguration {
+        CommandConfiguration(commandName: "momd", abstract: abstract, version: MoMVersion.current, subcommands: shared + others)
+    }
+
+    static let abstract =
         "A streaming long-document memory: fold text into a fixed-size Mixture-of-Memories state and ask it."
     package static let serveAbstract = "Run the daemon: the HTTP API on a Unix socket (mode 0600) or a loopback port."
     package static let benchAbstract =

@@ -1,6 +1,5 @@
 import ArgumentParser
 import MoMCLI
-import MoMCore
 import MoMStorePostgres
 
 /// momd-server: every command, with the daemon, the benchmarks, the daemon's client and the
@@ -16,10 +15,5 @@ enum Main {
 }
 
 struct Momd: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "momd",
-        abstract: MomdCommands.abstract,
-        version: MoMVersion.current,
-        subcommands: MomdCommands.shared + [ServeCommand.self, BenchCommand.self]
-    )
+    static let configuration = MomdCommands.root(adding: [ServeCommand.self, BenchCommand.self])
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import MoMCLI
-import MoMCore
 
 /// momd: the command-line binary. It runs the commands on a database file itself and links none
 /// of the daemon's libraries (NIO, Hummingbird, AsyncHTTPClient, postgres-nio), which would
@@ -17,12 +16,7 @@ enum Main {
 }
 
 struct Momd: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "momd",
-        abstract: MomdCommands.abstract,
-        version: MoMVersion.current,
-        subcommands: MomdCommands.shared + [Serve.self, Bench.self]
-    )
+    static let configuration = MomdCommands.root(adding: [Serve.self, Bench.self])
 
     /// `serve` as the help lists it; momd-server runs it.
     struct Serve: ParsableCommand {
