@@ -129,11 +129,11 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         // The key and the route depend on the context alone: they are taken first, so the rows
         // the write reads are on their way into the cache while the vocabulary takes the token;
         // the vocabulary's slot for it, and then the entry the slot names, are asked for too.
-        vocabulary.prefetch(valueHash: valueHash, slotArrived: false)
+        vocabulary.prefetchSlot(valueHash: valueHash)
         var routed = false
         if context.count > 0 {
             featurizer.key(for: context, into: &key, scratch: &keyScratch)
-            vocabulary.prefetch(valueHash: valueHash, slotArrived: true)
+            vocabulary.prefetchEntry(valueHash: valueHash)
             if !key.isEmpty {
                 route()
                 routed = true

@@ -43,11 +43,12 @@ public struct Vocabulary: Sendable, Equatable {
         _valueHashes.append(valueHash)
     }
 
-    /// Asks the cache for what `intern(valueHash:…)` will read: first the index slot, then (a
-    /// call later, once it is in) the value hash it points at.
-    func prefetch(valueHash: UInt64, slotArrived: Bool) {
-        _index.prefetch(valueHash, hashes: slotArrived ? _valueHashes : nil)
-    }
+    /// Asks the cache for the index slot `intern(valueHash:…)` will read first.
+    func prefetchSlot(valueHash: UInt64) { _index.prefetchSlot(valueHash) }
+
+    /// Asks the cache for the value hash of the entry that slot holds, once the slot is in: the
+    /// lookup then misses neither.
+    func prefetchEntry(valueHash: UInt64) { _index.prefetchEntry(valueHash, hashes: _valueHashes) }
 
     public func surface(_ entry: Int) -> String {
         String(decoding: _bytes[Int(_offsets[entry])..<Int(_offsets[entry + 1])], as: UTF8.self)
@@ -175,16 +176,15 @@ struct VocabularyIndex: Sendable {
         }
     }
 
-    /// Asks the cache for the slot `hash` starts at; with `hashes`, also for the value hash of the
-    /// entry that slot holds (once the slot is in the cache), so that the lookup a moment later
-    /// misses neither. Only loads and cache hints: nothing is changed.
-    func prefetch(_ hash: UInt64, hashes: [UInt64]?) {
-        let slot = Self.slot(of: hash, mask: mask)
-        slots.withUnsafeBufferPointer { slots in
-            guard let hashes else { return momd_prefetch(slots.baseAddress! + slot) }
-            let held = Int(slots[slot])
-            if held != 0 { hashes.withUnsafeBufferPointer { momd_prefetch($0.baseAddress! + (held - 1)) } }
-        }
+    /// Asks the cache for the slot a lookup of `hash` starts at (a hint: nothing is changed).
+    func prefetchSlot(_ hash: UInt64) {
+        slots.withUnsafeBufferPointer { momd_prefetch($0.baseAddress! + Self.slot(of: hash, mask: mask)) }
+    }
+
+    /// Asks the cache for the value hash of the entry in the slot `hash` starts at, if any.
+    func prefetchEntry(_ hash: UInt64, hashes: [UInt64]) {
+        let held = Int(slots[Self.slot(of: hash, mask: mask)])
+        if held != 0 { hashes.withUnsafeBufferPointer { momd_prefetch($0.baseAddress! + (held - 1)) } }
     }
 
     /// Adds `entry` under `hash` unless the hash is there already; returns whether it was added.
