@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "MoMCore", dependencies: ["CKernels"]),
         .target(name: "MoMAsk", dependencies: ["MoMCore"]),
-        .target(name: "MoMBench", dependencies: ["MoMCore", "MoMAsk"]),
+        .target(name: "MoMBench", dependencies: ["MoMCore", "MoMAsk", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "MoMStore",
             dependencies: [

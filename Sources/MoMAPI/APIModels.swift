@@ -13,9 +13,15 @@ public struct AskRequest: Codable, Sendable {
     public var abstainBelow: Float?
     /// Answer from the newest kept snapshot at or before this many tokens.
     public var at: UInt64?
+    /// Recalled passages to return with the answer (default 3).
+    public var evidence: Int?
 
-    public init(question: String, maxTokens: Int? = nil, minConfidence: Float? = nil, abstainBelow: Float? = nil, at: UInt64? = nil) {
+    public init(
+        question: String, maxTokens: Int? = nil, minConfidence: Float? = nil, abstainBelow: Float? = nil, at: UInt64? = nil,
+        evidence: Int? = nil
+    ) {
         self.question = question
+        self.evidence = evidence
         self.maxTokens = maxTokens
         self.minConfidence = minConfidence
         self.abstainBelow = abstainBelow
@@ -39,6 +45,7 @@ public struct AskRequest: Codable, Sendable {
         minConfidence = try threshold(.minConfidence, "min_confidence")
         abstainBelow = try threshold(.abstainBelow, "abstain_below")
         at = try container.decodeIfPresent(UInt64.self, forKey: .at)
+        evidence = try container.decodeIfPresent(Int.self, forKey: .evidence)
     }
 
     public var options: AskOptions {
@@ -46,6 +53,7 @@ public struct AskRequest: Codable, Sendable {
         if let maxTokens { options.maxTokens = maxTokens }
         if let minConfidence { options.minConfidence = minConfidence }
         if let abstainBelow { options.abstainBelow = abstainBelow }
+        if let evidence { options.evidencePassages = evidence }
         return options
     }
 }
@@ -83,6 +91,10 @@ public struct AskResponse: Codable, Sendable, Equatable {
     public var tokens: [Token]
     public var memoriesRead: [Int]
     public var items: [Item]?
+    /// The passages recalled for the question, best first, rebuilt from the state.
+    public var evidence: [Passage]?
+    /// How the answer was found: "probe" or "evidence".
+    public var source: String?
     /// Tokens in the state that answered.
     public var stateTokens: UInt64
     public var latencyMs: Double
@@ -100,6 +112,8 @@ public struct AskResponse: Codable, Sendable, Equatable {
         tokens = answer.tokens.map { Token(text: $0.text, confidence: $0.confidence, strength: $0.strength, memories: $0.memories) }
         memoriesRead = answer.memoriesRead
         items = answer.items?.map { Item(item: $0.probe?.item ?? "", answer: $0.answer, confidence: $0.confidence, abstained: $0.abstained) }
+        evidence = answer.evidence
+        source = answer.source
         self.stateTokens = stateTokens
         latencyMs = latency.seconds * 1000
     }
@@ -110,7 +124,7 @@ public struct AskResponse: Codable, Sendable, Equatable {
     /// leaves them as they are. The nested types' keys are single words. Decoding is synthesized,
     /// from the snake-case decoder's converted keys.
     enum WireKeys: String, CodingKey {
-        case document, question, answer, continuation, confidence, abstained, probe, tokens, items
+        case document, question, answer, continuation, confidence, abstained, probe, tokens, items, evidence, source
         case answerType = "answer_type", probesRead = "probes_read", memoriesRead = "memories_read"
         case stateTokens = "state_tokens", latencyMs = "latency_ms"
     }
@@ -129,6 +143,8 @@ public struct AskResponse: Codable, Sendable, Equatable {
         try container.encode(tokens, forKey: .tokens)
         try container.encode(memoriesRead, forKey: .memoriesRead)
         try container.encodeIfPresent(items, forKey: .items)
+        try container.encodeIfPresent(evidence, forKey: .evidence)
+        try container.encodeIfPresent(source, forKey: .source)
         try container.encode(stateTokens, forKey: .stateTokens)
         try container.encode(latencyMs, forKey: .latencyMs)
     }

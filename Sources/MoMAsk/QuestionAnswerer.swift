@@ -13,6 +13,15 @@ public struct AskOptions: Sendable, Codable, Equatable {
     public var candidates: Int
 
     public static let defaultAbstainBelow: Float = 0.72
+    /// Below this confidence an answer read from recalled evidence is not given. The default is
+    /// calibrated on the SQuAD article the repo ships (`momd bench squad`, docs/benchmarks.md).
+    public static let defaultEvidenceAbstainBelow: Float = 0.5
+    /// The threshold for answers read from recalled evidence.
+    public var evidenceAbstainBelow: Float = AskOptions.defaultEvidenceAbstainBelow
+    /// Whether questions may be answered from recalled evidence (when the system recalls any).
+    public var readsEvidence = true
+    /// Recalled passages an answer carries as its evidence.
+    public var evidencePassages = 3
 
     public init(abstainBelow: Float = AskOptions.defaultAbstainBelow, maxTokens: Int = 48, minConfidence: Float = 0.3, candidates: Int = 6) {
         self.abstainBelow = abstainBelow
@@ -44,6 +53,11 @@ public struct Answer: Sendable, Codable, Equatable {
     public var probesRead: Int
     /// For a question over a list, each item's answer.
     public var items: [Answer]?
+    /// The passages recalled for the question, best first (when the system recalls any).
+    public var evidence: [Passage]?
+    /// How the answer was found: "probe" (a cue read on) or "evidence" (read from a recalled
+    /// passage).
+    public var source: String?
 
 }
 
@@ -81,7 +95,7 @@ public struct QuestionAnswerer: Sendable {
         }
         guard !groups.isEmpty else { return .nothing(question.answerType) }
         let answers = try groups.map { try answer(question, probes: $0.probes, from: system) }
-        guard answers.count > 1 else { return answers[0] }
+        guard answers.count > 1 else { return try judged(answers[0], question, from: system) }
         // A list: every item answered is part of the answer; the weakest answered item sets the confidence.
         let answered = answers.filter { !$0.abstained }
         return Answer(
@@ -203,6 +217,50 @@ public struct QuestionAnswerer: Sendable {
 }
 
 extension QuestionAnswerer {
+    /// The probe's answer weighed against the evidence's: a probe's confidence counts only as far
+    /// as its cue and continuation hold the question's weighted words (a strong read of the
+    /// question's last words says nothing of the rest); the evidence answers when it is surer.
+    func judged(_ probed: Answer, _ question: Question, from system: some RecallSystem) throws -> Answer {
+        guard options.readsEvidence else { return probed }
+        let query = EvidenceQuery(question: question.text, weights: system.evidenceWeights(of:))
+        guard query.totalWeight > 0 else { return probed }
+        var probe = probed
+        let spoken = probe.answer.isEmpty ? probe.withheld : probe.answer
+        if !spoken.isEmpty, let cue = probe.probe?.cue {
+            let stems = Set(EvidenceText.words(cue + " " + probe.continuation).map { TopicTerms.stem($0.lowercased()) })
+            probe.confidence *= query.support(of: stems)
+        }
+        if !probe.abstained && probe.confidence < options.abstainBelow {
+            probe.abstained = true
+            probe.withheld = probe.answer
+            probe.answer = ""
+        }
+        probe.source = "probe"
+        let (found, passages) = try answerFromEvidence(question, from: system)
+        guard var read = found else {
+            if !passages.isEmpty { probe.evidence = passages }
+            return probe
+        }
+        read.source = "evidence"
+        read.probesRead = probe.probesRead
+        if !read.answer.isEmpty && read.confidence < options.evidenceAbstainBelow {
+            read.abstained = true
+            read.withheld = read.answer
+            read.answer = ""
+        }
+        if !probe.abstained && (read.abstained || probe.confidence >= read.confidence) {
+            probe.evidence = read.evidence
+            return probe
+        }
+        if !read.abstained { return read }
+        // Neither answers: say what the surer of them would have answered.
+        if probe.confidence >= read.confidence {
+            probe.evidence = read.evidence
+            return probe
+        }
+        return read
+    }
+
     /// What a question says of the readings that answer it, worked out once per question.
     struct Evidence {
         /// Words a reading about what was asked carries (`Question.evidenceWords`).

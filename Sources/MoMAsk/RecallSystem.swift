@@ -18,9 +18,18 @@ public protocol RecallSystem {
     func evidenceScale(of cue: String) throws -> Float
     /// Tokens folded so far.
     var tokenCount: UInt64 { get }
+    /// How much each word says about where it occurs (an IDF the system keeps); 0 for a word the
+    /// document does not hold. A system with no evidence recall gives 0 for every word.
+    func evidenceWeights(of words: [String]) -> [Float]
+    /// The `limit` sentences the query's weighted words point to, best first by the system's own
+    /// score, as the system holds them. A system with no evidence recall gives none.
+    func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage]
 }
 
 extension RecallSystem {
+    public func evidenceWeights(of words: [String]) -> [Float] { words.map { _ in 0 } }
+    public func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage] { [] }
+
     /// Reads the cue again with the higher limit; a system that can go on where a read stopped
     /// overrides this.
     public func read(continuing result: ReadResult, cue: String, options: ReadOptions) throws -> ReadResult {
@@ -49,5 +58,20 @@ extension RecallSystem {
 extension MoMState: RecallSystem {
     public func read(continuing result: ReadResult, cue: String, options: ReadOptions) throws -> ReadResult {
         try read(continuing: result, options: options)
+    }
+
+    public func evidenceWeights(of words: [String]) -> [Float] { words.map(inverseSentenceFrequency(of:)) }
+
+    /// The topic memory's strongest sentences, each decoded from the context it began in.
+    public func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage] {
+        guard tokenCount > 0 else { return [] }
+        let recalled = try recallSentences(words: Array(zip(query.words, query.weights)), limit: limit)
+        return recalled.map { sentence in
+            let tokens = sentence.read.tokens
+            let sureness = tokens.isEmpty ? 0 : tokens.map(\.confidence).reduce(0, +) / Float(tokens.count)
+            return Passage(
+                text: sentence.read.answer, sentence: Int(sentence.sentence), token: sentence.token, score: sentence.topicScore,
+                sureness: sureness)
+        }
     }
 }

@@ -6,7 +6,7 @@ import MoMCore
 package enum MomdCommands {
     /// The commands on a database, or on the daemon that owns it.
     package static let shared: [any ParsableCommand.Type] = [
-        IngestCommand.self, AskCommand.self, ShowCommand.self, DocsCommand.self, RemoveCommand.self,
+        IngestCommand.self, AskCommand.self, RecallCommand.self, ShowCommand.self, DocsCommand.self, RemoveCommand.self,
     ]
 
     /// The root command of either binary: the shared commands and `others`.

@@ -87,6 +87,13 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     public var tieBreak: TieBreak
     /// How a key is made inside a number.
     public var numberKeys: NumberKeys
+    /// Rows of the topic memory (`TopicMemory`) that leads a question's content words to the
+    /// sentences holding them; 0 for none, as in every state made before it.
+    public var topicRows: Int
+    /// Signs of a sentence code in the topic memory (a multiple of 64).
+    public var topicWidth: Int
+    /// Sentences whose starting context the topic memory keeps (the latest ones).
+    public var sentenceSlots: Int
 
     public init(
         memories: Int = 16,
@@ -105,7 +112,10 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         updateRule: UpdateRule = .delta,
         rowFormat: RowFormat = .int8,
         tieBreak: TieBreak = .hashed,
-        numberKeys: NumberKeys = .anchored
+        numberKeys: NumberKeys = .anchored,
+        topicRows: Int = 8192,
+        topicWidth: Int = 128,
+        sentenceSlots: Int = 2048
     ) {
         self.memories = memories
         self.topK = topK
@@ -124,6 +134,9 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         self.rowFormat = rowFormat
         self.tieBreak = tieBreak
         self.numberKeys = numberKeys
+        self.topicRows = topicRows
+        self.topicWidth = topicWidth
+        self.sentenceSlots = sentenceSlots
     }
 
     /// Reads the floats as JSON numbers of any magnitude, rounded to the nearest Float (the
@@ -151,6 +164,10 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         tieBreak = try container.decodeIfPresent(TieBreak.self, forKey: .tieBreak) ?? .lowest
         // And before anchored number keys, numbers were keyed by the window alone.
         numberKeys = try container.decodeIfPresent(NumberKeys.self, forKey: .numberKeys) ?? .window
+        // And before the topic memory, a state had none.
+        topicRows = try container.decodeIfPresent(Int.self, forKey: .topicRows) ?? 0
+        topicWidth = try container.decodeIfPresent(Int.self, forKey: .topicWidth) ?? 0
+        sentenceSlots = try container.decodeIfPresent(Int.self, forKey: .sentenceSlots) ?? 0
     }
 
     /// The defaults the README documents and the benchmarks measure.
@@ -158,6 +175,18 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
 
     /// Memory matrices in the state: the routed ones plus the shared one if enabled.
     public var memoryCount: Int { memories + (sharedMemory ? 1 : 0) }
+
+    /// Whether the state keeps a topic memory.
+    public var hasTopicMemory: Bool { topicRows > 0 }
+
+    /// The configuration without a topic memory: the n-gram memories alone, as before it.
+    public var withoutTopicMemory: MoMConfiguration {
+        var configuration = self
+        configuration.topicRows = 0
+        configuration.topicWidth = 0
+        configuration.sentenceSlots = 0
+        return configuration
+    }
 
     /// Bytes of the memory matrices alone.
     public var memoryBytes: Int { memoryCount * dk * dv * rowFormat.bytesPerValue }
@@ -205,6 +234,13 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         guard beta.isFinite, beta > 0, beta < 2 else { throw fail("beta must be in (0, 2), got \(beta)") }
         guard (1...1024).contains(maxTokenLength) else { throw fail("maxTokenLength must be in 1...1024, got \(maxTokenLength)") }
         guard routingChunkTokens >= 1 else { throw fail("routingChunkTokens must be positive, got \(routingChunkTokens)") }
+        if topicRows != 0 || topicWidth != 0 || sentenceSlots != 0 {
+            guard (1...(1 << 20)).contains(topicRows) else { throw fail("topicRows must be in 1...1048576 (or 0 with no topic memory), got \(topicRows)") }
+            guard (64...4096).contains(topicWidth), topicWidth % 64 == 0 else {
+                throw fail("topicWidth must be a multiple of 64 in 64...4096, got \(topicWidth)")
+            }
+            guard (1...(1 << 20)).contains(sentenceSlots) else { throw fail("sentenceSlots must be in 1...1048576, got \(sentenceSlots)") }
+        }
         let limit = 1 << 31
         guard memoryCount * dk <= limit / max(dv, 1) / 4 else {
             throw fail("the memories would take \(memoryCount) × \(dk) × \(dv) floats, over the 2 GiB limit")
@@ -228,9 +264,11 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     /// and the lowest tie (byte for byte what it was before int8 rows, so every stored
     /// fingerprint stays valid); version 2 adds the row format at the end (int8 rows, lowest
     /// tie); version 3 adds the row format and the tie break (hashed); version 4, for anchored
-    /// number keys, adds the row format, the tie break (either) and the number keys.
+    /// number keys, adds the row format, the tie break (either) and the number keys; version 5,
+    /// for a topic memory, adds to those its rows, width and sentence slots.
     func writeCanonical(to writer: inout ByteWriter) {
-        let form: UInt32 = numberKeys == .anchored ? 4 : tieBreak == .hashed ? 3 : rowFormat == .float32 ? 1 : 2
+        let form: UInt32 =
+            hasTopicMemory ? 5 : numberKeys == .anchored ? 4 : tieBreak == .hashed ? 3 : rowFormat == .float32 ? 1 : 2
         writer.append(form)  // canonical form version
         for value in [memories, topK, dk, dv, window, hashesPerOrder, maxTokenLength, routingChunkTokens] {
             writer.append(UInt64(value))
@@ -248,11 +286,18 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
             writer.append(UInt8(tieBreak == .hashed ? 1 : 0))
             writer.append(UInt8(1))  // anchored number keys
         }
+        if form == 5 {
+            writer.append(UInt8(tieBreak == .hashed ? 1 : 0))
+            writer.append(UInt8(numberKeys == .anchored ? 1 : 0))
+            writer.append(UInt32(topicRows))
+            writer.append(UInt32(topicWidth))
+            writer.append(UInt32(sentenceSlots))
+        }
     }
 
     static func readCanonical(from reader: inout ByteReader) throws -> MoMConfiguration {
         let form = try reader.read(UInt32.self)
-        guard (1...4).contains(form) else {
+        guard (1...5).contains(form) else {
             throw MoMError(.unsupportedStateVersion, "state stores its configuration in an unknown form (\(form))")
         }
         var values: [Int] = []
@@ -286,23 +331,30 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         var tieBreak = TieBreak.lowest
         if form >= 3 {
             switch try reader.read(UInt8.self) {
-            case 0 where form == 4: tieBreak = .lowest
+            case 0 where form >= 4: tieBreak = .lowest
             case 1: tieBreak = .hashed
             case let other: throw MoMError(.corruptState, "state configuration names unknown tie break \(other)")
             }
         }
         var numberKeys = NumberKeys.window
-        if form == 4 {
+        if form >= 4 {
             switch try reader.read(UInt8.self) {
+            case 0 where form == 5: numberKeys = .window
             case 1: numberKeys = .anchored
             case let other: throw MoMError(.corruptState, "state configuration names unknown number keys \(other)")
             }
+        }
+        var topic: [Int] = [0, 0, 0]
+        if form == 5 {
+            topic = try (0..<3).map { _ in Int(try reader.read(UInt32.self)) }
+            guard topic[0] > 0 else { throw MoMError(.corruptState, "state configuration names a topic memory of no rows") }
         }
         let configuration = MoMConfiguration(
             memories: values[0], topK: values[1], dk: values[2], dv: values[3], window: values[4],
             hashesPerOrder: values[5], orderWeights: weights, alpha: alpha, beta: beta,
             sharedMemory: shared, seed: seed, maxTokenLength: values[6], routingChunkTokens: values[7],
-            updateRule: rule, rowFormat: rowFormat, tieBreak: tieBreak, numberKeys: numberKeys
+            updateRule: rule, rowFormat: rowFormat, tieBreak: tieBreak, numberKeys: numberKeys,
+            topicRows: topic[0], topicWidth: topic[1], sentenceSlots: topic[2]
         )
         do { try configuration.validate() } catch let error as MoMError {
             throw MoMError(.corruptState, "state holds an invalid configuration: \(error.message)")

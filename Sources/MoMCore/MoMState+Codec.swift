@@ -11,13 +11,13 @@
 /// configuration (canonical, length-prefixed)
 /// scales f32 × memories · matrices (float32: 4 byte planes; int8: the codes) · writes u64 × memories
 /// routing tally · context · [anchored number keys: word anchor u64 · length u8 · anchor length u8 · digit u8]
-/// tokenizer carry · vocabulary
+/// tokenizer carry · vocabulary · [version 3: topic memory (TopicMemory.write)]
 /// checksum u64: StableHash of every byte before it, seed "checksum"
 /// ```
 extension MoMState {
     public static let magic: [UInt8] = Array("MOMSTATE".utf8)
     /// The newest format version this build writes and reads (it reads every older one).
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
     static let checksumSeed: UInt64 = 0x6368_6563_6B73_756D  // "checksum"
     static let headerByteCount = 8 + 4 + 8 + 4 * 3 + 4 + 8 + 8
 
@@ -39,7 +39,7 @@ extension MoMState {
         let bank = engine.bank
         var writer = ByteWriter(capacity: configuration.memoryBytes + engine.vocabulary.encodedByteCount + 4096)
         writer.append(bytes: Self.magic)
-        writer.append(Self.formatVersion(for: bank.rowFormat))
+        writer.append(Self.formatVersion(for: configuration))
         writer.append(configuration.fingerprint)
         writer.append(UInt32(bank.count))
         writer.append(UInt32(bank.dk))
@@ -70,6 +70,7 @@ extension MoMState {
         }
         tokenizer.write(to: &writer)
         engine.vocabulary.write(to: &writer)
+        engine.topic?.write(to: &writer)
         return writer.bytes
     }
 
@@ -128,8 +129,11 @@ extension MoMState {
         self.init(configuration: prefix.configuration, tokenizer: tokenizer, engine: engine, byteCount: prefix.byteCount)
     }
 
-    /// The version a state of these rows is written in: 1 for Float32 rows, as before int8 ones.
-    static func formatVersion(for rowFormat: RowFormat) -> UInt32 { rowFormat == .float32 ? 1 : 2 }
+    /// The version a state of this configuration is written in: 1 for Float32 rows, as before
+    /// int8 ones; 3 with a topic memory after the vocabulary, as before it 2.
+    static func formatVersion(for configuration: MoMConfiguration) -> UInt32 {
+        configuration.hasTopicMemory ? 3 : configuration.rowFormat == .float32 ? 1 : 2
+    }
 
     /// The header's dtype byte for these rows.
     static func dtype(for rowFormat: RowFormat) -> UInt8 { rowFormat == .float32 ? 1 : 2 }
@@ -179,7 +183,7 @@ extension MoMState {
         guard configuration.fingerprint == fingerprint else {
             throw MoMError(.corruptState, "state configuration does not match its fingerprint")
         }
-        guard version == formatVersion(for: configuration.rowFormat), dtype == Self.dtype(for: configuration.rowFormat),
+        guard version == formatVersion(for: configuration), dtype == Self.dtype(for: configuration.rowFormat),
             layout == 1, memoryCount == configuration.memoryCount, dk == configuration.dk, dv == configuration.dv
         else {
             throw MoMError(.corruptState, "state dimensions or layout disagree with its configuration")
@@ -228,6 +232,7 @@ extension MoMState {
         engine.context = ContextWindow(capacity: configuration.window, hashes: hashes, followsWords: followsWords, word: word)
         let tokenizer = try Tokenizer.read(from: &reader, maxTokenLength: configuration.maxTokenLength)
         engine.vocabulary = try Vocabulary.read(from: &reader, featurizer: engine.featurizer)
+        if configuration.hasTopicMemory { engine.topic = try TopicMemory.read(from: &reader, configuration: configuration) }
         engine.tokens = prefix.tokens
         return (engine, tokenizer)
     }
@@ -240,6 +245,6 @@ extension MoMState {
     /// Bytes of the encoded state (before compression).
     public var encodedByteCount: Int {
         Self.headerByteCount + 8 + configuration.memoryCount * (4 + 8) + configuration.memoryBytes
-            + engine.vocabulary.encodedByteCount + 256
+            + engine.vocabulary.encodedByteCount + (engine.topic?.byteCount ?? 0) + 256
     }
 }

@@ -86,6 +86,8 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
     var vocabulary = Vocabulary()
     var context: ContextWindow
     var tally: RoutingTally
+    /// Leads content words to the sentences that hold them (nil in a configuration without one).
+    var topic: TopicMemory?
     /// Per-token routes while recording (nil otherwise); not part of the state.
     var tokenRoutes: TokenRoutes?
     var writes: [UInt64]
@@ -111,6 +113,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
             count: configuration.memoryCount, dk: configuration.dk, dv: configuration.dv, rowFormat: configuration.rowFormat)
         context = ContextWindow(configuration: configuration)
         tally = RoutingTally(chunkTokens: configuration.routingChunkTokens, memories: configuration.memories)
+        topic = configuration.hasTopicMemory ? TopicMemory(configuration: configuration) : nil
         writes = [UInt64](repeating: 0, count: configuration.memoryCount)
         value = [Float](repeating: 0, count: configuration.dv)
         keyScratch = KeyScratch(dk: configuration.dk)
@@ -120,7 +123,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
 
     static func == (lhs: MemoryEngine, rhs: MemoryEngine) -> Bool {
         lhs.bank == rhs.bank && lhs.vocabulary == rhs.vocabulary && lhs.context == rhs.context
-            && lhs.tally == rhs.tally && lhs.writes == rhs.writes && lhs.tokens == rhs.tokens
+            && lhs.tally == rhs.tally && lhs.writes == rhs.writes && lhs.tokens == rhs.tokens && lhs.topic == rhs.topic
     }
 
     mutating func accept(surface: UnsafeBufferPointer<UInt8>, folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool) {
@@ -144,6 +147,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         tally.record(selection, routed: routed)
         // One predictable branch when not recording: optional chaining skips the call.
         tokenRoutes?.record(selection, routed: routed)
+        topic?.accept(folded: folded, leadingSpace: leadingSpace, context: context, token: tokens)
         context.push(foldedHash, startsWord: leadingSpace, isDigit: ContextWindow.isDigit(folded))
         tokens += 1
     }

@@ -272,8 +272,14 @@ extension DocumentController {
         if let maxTokens = ask.maxTokens, !(1...maxAnswerTokens).contains(maxTokens) {
             throw refuse("max_tokens must be in 1...\(maxAnswerTokens), not \(maxTokens)")
         }
+        if let evidence = ask.evidence, !(0...maxEvidencePassages).contains(evidence) {
+            throw refuse("evidence must be in 0...\(maxEvidencePassages), not \(evidence)")
+        }
         if let at = ask.at, at > maximumInt64Query { throw refuse("at must be at most \(maximumInt64Query)") }
     }
+
+    /// Recalled passages one answer may carry: each is a sentence decoded from the state.
+    static var maxEvidencePassages: Int { 20 }
 
     /// Longer than any question; it keeps an ask request's JSON under `maxAskBytes`.
     static var maxQuestionCharacters: Int { QuestionAnswerer.maxQuestionLength }

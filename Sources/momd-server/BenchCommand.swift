@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: MomdCommands.benchAbstract,
-        subcommands: [FoldBench.self, PasskeyBench.self, QABench.self, CapacityBench.self, StoreBench.self, ServeBench.self, ClusterBench.self, HaystackBench.self]
+        subcommands: [FoldBench.self, PasskeyBench.self, QABench.self, SquadBench.self, CapacityBench.self, StoreBench.self, ServeBench.self, ClusterBench.self, HaystackBench.self]
     )
 }
 

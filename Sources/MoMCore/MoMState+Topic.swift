@@ -1,0 +1,91 @@
+import Foundation
+
+/// A sentence recalled from the state: where the topic memory pointed, rebuilt by the n-gram
+/// memories.
+public struct RecalledSentence: Sendable, Equatable {
+    /// The sentence's index in the document (0 for the first).
+    public var sentence: UInt64
+    /// The document's token count when it began.
+    public var token: UInt64
+    /// What the topic memory read for it (about the summed weight of the terms it holds).
+    public var topicScore: Float
+    /// The decoded sentence.
+    public var read: ReadResult
+}
+
+extension MoMState {
+    /// The topic memory, if the configuration keeps one.
+    public var topicMemory: TopicMemory? { engine.topic }
+
+    /// How rare a word is in the document as the topic memory counts it: ln((S + 1) / (f + 0.5))
+    /// for S sentences of which f hold the word's term; 0 for a function word or a word no
+    /// sentence holds.
+    public func inverseSentenceFrequency(of word: String) -> Float {
+        guard let topic = engine.topic, let term = topic.term(of: word) else { return 0 }
+        let frequency = topic.sentenceFrequency(ofTerm: term)
+        guard frequency > 0 else { return 0 }
+        return Float(log((Double(topic.sentences) + 1) / (Double(frequency) + 0.5)))
+    }
+
+    /// The `limit` sentences the weighted words point to, best first, each decoded from the
+    /// context it began in. Empty without a topic memory.
+    public func recallSentences(words: [(word: String, weight: Float)], limit: Int) throws -> [RecalledSentence] {
+        guard let topic = engine.topic else { return [] }
+        var terms: [(term: UInt64, weight: Float)] = []
+        for (word, weight) in words where weight > 0 {
+            guard let term = topic.term(of: word) else { continue }
+            if let index = terms.firstIndex(where: { $0.term == term }) {
+                terms[index].weight = max(terms[index].weight, weight)
+            } else {
+                terms.append((term, weight))
+            }
+        }
+        let matches = topic.strongestSentences(for: terms, limit: limit)
+        guard !matches.isEmpty else { return [] }
+        let decoder = try CueDecoder(state: self)
+        return matches.map { match in
+            RecalledSentence(
+                sentence: match.sentence, token: match.token, topicScore: match.score, read: decoder.decodeSentence(match))
+        }
+    }
+
+    /// Decodes the sentence that began at `match` (its slot's context) for its length in tokens.
+    public func decodeSentence(_ match: TopicMemory.Match) throws -> ReadResult {
+        try CueDecoder(state: self).decodeSentence(match)
+    }
+}
+
+extension CueDecoder {
+    /// Tokens of a recalled sentence decode until one reads below this cosine: past it the
+    /// context is probably wrong, and what follows would be another sentence's words.
+    static let sentenceFloor: Float = 0.25
+
+    /// Decodes a sentence piece by piece: from the context it began in, then from each
+    /// checkpoint, each piece for its own tokens, so a piece led astray by a phrase written
+    /// elsewhere too costs only the rest of that piece. A piece that breaks off early is marked
+    /// with "…".
+    func decodeSentence(_ match: TopicMemory.Match) -> ReadResult {
+        let starts = [match.context] + match.checkpoints
+        let step = Int(TopicMemory.checkpointTokens)
+        var result = ReadResult(answer: "", confidence: 0, tokens: [], memoriesRead: [], stop: .maxTokens)
+        var broken = false
+        for (piece, start) in starts.enumerated() {
+            let length = piece == starts.count - 1 ? match.length - piece * step : step
+            guard length > 0 else { break }
+            let before = result.tokens.count
+            if start.count > 0 {
+                result = run(
+                    from: start, options: ReadOptions(maxTokens: before + length, minConfidence: Self.sentenceFloor, stopsAtSentenceEnd: false),
+                    continuing: result)
+            }
+            if result.tokens.count < before + length {
+                broken = true
+                if piece < starts.count - 1 { result.answer += result.answer.isEmpty ? "…" : " …" }
+            }
+        }
+        result.confidence = result.tokens.map(\.confidence).min() ?? 0
+        result.stop = broken ? .lowConfidence : .maxTokens
+        result.nextContext = nil
+        return result
+    }
+}
