@@ -26,46 +26,74 @@ public struct EvidenceReader: Sendable {
         public var fitsType: Bool
         /// Of the question's weight, the share within a few words of the span.
         public var nearSupport: Float
+        /// How far the span's score is ahead of the best other answer (a span elsewhere).
+        public var margin: Float = 1
+        /// The span's words in its passage.
+        var words: Range<Int> = 0..<0
     }
 
     /// The best span in `passages` (already ranked, their `support` set), or nil when none has a
     /// candidate.
     public func read(_ question: Question, query: EvidenceQuery, passages: [Passage]) -> Reading? {
-        var best: Reading?
+        var candidates: [Reading] = []
         for (index, passage) in passages.prefix(Self.passagesRead).enumerated() where passage.support > 0 {
-            guard let reading = read(question, query: query, passage: passage, index: index) else { continue }
-            if best == nil || reading.score > best!.score { best = reading }
+            candidates += read(question, query: query, passage: passage, index: index)
         }
+        guard var best = candidates.max(by: { $0.score < $1.score }) else { return nil }
+        let answer = best.answer.lowercased()
+        let rival = candidates.filter { other in
+            other.answer.lowercased() != answer && (other.passage != best.passage || !other.words.overlaps(best.words))
+        }.map(\.score).max()
+        best.margin = rival.map { best.score - $0 } ?? 1
         return best
     }
 
-    func read(_ question: Question, query: EvidenceQuery, passage: Passage, index: Int) -> Reading? {
+    /// Every candidate span of one passage, scored.
+    func read(_ question: Question, query: EvidenceQuery, passage: Passage, index: Int) -> [Reading] {
         let words = EvidenceText.words(passage.text)
-        guard !words.isEmpty else { return nil }
+        guard !words.isEmpty else { return [] }
         let lower = words.map { $0.lowercased() }
-        let stems = lower.map(TopicTerms.stem)
+        // A word's terms as the topic memory keys them ("spicy-spoon" holds "spicy" and "spoon").
+        let stems = words.map(EvidenceText.stems)
         let questionStems = Set(query.stems)
-        let questionWords = Set(EvidenceText.words(question.text).map { TopicTerms.stem($0.lowercased()) })
+        let questionWords = EvidenceText.stems(question.text)
         // Where each weighted question word occurs in the passage.
         var matches: [(position: Int, weight: Float)] = []
-        for (position, stem) in stems.enumerated() {
-            if let word = query.stems.firstIndex(of: stem), query.weights[word] > 0 { matches.append((position, query.weights[word])) }
+        for (position, held) in stems.enumerated() {
+            for (stem, weight) in zip(query.stems, query.weights) where weight > 0 && held.contains(stem) {
+                matches.append((position, weight))
+            }
         }
         let total = max(query.totalWeight, 1e-6)
-        let type = question.answerType
-        var best: Reading?
+        let type = Self.answerType(question)
+        let asksPercent = question.text.lowercased().contains("percent")
+        var readings: [Reading] = []
         for start in words.indices {
-            guard Self.canOpen(words[start], lower: lower[start]) else { continue }
+            guard Self.canOpen(words[start], lower: lower[start]), !Self.isQuestionWord(stems[start], questionStems, questionWords)
+            else { continue }
             var end = start
+            var asked = 0
             while end < words.count && end - start < Self.maxSpanWords {
                 let word = words[end]
-                // A span stays inside one clause and holds no word of the question.
+                // A span stays inside one clause; it may hold a word of the question only inside a
+                // name ("Snite Museum of Art", asked "Which art museum …"), at a cost.
                 if EvidenceText.isPunctuation(word) && !(word == "-" || word == "'s" || word == "%" || word == "$" || word == "&") { break }
-                if questionStems.contains(stems[end]) || questionWords.contains(stems[end]) { break }
+                let isAsked = Self.isQuestionWord(stems[end], questionStems, questionWords)
+                if isAsked {
+                    guard word.first?.isUppercase ?? false else { break }
+                    asked += 1
+                }
                 end += 1
-                guard Self.canClose(words[end - 1], lower: lower[end - 1]) else { continue }
+                guard Self.canClose(words[end - 1], lower: lower[end - 1]), !isAsked else { continue }
                 let span = start..<end
-                let shape = Self.shape(of: span, words: words, lower: lower, type: type)
+                var shape = Self.shape(of: span, words: words, lower: lower, type: type)
+                if asksPercent && !span.contains(where: { words[$0] == "%" || lower[$0] == "percent" }) { shape.bonus -= 0.8 }
+                // A span cut inside a name or a number leaves out part of the answer.
+                for neighbour in [start - 1, end] where neighbour >= 0 && neighbour < words.count {
+                    if Self.continues(words[neighbour], lower: lower[neighbour], type: type) {
+                        shape.bonus -= 0.45
+                    }
+                }
                 // Each matched word pulls towards the span by its weight, less with distance.
                 var near: Float = 0
                 var pull: Float = 0
@@ -77,15 +105,34 @@ public struct EvidenceReader: Sendable {
                 let length = Float(end - start)
                 let score =
                     2 * passage.support + pull / total + shape.bonus - Self.lengthCost(type) * (length - 1)
-                    - Float(index) * 0.15
-                if best == nil || score > best!.score {
-                    best = Reading(
+                    - Float(index) * 0.15 - 0.1 * Float(asked)
+                readings.append(
+                    Reading(
                         answer: Self.text(words[span]), passage: index, score: score, fitsType: shape.fits,
-                        nearSupport: min(near / total, 1))
-                }
+                        nearSupport: min(near / total, 1), words: span))
             }
         }
-        return best
+        return readings
+    }
+
+    /// The answer type as people's questions show it anywhere in their words ("In what year …",
+    /// "… by how many …"), else the question's own.
+    static func answerType(_ question: Question) -> AnswerType {
+        let lower = " " + EvidenceText.words(question.text).map { $0.lowercased() }.joined(separator: " ") + " "
+        func has(_ phrases: [String]) -> Bool { phrases.contains { lower.contains(" " + $0 + " ") } }
+        if has(["how many", "how much", "what percentage", "what percent", "how long", "how old", "how far", "how large", "how big"]) {
+            return .number
+        }
+        if has(["what year", "which year", "when", "what decade", "what century", "what date", "what day", "what month", "which decade"]) {
+            return .time
+        }
+        if has(["who", "whom", "whose"]) { return .name }
+        if has(["where"]) { return .place }
+        return question.answerType == .code ? .phrase : question.answerType
+    }
+
+    static func isQuestionWord(_ held: Set<String>, _ stems: Set<String>, _ words: Set<String>) -> Bool {
+        !held.isEmpty && (!held.isDisjoint(with: stems) || !held.isDisjoint(with: words))
     }
 
     static func decay(_ distance: Int) -> Float { 1 / (1 + Float(max(distance - 1, 0)) * 0.35) }
@@ -123,7 +170,10 @@ public struct EvidenceReader: Sendable {
             return hasDigit ? (0.4, true) : (-1.5, false)
         case .number:
             let numberWord = span.contains { EvidenceVocabulary.numberWords.contains(lower[$0]) }
-            return hasDigit || numberWord ? (1.2, true) : (-1.5, false)
+            guard hasDigit || numberWord else { return (-1.5, false) }
+            // A four-digit number is a year more often than a count.
+            let yearOnly = slice.count == 1 && slice[0].count == 4 && slice[0].allSatisfy(\.isNumber)
+            return (yearOnly ? 0.7 : 1.2, true)
         case .code:
             return hasDigit ? (1.0, true) : (-1.5, false)
         case .name, .place:
@@ -136,7 +186,28 @@ public struct EvidenceReader: Sendable {
             }
             return (bonus, true)
         case .phrase:
-            return (hasDigit ? -0.1 : 0, true)
+            let share = Float(capitalised) / Float(span.count)
+            // Verbs and adverbs are rarely what people ask for: "published", "reside", "immediately".
+            var bonus: Float = 0.5 * share - (hasDigit ? 0.1 : 0)
+            if span.count == 1, capitalised == 0, ["ed", "ing", "ly"].contains(where: { lower[span.lowerBound].hasSuffix($0) }) {
+                bonus -= 0.6
+            }
+            // A noun phrase follows a determiner, a preposition or a copula.
+            if span.lowerBound > 0, EvidenceVocabulary.phraseOpeners.contains(lower[span.lowerBound - 1]) { bonus += 0.25 }
+            return (bonus, true)
+        }
+    }
+
+    /// Whether a word next to a span would carry it on: a capitalised word for a name, place or
+    /// phrase; a digit or a number word for a number or a time.
+    static func continues(_ word: String, lower: String, type: AnswerType) -> Bool {
+        guard !EvidenceText.isPunctuation(word), !TopicTerms.isFunctionWord(lower) else { return false }
+        switch type {
+        case .number, .time, .code:
+            return word.contains(where: \.isNumber) || EvidenceVocabulary.numberWords.contains(lower)
+                || EvidenceVocabulary.months.contains(lower)
+        case .name, .place, .phrase:
+            return word.first?.isUppercase ?? false
         }
     }
 
@@ -155,6 +226,7 @@ public struct EvidenceReader: Sendable {
 
 /// Closed word lists the reader needs for answer shapes.
 enum EvidenceVocabulary {
+    static let phraseOpeners: Set<String> = ["a", "an", "the", "is", "was", "are", "were", "of", "as", "by", "called", "named", "known"]
     static let months: Set<String> = [
         "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
         "december",

@@ -40,7 +40,7 @@ public struct EvidenceQuery: Sendable, Equatable {
     /// The question's words that a recall system can look for.
     public static func words(of question: String) -> [String] {
         var words: [String] = []
-        for word in EvidenceText.words(question) {
+        for word in EvidenceText.terms(question) {
             let lower = word.lowercased()
             guard lower.contains(where: { $0.isLetter || $0.isNumber }), !TopicTerms.isFunctionWord(lower),
                 !EnglishWords.questionWords.contains(lower), !EnglishWords.auxiliaries.contains(lower),
@@ -105,6 +105,30 @@ public enum EvidenceText {
         }
         return words
     }
+
+    /// The runs of letters and the runs of digits in a text, as the topic memory keys them
+    /// ("7:05" → "7", "05").
+    public static func terms(_ text: String) -> [String] {
+        var terms: [String] = []
+        var current = ""
+        var isDigitRun = false
+        for character in text.lowercased() {
+            let letter = character.isLetter
+            let digit = character.isNumber
+            if (letter || digit) && !current.isEmpty && digit == isDigitRun {
+                current.append(character)
+                continue
+            }
+            if !current.isEmpty { terms.append(current) }
+            current = letter || digit ? String(character) : ""
+            isDigitRun = digit
+        }
+        if !current.isEmpty { terms.append(current) }
+        return terms
+    }
+
+    /// The stems of a text's terms (`terms`, `TopicTerms.stem`).
+    public static func stems(_ text: String) -> Set<String> { Set(terms(text).map(TopicTerms.stem)) }
 
     /// Whether a word is punctuation only.
     public static func isPunctuation(_ word: String) -> Bool { !word.contains { $0.isLetter || $0.isNumber } }

@@ -1,10 +1,26 @@
+import Foundation
 import MoMCore
+
+/// What an answer read from evidence rests on: the features its confidence is made of.
+public struct EvidenceReading: Sendable, Codable, Equatable {
+    /// Index of the passage the span came from.
+    public var passage: Int
+    public var support: Float
+    public var sureness: Float
+    public var fitsType: Bool
+    public var nearSupport: Float
+    /// The span's score ahead of the best other answer.
+    public var margin: Float
+}
 
 /// The question layer's second way to an answer: recall the sentences the question's content
 /// words point to, read the span out of them, and judge how much of the question they support.
 extension QuestionAnswerer {
     /// Sentences a recall system is asked for; the best supported of them are read.
     static let recalledSentences = 12
+    /// How much a passage's rank takes from the system's score (as a share of the question's
+    /// weight), against its text's support.
+    static let systemScoreWeight: Float = 0.5
 
     /// The evidence for a question: its weighted words and the passages the system recalls,
     /// ranked by how much of the question each holds (then by the system's score).
@@ -15,41 +31,95 @@ extension QuestionAnswerer {
         guard query.totalWeight > 0, system.tokenCount > 0 else { return (query, []) }
         var passages = try system.recall(query, limit: max(limit, Self.recalledSentences))
         for index in passages.indices {
-            let stems = Set(EvidenceText.words(passages[index].text).map { TopicTerms.stem($0.lowercased()) })
-            passages[index].support = query.support(of: stems)
+            passages[index].support = query.support(of: EvidenceText.stems(passages[index].text))
+        }
+        // The text's own support counts most; the system's score (for the topic memory, about
+        // the weight of the question's words the sentence was written under) stands in for
+        // words its decoding lost.
+        let total = query.totalWeight
+        let rank = passages.map { passage in
+            (1 - Self.systemScoreWeight) * passage.support + Self.systemScoreWeight * min(max(passage.score / total, 0), 1)
         }
         let order = passages.indices.sorted { left, right in
-            let a = passages[left]
-            let b = passages[right]
-            if a.support != b.support { return a.support > b.support }
-            if a.score != b.score { return a.score > b.score }
-            return a.sentence < b.sentence
+            if rank[left] != rank[right] { return rank[left] > rank[right] }
+            return passages[left].sentence < passages[right].sentence
         }
         return (query, order.prefix(limit).map { passages[$0] })
     }
 
     /// The answer the evidence gives, not yet judged against a threshold (nil when no span fits),
     /// and the passages recalled.
-    func answerFromEvidence(_ question: Question, from system: some RecallSystem) throws -> (answer: Answer?, passages: [Passage]) {
-        let (query, passages) = try evidence(for: question.text, from: system, limit: max(5, options.evidencePassages))
+    func answerFromEvidence(_ question: Question, from system: some RecallSystem, keeping kept: Int = 5) throws -> (
+        answer: Answer?, passages: [Passage]
+    ) {
+        let asksForAll = Self.asksForAll(question.text)
+        let (query, passages) = try evidence(
+            for: question.text, from: system, limit: max(kept, options.evidencePassages, asksForAll ? Self.listPassages : 0))
+        if asksForAll, let list = listAnswer(question, query: query, passages: passages) { return (list, passages) }
         guard !passages.isEmpty,
             let reading = EvidenceReader().read(question, query: query, passages: passages)
-        else { return (nil, Array(passages.prefix(options.evidencePassages))) }
+        else { return (nil, passages) }
         let passage = passages[reading.passage]
         let confidence = Self.evidenceConfidence(passage: passage, reading: reading)
         var answer = Answer(
             answer: reading.answer, continuation: passage.text, confidence: confidence, abstained: false,
             answerType: question.answerType, probe: nil, tokens: [], memoriesRead: [], probesRead: 0, items: nil)
         answer.evidence = Array(passages.prefix(options.evidencePassages))
-        return (answer, answer.evidence ?? [])
+        answer.reading = EvidenceReading(
+            passage: reading.passage, support: passage.support, sureness: passage.sureness, fitsType: reading.fitsType,
+            nearSupport: reading.nearSupport, margin: reading.margin)
+        return (answer, passages)
     }
 
-    /// How much of the question the evidence supports times how sure the decode is: the
-    /// passage's weighted share of the question, its words' mean decode confidence, and whether
-    /// the span has the shape the question asks for and sits among the question's words.
+    /// Passages read for a question over a list.
+    static let listPassages = 8
+    /// A passage's support, against the best passage's, for its value to join a list.
+    static let listSupportShare: Float = 0.8
+
+    /// Whether a question asks for every value ("What are all the …", "List all …").
+    static func asksForAll(_ text: String) -> Bool {
+        let words = EvidenceText.words(text.lowercased())
+        return words.contains("all") || words.contains("every")
+    }
+
+    /// A question over a list, answered from every passage that holds about as much of the
+    /// question as the best one: each one's span, distinct values in the passages' order. Nil
+    /// when fewer than two passages give a value (the single answer then stands).
+    func listAnswer(_ question: Question, query: EvidenceQuery, passages: [Passage]) -> Answer? {
+        guard let best = passages.map(\.support).max(), best > 0 else { return nil }
+        let reader = EvidenceReader()
+        var items: [Answer] = []
+        var seen = Set<String>()
+        for passage in passages where passage.support >= best * Self.listSupportShare {
+            guard let reading = reader.read(question, query: query, passages: [passage]), reading.fitsType,
+                seen.insert(reading.answer.lowercased()).inserted
+            else { continue }
+            var item = Answer(
+                answer: reading.answer, continuation: passage.text, confidence: Self.evidenceConfidence(passage: passage, reading: reading),
+                abstained: false, answerType: question.answerType, probe: nil, tokens: [], memoriesRead: [], probesRead: 0, items: nil)
+            item.source = "evidence"
+            items.append(item)
+        }
+        guard items.count > 1 else { return nil }
+        var answer = Answer(
+            answer: items.map(\.answer).joined(separator: ", "), continuation: items.map(\.continuation).joined(separator: " | "),
+            confidence: items.map(\.confidence).min() ?? 0, abstained: false, answerType: question.answerType, probe: nil, tokens: [],
+            memoriesRead: [], probesRead: 0, items: items)
+        answer.evidence = Array(passages.prefix(max(options.evidencePassages, items.count)))
+        return answer
+    }
+
+    /// How much of the question the evidence supports times how sure the decode is: a logistic
+    /// model of whether the span is right (F1 ≥ 0.5) over the passage's weighted share of the
+    /// question, the share near the span, the span's lead over the best other answer, whether it
+    /// has the answer type's shape and whether it came from the best-ranked passage; times the
+    /// passage's mean decode confidence. The weights were fitted on the SQuAD article the repo
+    /// ships (fixtures/squad), both systems' answers, 5-fold cross-validated (docs/benchmarks.md).
     static func evidenceConfidence(passage: Passage, reading: EvidenceReader.Reading) -> Float {
-        let shape: Float = reading.fitsType ? 1 : 0.6
-        let near = 0.6 + 0.4 * reading.nearSupport
-        return max(0, min(1, passage.support * min(passage.sureness, 1) * shape * near))
+        let z =
+            -3.698 + 0.986 * passage.support + 0.534 * (reading.fitsType ? 1 : 0) + 0.961 * reading.nearSupport
+            + 1.176 * min(reading.margin, 2) + 1.084 * (reading.passage == 0 ? 1 : 0)
+        let right = 1 / (1 + exp(-z))
+        return max(0, min(1, right * min(passage.sureness, 1)))
     }
 }

@@ -58,6 +58,8 @@ public struct Answer: Sendable, Codable, Equatable {
     /// How the answer was found: "probe" (a cue read on) or "evidence" (read from a recalled
     /// passage).
     public var source: String?
+    /// For an answer read from evidence, what its confidence rests on.
+    public var reading: EvidenceReading?
 
 }
 
@@ -225,10 +227,25 @@ extension QuestionAnswerer {
         let query = EvidenceQuery(question: question.text, weights: system.evidenceWeights(of:))
         guard query.totalWeight > 0 else { return probed }
         var probe = probed
+        let (found, passages) = try answerFromEvidence(question, from: system, keeping: 5)
         let spoken = probe.answer.isEmpty ? probe.withheld : probe.answer
-        if !spoken.isEmpty, let cue = probe.probe?.cue {
-            let stems = Set(EvidenceText.words(cue + " " + probe.continuation).map { TopicTerms.stem($0.lowercased()) })
-            probe.confidence *= query.support(of: stems)
+        // A probe that a passage recalled by the question's words contradicts (the passage holds
+        // most of the question but not the probe's answer) counts only as far as the words the
+        // state matched (the cue's last `window` tokens) and read on hold the question's weighted
+        // words: the rest of the cue is the question's own. Where no passage holds the question
+        // (its sentence out of the ring, or badly decoded) the probe stands as it read.
+        // A passage holds the question by its text or, where its decoding lost words, by what the
+        // topic memory read for it.
+        let total = query.totalWeight
+        let holding = { (passage: Passage) in max(passage.support, min(max(passage.score / total, 0), 1)) }
+        let contradicted = passages.contains { holding($0) >= Self.contradictingSupport }
+        let best = passages.map(holding).max() ?? 0
+        let witnesses = passages.filter { holding($0) >= best * Self.corroboratingShare }
+        if !spoken.isEmpty, contradicted, let cue = probe.probe?.cue, !system.corroborates(spoken, in: witnesses) {
+            let matched = ProbeWriter.readKey(cue).joined(separator: " ")
+            let stems = EvidenceText.stems(matched + " " + probe.continuation)
+            let support = query.support(of: stems)
+            probe.confidence *= support * support
         }
         if !probe.abstained && probe.confidence < options.abstainBelow {
             probe.abstained = true
@@ -236,9 +253,8 @@ extension QuestionAnswerer {
             probe.answer = ""
         }
         probe.source = "probe"
-        let (found, passages) = try answerFromEvidence(question, from: system)
         guard var read = found else {
-            if !passages.isEmpty { probe.evidence = passages }
+            if !passages.isEmpty { probe.evidence = Array(passages.prefix(options.evidencePassages)) }
             return probe
         }
         read.source = "evidence"
@@ -260,6 +276,13 @@ extension QuestionAnswerer {
         }
         return read
     }
+
+    /// The share of the question a recalled passage must hold for its silence on a probe's
+    /// answer to count against it.
+    static let contradictingSupport: Float = 0.3
+    /// A recalled passage corroborates a probe's answer when it holds about as much of the
+    /// question as the passage that holds most: at least this share of that.
+    static let corroboratingShare: Float = 0.8
 
     /// What a question says of the readings that answer it, worked out once per question.
     struct Evidence {

@@ -24,11 +24,21 @@ public protocol RecallSystem {
     /// The `limit` sentences the query's weighted words point to, best first by the system's own
     /// score, as the system holds them. A system with no evidence recall gives none.
     func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage]
+    /// Whether `answer` is held together with the question in one of `passages` (recalled for
+    /// it): the answer stands on the evidence, not only on the words before it.
+    func corroborates(_ answer: String, in passages: [Passage]) -> Bool
 }
 
 extension RecallSystem {
     public func evidenceWeights(of words: [String]) -> [Float] { words.map { _ in 0 } }
     public func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage] { [] }
+
+    /// Whether a passage's text holds the answer (spacing aside).
+    public func corroborates(_ answer: String, in passages: [Passage]) -> Bool {
+        let compact = { (text: String) in String(text.lowercased().filter { !$0.isWhitespace }) }
+        let wanted = compact(answer)
+        return !wanted.isEmpty && passages.contains { compact($0.text).contains(wanted) }
+    }
 
     /// Reads the cue again with the higher limit; a system that can go on where a read stopped
     /// overrides this.
@@ -61,6 +71,21 @@ extension MoMState: RecallSystem {
     }
 
     public func evidenceWeights(of words: [String]) -> [Float] { words.map(inverseSentenceFrequency(of:)) }
+
+    /// A passage's decoded text, or the topic memory: a sentence written under most of the
+    /// answer's own words (by weight) holds it, whatever its decoding lost.
+    public func corroborates(_ answer: String, in passages: [Passage]) -> Bool {
+        let compact = { (text: String) in String(text.lowercased().filter { !$0.isWhitespace }) }
+        let wanted = compact(answer)
+        guard !wanted.isEmpty else { return false }
+        if passages.contains(where: { compact($0.text).contains(wanted) }) { return true }
+        let words = EvidenceText.terms(answer)
+        let weighted = Array(zip(words, evidenceWeights(of: words)))
+        return passages.contains { topicSupport(of: weighted, inSentence: UInt64($0.sentence)) >= Self.corroboratingShare }
+    }
+
+    /// The share of an answer's weighted words a sentence must hold to corroborate it.
+    static let corroboratingShare: Float = 0.75
 
     /// The topic memory's strongest sentences, each decoded from the context it began in.
     public func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage] {

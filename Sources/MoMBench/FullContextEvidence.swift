@@ -19,7 +19,7 @@ public struct FullContextEvidence: RecallSystem, Sendable {
         sentences = baseline.sentences()
         var frequencies: [String: Int] = [:]
         for sentence in sentences {
-            for stem in Set(EvidenceText.words(sentence.text).map { TopicTerms.stem($0.lowercased()) }) {
+            for stem in EvidenceText.stems(sentence.text) {
                 frequencies[stem, default: 0] += 1
             }
         }

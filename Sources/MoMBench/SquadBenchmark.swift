@@ -109,6 +109,7 @@ public struct SquadBenchmark: Sendable {
         public var abstained: Bool
         public var confidence: Float
         public var source: String?
+        public var reading: EvidenceReading?
         /// F1 of the candidate (given or withheld).
         public var f1: Double
         public var em: Double
@@ -221,7 +222,7 @@ public struct SquadBenchmark: Sendable {
             outcomes.append(
                 Outcome(
                     system: name.rawValue, length: length.description, question: question, references: references, candidate: candidate,
-                    abstained: answer.abstained, confidence: answer.confidence, source: answer.source,
+                    abstained: answer.abstained, confidence: answer.confidence, source: answer.source, reading: answer.reading,
                     f1: SquadScore.f1(candidate, references), em: SquadScore.exactMatch(candidate, references),
                     evidenceRank: rank.map { $0 + 1 }))
         }

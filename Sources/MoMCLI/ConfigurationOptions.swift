@@ -45,6 +45,15 @@ package struct ConfigurationOptions: ParsableArguments {
 
     package init() {}
 
+    @Option(help: "Rows of the topic memory that leads questions to sentences (0: none, as before it).")
+    package var topicRows: Int = MoMConfiguration.default.topicRows
+
+    @Option(help: "Signs of a sentence code in the topic memory (a multiple of 64).")
+    package var topicWidth: Int = MoMConfiguration.default.topicWidth
+
+    @Option(help: "Latest sentences whose starting context the topic memory keeps.")
+    package var sentenceSlots: Int = MoMConfiguration.default.sentenceSlots
+
     package var configuration: MoMConfiguration {
         var configuration = MoMConfiguration.default
         configuration.memories = memories
@@ -57,6 +66,13 @@ package struct ConfigurationOptions: ParsableArguments {
         configuration.rowFormat = rowFormat
         configuration.tieBreak = tieBreak
         configuration.numberKeys = numberKeys
+        if topicRows == 0 {
+            configuration = configuration.withoutTopicMemory
+        } else {
+            configuration.topicRows = topicRows
+            configuration.topicWidth = topicWidth
+            configuration.sentenceSlots = sentenceSlots
+        }
         return configuration
     }
 

@@ -27,9 +27,8 @@ extension MoMState {
         return Float(log((Double(topic.sentences) + 1) / (Double(frequency) + 0.5)))
     }
 
-    /// The `limit` sentences the weighted words point to, best first, each decoded from the
-    /// context it began in. Empty without a topic memory.
-    public func recallSentences(words: [(word: String, weight: Float)], limit: Int) throws -> [RecalledSentence] {
+    /// The weighted words as distinct topic terms (the larger weight where two words share one).
+    func topicTerms(_ words: [(word: String, weight: Float)]) -> [(term: UInt64, weight: Float)] {
         guard let topic = engine.topic else { return [] }
         var terms: [(term: UInt64, weight: Float)] = []
         for (word, weight) in words where weight > 0 {
@@ -40,6 +39,24 @@ extension MoMState {
                 terms.append((term, weight))
             }
         }
+        return terms
+    }
+
+    /// The share (0…1) of the weighted words that sentence `sentence` was written under, as the
+    /// topic memory reads it; 0 without a topic memory.
+    public func topicSupport(of words: [(word: String, weight: Float)], inSentence sentence: UInt64) -> Float {
+        guard let topic = engine.topic else { return 0 }
+        let terms = topicTerms(words)
+        let total = terms.reduce(0) { $0 + $1.weight }
+        guard total > 0 else { return 0 }
+        return max(0, min(1, topic.scores(of: terms, in: [sentence])[0] / total))
+    }
+
+    /// The `limit` sentences the weighted words point to, best first, each decoded from the
+    /// context it began in. Empty without a topic memory.
+    public func recallSentences(words: [(word: String, weight: Float)], limit: Int) throws -> [RecalledSentence] {
+        guard let topic = engine.topic else { return [] }
+        let terms = topicTerms(words)
         let matches = topic.strongestSentences(for: terms, limit: limit)
         guard !matches.isEmpty else { return [] }
         let decoder = try CueDecoder(state: self)

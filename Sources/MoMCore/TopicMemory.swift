@@ -198,6 +198,30 @@ public struct TopicMemory: Sendable, Equatable {
     /// best first (ties to the earlier sentence).
     public func strongestSentences(for terms: [(term: UInt64, weight: Float)], limit: Int) -> [Match] {
         guard sentences > 0, !terms.isEmpty, limit > 0 else { return [] }
+        let readout = self.readout(for: terms)
+        let first = sentences > UInt64(slotCount) ? sentences - UInt64(slotCount) : 0
+        var scored: [(sentence: UInt64, score: Float)] = []
+        scored.reserveCapacity(Int(sentences - first))
+        for sentence in first..<sentences { scored.append((sentence, score(readout, sentence: sentence))) }
+        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.sentence < $1.sentence }
+        return scored.prefix(limit).map { entry in
+            let slot = slots[Int(entry.sentence % UInt64(slotCount))]
+            return Match(
+                sentence: entry.sentence, token: slot.token, length: Int(slot.length), score: entry.score, context: slot.context,
+                checkpoints: slot.checkpoints)
+        }
+    }
+
+    /// How much of the weighted terms each of `sentences` was written under (about Σ weight of
+    /// the terms it holds, plus crosstalk), read from the codes alone.
+    public func scores(of terms: [(term: UInt64, weight: Float)], in sentences: [UInt64]) -> [Float] {
+        guard !terms.isEmpty else { return sentences.map { _ in 0 } }
+        let readout = self.readout(for: terms)
+        return sentences.map { score(readout, sentence: $0) }
+    }
+
+    /// The weighted sum of the terms' rows, signs undone: width floats.
+    func readout(for terms: [(term: UInt64, weight: Float)]) -> [Float] {
         var readout = [Float](repeating: 0, count: width)
         codes.withUnsafeBufferPointer { matrix in
             for (term, weight) in terms {
@@ -208,29 +232,21 @@ public struct TopicMemory: Sendable, Equatable {
                 }
             }
         }
-        let first = sentences > UInt64(slotCount) ? sentences - UInt64(slotCount) : 0
-        var scored: [(sentence: UInt64, score: Float)] = []
-        scored.reserveCapacity(Int(sentences - first))
-        let scale = 1 / Float(width * Self.hashesPerTerm)
-        for sentence in first..<sentences {
-            let code = sentenceCode(sentence)
-            var sum: Float = 0
-            for word in 0..<(width / 64) {
-                let bits = code[word]
-                for bit in 0..<64 {
-                    let value = readout[word * 64 + bit]
-                    sum += (bits >> UInt64(bit)) & 1 == 1 ? -value : value
-                }
+        return readout
+    }
+
+    /// A readout's projection on a sentence's code, per term row written.
+    func score(_ readout: [Float], sentence: UInt64) -> Float {
+        let code = sentenceCode(sentence)
+        var sum: Float = 0
+        for word in 0..<(width / 64) {
+            let bits = code[word]
+            for bit in 0..<64 {
+                let value = readout[word * 64 + bit]
+                sum += (bits >> UInt64(bit)) & 1 == 1 ? -value : value
             }
-            scored.append((sentence, sum * scale))
         }
-        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.sentence < $1.sentence }
-        return scored.prefix(limit).map { entry in
-            let slot = slots[Int(entry.sentence % UInt64(slotCount))]
-            return Match(
-                sentence: entry.sentence, token: slot.token, length: Int(slot.length), score: entry.score, context: slot.context,
-                checkpoints: slot.checkpoints)
-        }
+        return sum / Float(width * Self.hashesPerTerm)
     }
 
     /// Bytes the topic memory adds to the state.

@@ -52,6 +52,9 @@ struct QABench: ParsableCommand {
     @OptionGroup(title: "Memory model")
     var model: ConfigurationOptions
 
+    @Flag(help: "Answer from probes alone, without recalled evidence (the question layer before the topic memory), to compare in one run.")
+    var probesOnly = false
+
     @Flag(help: "Print the results as JSON.")
     var json = false
 
@@ -94,6 +97,7 @@ struct QABench: ParsableCommand {
         let prose = try PasskeyBench.sentences(fromFile: try haystack ?? Self.defaultProse())
         var options = AskOptions()
         options.abstainBelow = abstainBelow
+        options.readsEvidence = !probesOnly
         let benchmark = QABenchmark(
             lengths: lengths, tasks: tasks, systems: systems, trials: trials, seed: seed, prose: prose,
             configuration: model.configuration, options: options)

@@ -1,0 +1,89 @@
+import Foundation
+import MoMBench
+import MoMCore
+import Testing
+
+@testable import MoMAsk
+
+/// Questions people write about real text: the evidence is recalled from the state by the
+/// question's content words, the answer read out of it, and what the evidence does not support
+/// is not answered.
+@Suite struct EvidenceTests {
+    static let article = """
+        The university was founded on November 26, 1842, by Father Edward Sorin. The Main Building houses the \
+        administration and is crowned by a golden dome. Immediately in front of the Main Building stands a copper statue \
+        of Christ. The library holds 3 million volumes on fourteen floors. Rowing crews train on Saint Mary Lake every \
+        spring. The student newspaper, The Observer, is published every weekday.
+
+        """
+
+    static func state() throws -> MoMState {
+        var state = try MoMState()
+        state.fold(article)
+        return state
+    }
+
+    @Test func aQuestionsWordsLeaveOutFunctionAndQuestionWords() {
+        #expect(EvidenceQuery.words(of: "When was the university founded?") == ["university", "founded"])
+        #expect(EvidenceQuery.words(of: "How many volumes does the library hold in 2015?") == ["volumes", "library", "hold", "2015"])
+    }
+
+    @Test func recallRanksTheSentenceHoldingTheQuestionsWordsFirst() throws {
+        let state = try Self.state()
+        let answerer = QuestionAnswerer()
+        let (query, passages) = try answerer.evidence(for: "What stands in front of the Main Building?", from: state)
+        #expect(query.words == ["stands", "front", "main", "building"])
+        let first = try #require(passages.first)
+        #expect(first.text == "Immediately in front of the Main Building stands a copper statue of Christ.")
+        #expect(first.support == 1)
+        #expect(first.sureness > 0.9)
+        #expect(passages.count <= 3)
+    }
+
+    @Test func theReaderTakesTheSpanOfTheAskedTypeBesideTheQuestionsWords() throws {
+        let state = try Self.state()
+        let answerer = QuestionAnswerer()
+        let cases = [
+            ("In what year was the university founded?", "1842"),
+            ("Who founded the university?", "Father Edward Sorin"),
+            ("How many volumes are in the library?", "3 million"),
+            ("Where do rowing crews train?", "Saint Mary Lake"),
+            ("What is the name of the student newspaper?", "The Observer"),
+        ]
+        for (question, expected) in cases {
+            let answer = try answerer.answer(question, from: state)
+            #expect(SquadScore.f1(answer.abstained ? answer.withheld : answer.answer, [expected]) >= 0.5, "\(question) → \(answer.answer)\(answer.withheld)")
+        }
+    }
+
+    @Test func anAnswerFromEvidenceCarriesItsPassagesAndReading() throws {
+        let state = try Self.state()
+        let answer = try QuestionAnswerer().answer("Who founded the university?", from: state)
+        #expect(answer.source == "evidence")
+        let reading = try #require(answer.reading)
+        #expect(reading.passage == 0 && reading.support == 1)
+        #expect(answer.evidence?.first?.text.hasPrefix("The university was founded") == true)
+    }
+
+    @Test func aQuestionTheStateHoldsNothingOfIsNotAnswered() throws {
+        let state = try Self.state()
+        let answer = try QuestionAnswerer().answer("Which team won the basketball tournament?", from: state)
+        #expect(answer.abstained)
+        #expect(answer.answer.isEmpty)
+    }
+
+    @Test func theConfidenceGrowsWithSupportAndMargin() {
+        let passage = { (support: Float) in
+            var passage = Passage(text: "", sentence: 0, token: 0, score: 1, sureness: 1)
+            passage.support = support
+            return passage
+        }
+        let reading = EvidenceReader.Reading(answer: "x", passage: 0, score: 1, fitsType: true, nearSupport: 1, margin: 1)
+        var weaker = reading
+        weaker.margin = 0.1
+        let full = QuestionAnswerer.evidenceConfidence(passage: passage(1), reading: reading)
+        #expect(full > QuestionAnswerer.evidenceConfidence(passage: passage(0.3), reading: reading))
+        #expect(full > QuestionAnswerer.evidenceConfidence(passage: passage(1), reading: weaker))
+        #expect((0...1).contains(full))
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import MoMAsk
+import MoMCore
+import Testing
+
+@testable import MoMBench
+
+/// SQuAD's scoring, and the benchmark on the article the repository ships.
+@Suite struct SquadBenchmarkTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("fixtures/squad/train-v1.1-university-of-notre-dame.json")
+
+    @Test func scoresAsTheOfficialScriptDoes() {
+        #expect(SquadScore.normalize("The  Main Building!") == "main building")
+        #expect(SquadScore.exactMatch("main building", ["the Main Building"]) == 1)
+        #expect(SquadScore.exactMatch("Building", ["the Main Building"]) == 0)
+        #expect(abs(SquadScore.f1("Building", ["the Main Building"]) - 2.0 / 3.0) < 1e-9)
+        #expect(SquadScore.f1("copper statue", ["a copper statue of Christ", "statue"]) == 2 * 1 * 0.5 / 1.5)
+        #expect(SquadScore.f1("", ["x"]) == 0)
+    }
+
+    @Test func readsTheShippedArticle() throws {
+        let articles = try SquadBenchmark.articles(json: Data(contentsOf: Self.fixture))
+        #expect(articles.count == 1)
+        #expect(articles[0].paragraphs.count == 55)
+        #expect(articles[0].questions.count == 269)
+        #expect(throws: MoMError.self) { try SquadBenchmark.articles(json: Data("{\"data\": 3}".utf8)) }
+    }
+
+    @Test func placesAnArticleInsideProseAtASeededDepth() throws {
+        let article = SquadBenchmark.Article(title: "t", paragraphs: ["Alpha beta gamma."], questions: [])
+        let prose = (0..<50).map { "Filler sentence number \($0) goes here." }
+        let benchmark = SquadBenchmark(articles: [article], systems: [.mom], lengths: [], prose: prose)
+        let long = benchmark.document(article, index: 0, length: .tokens(400))
+        #expect(long.contains("Alpha beta gamma."))
+        #expect(Passkey.tokenCount(long) >= 400)
+        #expect(long == benchmark.document(article, index: 0, length: .tokens(400)))
+        #expect(benchmark.document(article, index: 0, length: .native) == article.text)
+    }
+
+    @Test func calibrationFindsTheLowestThresholdReachingThePrecision() {
+        func outcome(_ confidence: Float, _ f1: Double) -> SquadBenchmark.Outcome {
+            SquadBenchmark.Outcome(
+                system: "mom", length: "native", question: "q", references: ["a"], candidate: "a", abstained: false,
+                confidence: confidence, source: nil, reading: nil, f1: f1, em: f1, evidenceRank: nil)
+        }
+        let outcomes = [outcome(0.9, 1), outcome(0.8, 1), outcome(0.7, 0), outcome(0.6, 1), outcome(0.5, 0)]
+        let calibrated = SquadBenchmark.calibrate(outcomes, precision: 0.75)
+        #expect(calibrated?.threshold == 0.6)
+        #expect(calibrated?.answered == 0.8)
+    }
+
+    /// The whole benchmark on the shipped article, both systems, every question: the figures
+    /// docs/benchmarks.md reports stay within reach (they move only when the layer does).
+    @Test func theShippedArticleScoresAsDocumented() throws {
+        let articles = try SquadBenchmark.articles(json: Data(contentsOf: Self.fixture))
+        var options = AskOptions()
+        options.evidenceAbstainBelow = 0
+        let benchmark = SquadBenchmark(articles: articles, systems: [.mom, .fullContext], lengths: [.native], prose: [], options: options)
+        let (rows, outcomes) = try benchmark.run()
+        #expect(rows.count == 2 && outcomes.count == 538)
+        let mom = try #require(rows.first { $0.system == "mom" })
+        let full = try #require(rows.first { $0.system == "full-context" })
+        for row in rows {
+            #expect(row.questions == 269)
+            #expect(row.em <= row.f1 && row.evidenceRecallAt1 <= row.evidenceRecallAt3)
+        }
+        #expect(mom.f1 >= 0.15 && mom.evidenceRecallAt3 >= 0.33)
+        #expect(full.f1 >= 0.28 && full.evidenceRecallAt3 >= 0.68)
+        #expect(mom.stateBytes > 5 << 20 && mom.stateBytes < 6 << 20)
+    }
+}
