@@ -14,6 +14,7 @@ package struct CommandError: Error {
         case ioError = 74  // EX_IOERR: SQLite or the file system failed
         case temporaryFailure = 75  // EX_TEMPFAIL: another writer holds the document
         case unavailable = 69  // EX_UNAVAILABLE: the daemon cannot be reached
+        case noPermission = 77  // EX_NOPERM: the daemon wants an API key, another one, or a write key
     }
 
     package var message: String

@@ -87,6 +87,7 @@ extension CommandError {
         case StoreError.Code.concurrentWrite.rawValue, "ingest_in_progress": status = .temporaryFailure
         case StoreError.Code.corruptData.rawValue, StoreError.Code.notMomdDatabase.rawValue, StoreError.Code.binaryData.rawValue:
             status = .dataError
+        case _ where error.status == 401 || error.status == 403: status = .noPermission
         default: status = (error.status.map { (400..<500).contains($0) } ?? false) ? .usage : .failure
         }
         self.init(error.message, exitCode: status)

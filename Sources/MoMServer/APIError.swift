@@ -13,6 +13,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public let message: String
     /// Seconds a client should wait before retrying (`Retry-After`), for 503s that will pass.
     public var retryAfter: Int?
+    /// The challenge of a 401 (`WWW-Authenticate`): how to authenticate.
+    public var challenge: String?
 
     public init(_ status: HTTPResponse.Status, code: String, _ message: String) {
         self.status = status
@@ -33,6 +35,7 @@ public struct APIError: HTTPResponseError, Sendable {
         let body = try JSONEncoder().encode(Body(error: .init(code: code, message: message)))
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
+        if let challenge { headers[.wwwAuthenticate] = challenge }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

@@ -28,16 +28,34 @@ public struct ServerOptions: Sendable {
     /// How long a document's lease lasts without renewal, in a store many daemons share: the
     /// longest a dead daemon keeps its documents from the others.
     public var leaseDuration: Duration
+    /// Names a TCP listener answers to besides its listen address and the loopback names
+    /// (`--allowed-host`): what clients put in Host when they reach it by another name.
+    public var allowedHosts: [String]
+    /// The keys a TCP listener takes (`--api-key-file`); nil: none needed. Its first write key
+    /// also goes with every request this daemon forwards to another one.
+    public var apiKeys: APIKeys?
 
     public init(
         address: ServerAddress, hotDocuments: Int = ServerOptions.defaultHotDocuments, policy: SnapshotPolicy = .default,
-        limits: RequestLimits = RequestLimits(), leaseDuration: Duration = LeaseHolder.defaultDuration
+        limits: RequestLimits = RequestLimits(), leaseDuration: Duration = LeaseHolder.defaultDuration,
+        allowedHosts: [String] = [], apiKeys: APIKeys? = nil
     ) {
         self.address = address
         self.hotDocuments = hotDocuments
         self.policy = policy
         self.limits = limits
         self.leaseDuration = leaseDuration
+        self.allowedHosts = allowedHosts
+        self.apiKeys = apiKeys
+    }
+
+    /// What a TCP listener checks before routing; nil for the Unix socket, whose clients are
+    /// this machine's user (mode 0600).
+    public var listenerAccess: ListenerAccess? {
+        switch address {
+        case .tcp(let host, _): ListenerAccess(listenHost: host, allowedHosts: allowedHosts, keys: apiKeys)
+        case .unixSocket: nil
+        }
     }
 
     /// Who this daemon writes as: a new id per process, and the address other daemons forward
@@ -53,13 +71,17 @@ public struct ServerOptions: Sendable {
     }
 }
 
-/// The router of the HTTP API, for the daemon and for in-process tests.
-public func buildRouter(registry: DocumentRegistry, metrics: ServerMetrics, limits: RequestLimits = RequestLimits())
-    -> Hummingbird.Router<BasicRequestContext>
-{
+/// The router of the HTTP API, for the daemon and for in-process tests. `access`, a TCP
+/// listener's checks, runs before every route (and before the 404 of an unknown path);
+/// `forwardingKey` goes with the requests this daemon forwards to another.
+public func buildRouter(
+    registry: DocumentRegistry, metrics: ServerMetrics, limits: RequestLimits = RequestLimits(), access: ListenerAccess? = nil,
+    forwardingKey: String? = nil
+) -> Hummingbird.Router<BasicRequestContext> {
     let router = Hummingbird.Router(context: BasicRequestContext.self)
+    if let access { router.add(middleware: ListenerAccessMiddleware(access: access)) }
     router.add(middleware: APIErrorMiddleware())
-    DocumentController(registry: registry, metrics: metrics, limits: limits).addRoutes(to: router)
+    DocumentController(registry: registry, metrics: metrics, limits: limits, forwardingKey: forwardingKey).addRoutes(to: router)
     return router
 }
 
@@ -69,7 +91,9 @@ public func buildApplication(store: MoMStore, options: ServerOptions, logger: Lo
     let metrics = ServerMetrics()
     let registry = DocumentRegistry(
         store: store, capacity: options.hotDocuments, policy: options.policy, metrics: metrics, leaseHolder: options.leaseHolder)
-    let router = buildRouter(registry: registry, metrics: metrics, limits: options.limits)
+    let router = buildRouter(
+        registry: registry, metrics: metrics, limits: options.limits, access: options.listenerAccess,
+        forwardingKey: options.apiKeys?.forwardingKey)
     let bindAddress: BindAddress
     switch options.address {
     case .unixSocket(let path):

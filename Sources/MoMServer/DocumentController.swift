@@ -10,11 +10,14 @@ public struct DocumentController<Context: RequestContext>: Sendable {
     public let registry: DocumentRegistry
     public let metrics: ServerMetrics
     public let limits: RequestLimits
+    /// The API key sent with a request forwarded to another daemon (`Authorization: Bearer`).
+    public let forwardingKey: String?
 
-    public init(registry: DocumentRegistry, metrics: ServerMetrics, limits: RequestLimits = RequestLimits()) {
+    public init(registry: DocumentRegistry, metrics: ServerMetrics, limits: RequestLimits = RequestLimits(), forwardingKey: String? = nil) {
         self.registry = registry
         self.metrics = metrics
         self.limits = limits
+        self.forwardingKey = forwardingKey
     }
 
     var store: MoMStore { registry.store }

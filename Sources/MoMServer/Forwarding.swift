@@ -55,6 +55,10 @@ extension DocumentController {
     /// Sends a request's body, read whole, to the lease holder as a POST to the same URI, marked
     /// as forwarded, and relays the holder's answer (status, content type, `Retry-After`, body).
     /// Throws when the holder cannot be reached or its answer cannot be read.
+    ///
+    /// The holder's listener checks what any client's does: Host is its listen address (the URL's
+    /// authority) and, when this daemon has keys, its first write key goes along, since the
+    /// daemons of a cluster take the same key file. The client's own key stays here.
     func relay(_ request: Request, body: ByteBuffer, contentType: String, to holder: Lease, timeout: TimeAmount) async throws
         -> Response
     {
@@ -62,6 +66,7 @@ extension DocumentController {
         outbound.method = .POST
         outbound.headers.add(name: "Content-Type", value: contentType)
         outbound.headers.add(name: forwardedHeader.canonicalName, value: registry.leaseHolder.owner)
+        if let forwardingKey { outbound.headers.add(name: "Authorization", value: "Bearer \(forwardingKey)") }
         outbound.body = .bytes(body)
         let response = try await MoMClient.sharedHTTP.execute(outbound, timeout: timeout)
         let answer = try await response.body.collect(upTo: 16 << 20)

@@ -12,11 +12,26 @@ public struct MoMClient: Sendable {
     let http: HTTPClient
     /// Longest a call waits; ingest streams may take long, so they get no deadline.
     let timeout: TimeAmount
+    /// Sent as `Authorization: Bearer` to a TCP address; the Unix socket takes no key.
+    let apiKey: String?
 
-    public init(address: ServerAddress, timeout: TimeAmount = .seconds(120)) {
+    public init(address: ServerAddress, timeout: TimeAmount = .seconds(120), apiKey: String? = nil) {
         self.address = address
         self.http = Self.sharedHTTP
         self.timeout = timeout
+        self.apiKey = apiKey
+    }
+
+    /// The environment variable the CLI reads its API key from.
+    public static let apiKeyVariable = "MOMD_API_KEY"
+
+    /// `$MOMD_API_KEY`, if set and not empty; refused if it cannot travel in a header.
+    public static func environmentAPIKey() throws -> String? {
+        guard let key = ProcessInfo.processInfo.environment[apiKeyVariable], !key.isEmpty else { return nil }
+        guard key.utf8.allSatisfy(APIKeys.isTokenByte) else {
+            throw ClientError(code: "bad_api_key", "\(apiKeyVariable) may hold letters, digits and - . _ ~ + / = only")
+        }
+        return key
     }
 
     /// One HTTP client for the process. It does not retry a failed connection, so a daemon that is
@@ -140,6 +155,8 @@ public struct MoMClient: Sendable {
     }
 
     func execute(_ request: HTTPClientRequest, deadline: TimeAmount) async throws -> HTTPClientResponse {
+        var request = request
+        if let apiKey, case .tcp = address { request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(apiKey)") }
         do {
             return try await http.execute(request, timeout: deadline)
         } catch let error as HTTPClientError {

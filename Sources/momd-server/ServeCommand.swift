@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Unix socket to listen on (default: the database path with .sock appended).")
     var socket: String?
 
-    @Option(help: "Listen on TCP HOST:PORT instead of a socket (e.g. 127.0.0.1:7411). Non-loopback hosts must be named explicitly.")
+    @Option(help: "Listen on TCP HOST:PORT instead of a socket (e.g. 127.0.0.1:7411). A non-loopback host needs --api-key-file, or --no-auth.")
     var listen: String?
 
     @Option(help: "Documents whose state stays in memory; the least recently used idle one beyond it is snapshotted and evicted.")
@@ -47,6 +47,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "On a PostgreSQL store: seconds a document's lease lasts unless renewed, the longest a dead daemon keeps its documents from the others.")
     var leaseSeconds: Double = LeaseHolder.defaultDuration.seconds
 
+    @Option(
+        name: .customLong("allowed-host"),
+        help: ArgumentHelp(
+            "With --listen: a name clients may reach the daemon by (their Host header), besides the listen address, localhost, 127.0.0.1 and [::1]. Repeatable.",
+            valueName: "name"))
+    var allowedHosts: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "A file of API keys, one a line: `read KEY` or `write KEY`. With --listen, every request but GET /healthz then needs `Authorization: Bearer KEY`; the first write key also goes with writes this daemon forwards to another.",
+            valueName: "file"))
+    var apiKeyFile: String?
+
+    @Flag(help: "Serve a non-loopback --listen address without API keys: anyone who can reach it can read and write every document.")
+    var noAuth = false
+
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -54,7 +70,19 @@ struct ServeCommand: AsyncParsableCommand {
         guard hotDocuments >= 1 else { throw ValidationError("--hot-documents must be at least 1") }
         guard (1...2048).contains(maxStateMib) else { throw ValidationError("--max-state-mib must be in 1...2048") }
         do { try policy.validate() } catch let error as StoreError { throw ValidationError(error.message) }
-        if let listen { _ = try parseListen(listen) }
+        if let listen {
+            let address = try parseListen(listen)
+            if !address.isLoopback && apiKeyFile == nil && !noAuth {
+                throw ValidationError(
+                    "--listen \(listen) is not a loopback address: give --api-key-file FILE, or --no-auth to let anyone who can reach it read and write every document")
+            }
+        } else if !allowedHosts.isEmpty {
+            throw ValidationError("--allowed-host applies to --listen: the Unix socket checks no Host")
+        }
+        guard apiKeyFile == nil || !noAuth else { throw ValidationError("give --api-key-file or --no-auth, not both") }
+        for name in allowedHosts {
+            do { try ListenerAccess.validateHostName(name) } catch { throw ValidationError("--allowed-host: \(error)") }
+        }
         guard leaseSeconds >= 0.5, leaseSeconds <= 3600 else { throw ValidationError("--lease-seconds must be in 0.5...3600") }
         if store.isPostgres && socket == nil && listen == nil {
             throw ValidationError("a daemon on PostgreSQL needs --listen HOST:PORT (other daemons forward writes there) or --socket PATH")
@@ -67,6 +95,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func parseListen(_ text: String) throws -> ServerAddress {
         do { return try ServerAddress(listen: text) } catch { throw ValidationError("--listen: \(error)") }
+    }
+
+    /// The key file, read before the database is opened; a malformed line stops the start.
+    func loadKeys(_ path: String) throws -> APIKeys {
+        do { return try APIKeys.load(path: path) } catch { throw CommandError("\(error)", exitCode: .usage) }
     }
 
     func run() async throws {
@@ -83,6 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
             // 376–493 MiB resident without this, 312 MiB with it).
             mallopt(M_MMAP_THRESHOLD, 1 << 20)
             #endif
+            let keys = try apiKeyFile.map(loadKeys)
             let opened = try store.openStore(createIfMissing: true)
             // One daemon per SQLite file (its lock); on PostgreSQL any number share the store.
             var lock: DaemonLock?
@@ -93,15 +127,28 @@ struct ServeCommand: AsyncParsableCommand {
             }
             var logger = Logger(label: "momd")
             logger.logLevel = .info
-            if !address.isLoopback {
-                logger.warning("listening on a non-loopback address: anyone who can reach it can read and write documents", metadata: ["address": "\(address)"])
+            if !address.isLoopback && keys == nil {
+                logger.warning(
+                    "listening on a non-loopback address without API keys (--no-auth): anyone who can reach it can read and write documents",
+                    metadata: ["address": "\(address)"])
+            }
+            if let apiKeyFile, let keys {
+                switch address {
+                case .tcp: logger.info("API keys required on every request but GET /healthz", metadata: ["keys": "\(keys.count)"])
+                case .unixSocket: logger.info("the Unix socket takes no key; the key file's first write key goes with forwarded writes only")
+                }
+                if let mode = (try? FileManager.default.attributesOfItem(atPath: apiKeyFile))?[.posixPermissions] as? NSNumber,
+                    mode.intValue & 0o044 != 0
+                {
+                    logger.warning("the API key file can be read by other users: chmod 600 it", metadata: ["file": "\(apiKeyFile)"])
+                }
             }
             let app = try buildApplication(
                 store: opened,
                 options: ServerOptions(
                     address: address, hotDocuments: hotDocuments, policy: policy,
                     limits: RequestLimits(maxIngestBytes: maxIngestBytes, maxStateBytes: maxStateMib << 20),
-                    leaseDuration: .milliseconds(Int64(leaseSeconds * 1000))),
+                    leaseDuration: .milliseconds(Int64(leaseSeconds * 1000)), allowedHosts: allowedHosts, apiKeys: keys),
                 logger: logger)
             try await app.runService()
             try? opened.close()

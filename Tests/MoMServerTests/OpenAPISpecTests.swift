@@ -31,6 +31,45 @@ struct OpenAPISpecTests {
         return routes
     }
 
+    /// The statuses each operation declares (`"404": …` under its `responses:`), by `METHOD /path`.
+    static func specifiedStatuses() throws -> [String: Set<Int>] {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("schemas/openapi.yaml"), encoding: .utf8)
+        var statuses: [String: Set<Int>] = [:]
+        var inPaths = false
+        var path: String?
+        var route: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" {
+                inPaths = true
+                continue
+            }
+            guard inPaths else { continue }
+            if !line.hasPrefix(" ") && !line.isEmpty { break }
+            if line.hasPrefix("  /") && line.hasSuffix(":") && !line.hasPrefix("   ") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let path, line.hasPrefix("    ") && !line.hasPrefix("     ") {
+                let key = line.dropFirst(4).prefix(while: { $0 != ":" })
+                route = ["get", "post", "put", "delete", "patch"].contains(key) ? "\(key.uppercased()) \(path)" : nil
+            } else if let route, line.hasPrefix("        \"") && !line.hasPrefix("         "),
+                let status = Int(line.dropFirst(9).prefix(3))
+            {
+                statuses[route, default: []].insert(status)
+            }
+        }
+        return statuses
+    }
+
+    @Test("every route declares what a TCP listener refuses before routing: 421, 401 but on /healthz, 403 but on GETs")
+    func specDeclaresTheListenersRefusals() throws {
+        let statuses = try Self.specifiedStatuses()
+        for route in try Self.specifiedRoutes() {
+            let declared = statuses[route] ?? []
+            #expect(declared.contains(421), "\(route) does not declare 421")
+            #expect(declared.contains(401) == (route != "GET /healthz"), "\(route): 401")
+            #expect(declared.contains(403) == !route.hasPrefix("GET "), "\(route): 403")
+        }
+    }
+
     @Test("the spec lists exactly the routes the server registers")
     func specMatchesRoutes() throws {
         #expect(try Self.specifiedRoutes().sorted() == DocumentController<BasicRequestContext>.routes.sorted())

@@ -68,6 +68,34 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(5)))
+    func daemonsWithAPIKeysForwardWithTheFilesWriteKey() throws {
+        let keys = directory.appendingPathComponent("keys.txt")
+        try Data("read r-0000000000000000\nwrite w-1111111111111111\nwrite w-2222222222222222\n".utf8).write(to: keys)
+        let ports = try (0..<2).map { _ in try freeLoopbackPort() }
+        let daemons = try ports.enumerated().map { index, port in
+            try DaemonProcess.start(
+                database: database, directory: directory, name: "keyed-\(index)", listenPort: port, extra: ["--api-key-file", keys.path],
+                apiKey: "r-0000000000000000")
+        }
+        defer { for daemon in daemons { daemon.stop() } }
+        let text = directory.appendingPathComponent("notes.txt")
+        try Data("The garage door code is 4711.\n".utf8).write(to: text)
+        let key = ["-H", "Authorization: Bearer w-2222222222222222"]
+        #expect(try post(text, to: "http://127.0.0.1:\(ports[0])/v1/docs/notes/ingest", curl: ["-f"] + key).contains("\"committed_offset\":30"))
+        // The second daemon forwards to the holder with its own key (the file's first write
+        // key), not the client's, and the holder's Host check takes its listen address.
+        let more = directory.appendingPathComponent("more.txt")
+        try Data("The boat to Faro sails on Sundays.\n".utf8).write(to: more)
+        let forwarded = try post(more, to: "http://127.0.0.1:\(ports[1])/v1/docs/notes/ingest?offset=30", curl: key)
+        #expect(forwarded.contains("\"committed_offset\":65"), "\(forwarded)")
+        let metrics = try shell(["curl", "-sS", "-H", "Authorization: Bearer r-0000000000000000", "http://127.0.0.1:\(ports[1])/metrics"])
+        #expect(metrics.contains("momd_forwarded_requests_total 1"))
+        let answer = try Momd.run(
+            ["ask", "notes", "What is the garage door code?"], environment: ["MOMD_HOST": daemons[1].host, "MOMD_API_KEY": "r-0000000000000000"])
+        #expect(answer.status == 0 && answer.stdout == "4711\n", "\(answer.stderr)")
+    }
+
+    @Test(.timeLimit(.minutes(5)))
     func aLeaseStolenBetweenTwoWritesRefusesTheSecondWholeWithARetryableError() throws {
         let port = try freeLoopbackPort()
         let daemon = try DaemonProcess.start(

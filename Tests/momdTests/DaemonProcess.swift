@@ -12,10 +12,12 @@ struct DaemonProcess {
     let host: String
 
     /// Starts `momd serve --db DATABASE` with `arguments` (`--listen 127.0.0.1:PORT`, else the
-    /// database's socket) and returns once `momd docs` succeeds through it.
-    static func start(database: String, directory: URL, name: String, listenPort: Int? = nil, extra: [String] = []) throws
-        -> DaemonProcess
-    {
+    /// database's socket) and returns once `momd docs` succeeds through it; `apiKey` is the key
+    /// that check sends (MOMD_API_KEY), for a daemon started with `--api-key-file`.
+    static func start(
+        database: String, directory: URL, name: String, listenPort: Int? = nil, extra: [String] = [], apiKey: String? = nil,
+        binary: URL = Momd.binary
+    ) throws -> DaemonProcess {
         let log = directory.appendingPathComponent("\(name).err")
         var arguments = ["serve", "--db", database] + extra
         let host: String
@@ -25,10 +27,11 @@ struct DaemonProcess {
         } else {
             host = "unix://" + database + ".sock"
         }
-        let process = try Momd.start(arguments, stdin: nil, stdout: directory.appendingPathComponent("\(name).out"), stderr: log)
+        let process = try Momd.start(
+            arguments, stdin: nil, stdout: directory.appendingPathComponent("\(name).out"), stderr: log, binary: binary)
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline && process.isRunning {
-            if try Momd.run(["docs", "--json"], environment: ["MOMD_HOST": host]).status == 0 {
+            if try Momd.run(["docs", "--json"], environment: ["MOMD_HOST": host, "MOMD_API_KEY": apiKey ?? ""]).status == 0 {
                 return DaemonProcess(process: process, log: log, host: host)
             }
             usleep(50_000)
