@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export PATH="/opt/swift/usr/bin:$PATH"
-packages=(liblz4-dev lz4 libsqlite3-dev sqlite3)
+packages=(liblz4-dev lz4 libsqlite3-dev sqlite3 openssl)
 if ! dpkg -s "${packages[@]}" >/dev/null 2>&1; then
     sudo=""
     if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi

@@ -22,7 +22,7 @@ package enum Backend {
             } catch {
                 throw CommandError("MOMD_HOST: \(error)", exitCode: .usage)
             }
-            return .daemon(try link.client(of: address))
+            return .daemon(try link.client(of: address, caCertificates: store.resolvedCACertificates))
         }
         // A PostgreSQL store has no lock file: commands use it directly, under leases.
         if store.isPostgres {
@@ -30,7 +30,7 @@ package enum Backend {
             return .embedded
         }
         if let address = DaemonLock.runningDaemon(databasePath: store.resolvedDatabasePath) {
-            return .daemon(try link.client(of: address))
+            return .daemon(try link.client(of: address, caCertificates: store.resolvedCACertificates))
         }
         return .embedded
     }
@@ -51,8 +51,9 @@ package protocol DaemonConnection: Sendable {
 /// command-line ask costs to start. momd-server links both and installs a link that uses them;
 /// momd installs one that hands the whole invocation to momd-server.
 package protocol ServerLink: Sendable {
-    /// A client of the daemon at `address`.
-    func client(of address: ServerAddress) throws -> any DaemonConnection
+    /// A client of the daemon at `address`; an `https://` one is verified against the CA
+    /// certificates in the file `caCertificates` (PEM), or the system's roots when nil.
+    func client(of address: ServerAddress, caCertificates: String?) throws -> any DaemonConnection
     /// Called before a command opens a `postgres://` store.
     func openingServerStore() throws
 }
@@ -71,7 +72,7 @@ package enum InstalledLink {
 
 /// The link of a process that installed none.
 private struct NoServerLink: ServerLink {
-    func client(of address: ServerAddress) throws -> any DaemonConnection {
+    func client(of address: ServerAddress, caCertificates: String?) throws -> any DaemonConnection {
         throw CommandError("a daemon at \(address) owns the database, and this program has no client for it", exitCode: .unavailable)
     }
 

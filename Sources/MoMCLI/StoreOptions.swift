@@ -18,6 +18,13 @@ package struct StoreOptions: ParsableArguments {
             valueName: "directory"))
     package var stateCache: String?
 
+    @Option(
+        name: .customLong("cacert"),
+        help: ArgumentHelp(
+            "CA certificates (PEM) to verify an https:// daemon against instead of the system's roots: the one MOMD_HOST names or the database's daemon, or for serve the daemons it forwards to (default: $MOMD_CACERT).",
+            valueName: "file"))
+    package var caCertificates: String?
+
     @Flag(help: "Print the result as JSON.")
     package var json = false
 
@@ -31,6 +38,13 @@ package struct StoreOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["MOMD_DB"], !path.isEmpty { return Self.absolute(path) }
         return Self.defaultPath(environment)
+    }
+
+    /// --cacert, else MOMD_CACERT; nil: the system's roots.
+    package var resolvedCACertificates: String? {
+        if let caCertificates, !caCertificates.isEmpty { return caCertificates }
+        if let file = ProcessInfo.processInfo.environment["MOMD_CACERT"], !file.isEmpty { return file }
+        return nil
     }
 
     /// Whether the database is a PostgreSQL server rather than a file.

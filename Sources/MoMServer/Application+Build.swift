@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import MoMAPI
 import MoMCore
@@ -34,11 +36,17 @@ public struct ServerOptions: Sendable {
     /// The keys a TCP listener takes (`--api-key-file`); nil: none needed. Its first write key
     /// also goes with every request this daemon forwards to another one.
     public var apiKeys: APIKeys?
+    /// The listener's certificate and key (`--tls-cert`, `--tls-key`): a TCP address that is
+    /// `secure` speaks TLS with it.
+    public var tls: TLSConfiguration?
+    /// What this daemon verifies another one's certificate against when it forwards to an
+    /// `https://` holder (`--cacert`); nil: the system's roots.
+    public var forwardingTLS: TLSConfiguration?
 
     public init(
         address: ServerAddress, hotDocuments: Int = ServerOptions.defaultHotDocuments, policy: SnapshotPolicy = .default,
         limits: RequestLimits = RequestLimits(), leaseDuration: Duration = LeaseHolder.defaultDuration,
-        allowedHosts: [String] = [], apiKeys: APIKeys? = nil
+        allowedHosts: [String] = [], apiKeys: APIKeys? = nil, tls: TLSConfiguration? = nil, forwardingTLS: TLSConfiguration? = nil
     ) {
         self.address = address
         self.hotDocuments = hotDocuments
@@ -47,24 +55,28 @@ public struct ServerOptions: Sendable {
         self.leaseDuration = leaseDuration
         self.allowedHosts = allowedHosts
         self.apiKeys = apiKeys
+        self.tls = tls
+        self.forwardingTLS = forwardingTLS
     }
 
     /// What a TCP listener checks before routing; nil for the Unix socket, whose clients are
     /// this machine's user (mode 0600).
     public var listenerAccess: ListenerAccess? {
         switch address {
-        case .tcp(let host, _): ListenerAccess(listenHost: host, allowedHosts: allowedHosts, keys: apiKeys)
+        case .tcp(let host, _, _): ListenerAccess(listenHost: host, allowedHosts: allowedHosts, keys: apiKeys)
         case .unixSocket: nil
         }
     }
 
     /// Who this daemon writes as: a new id per process, and the address other daemons forward
-    /// writes to (a TCP address; a Unix socket is reachable from this machine only, so it is
-    /// not advertised).
+    /// writes to (a TCP address, `HOST:PORT`, or `https://HOST:PORT` for a TLS listener; a Unix
+    /// socket is reachable from this machine only, so it is not advertised).
     public var leaseHolder: LeaseHolder {
         let advertised: String
         switch address {
-        case .tcp(let host, let port): advertised = "\(host):\(port)"
+        case .tcp(let host, let port, let secure):
+            let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            advertised = secure ? "https://" + authority : authority
         case .unixSocket: advertised = ""
         }
         return LeaseHolder(owner: "momd-\(UUID().uuidString.prefix(13).lowercased())", address: advertised, duration: leaseDuration)
@@ -73,15 +85,17 @@ public struct ServerOptions: Sendable {
 
 /// The router of the HTTP API, for the daemon and for in-process tests. `access`, a TCP
 /// listener's checks, runs before every route (and before the 404 of an unknown path);
-/// `forwardingKey` goes with the requests this daemon forwards to another.
+/// `forwardingKey` goes with the requests this daemon forwards to another, and `forwardingTLS`
+/// verifies an `https://` one.
 public func buildRouter(
     registry: DocumentRegistry, metrics: ServerMetrics, limits: RequestLimits = RequestLimits(), access: ListenerAccess? = nil,
-    forwardingKey: String? = nil
+    forwardingKey: String? = nil, forwardingTLS: TLSConfiguration? = nil
 ) -> Hummingbird.Router<BasicRequestContext> {
     let router = Hummingbird.Router(context: BasicRequestContext.self)
     if let access { router.add(middleware: ListenerAccessMiddleware(access: access)) }
     router.add(middleware: APIErrorMiddleware())
-    DocumentController(registry: registry, metrics: metrics, limits: limits, forwardingKey: forwardingKey).addRoutes(to: router)
+    DocumentController(registry: registry, metrics: metrics, limits: limits, forwardingKey: forwardingKey, forwardingTLS: forwardingTLS)
+        .addRoutes(to: router)
     return router
 }
 
@@ -93,18 +107,24 @@ public func buildApplication(store: MoMStore, options: ServerOptions, logger: Lo
         store: store, capacity: options.hotDocuments, policy: options.policy, metrics: metrics, leaseHolder: options.leaseHolder)
     let router = buildRouter(
         registry: registry, metrics: metrics, limits: options.limits, access: options.listenerAccess,
-        forwardingKey: options.apiKeys?.forwardingKey)
+        forwardingKey: options.apiKeys?.forwardingKey, forwardingTLS: options.forwardingTLS)
     let bindAddress: BindAddress
+    var server = HTTPServerBuilder.http1()
     switch options.address {
     case .unixSocket(let path):
         try prepareSocketPath(path)
         bindAddress = .unixDomainSocket(path: path)
-    case .tcp(let host, let port):
+    case .tcp(let host, let port, let secure):
         bindAddress = .hostname(host, port: port)
+        if secure {
+            guard let tls = options.tls else { throw ServerAddressError("\(options.address) needs a certificate and key (--tls-cert, --tls-key)") }
+            server = try .tls(server, tlsConfiguration: tls)
+        }
     }
     let address = options.address
     return Application(
         router: router,
+        server: server,
         configuration: .init(address: bindAddress, serverName: "momd/\(MoMVersion.current)"),
         services: [RegistryShutdownService(registry: registry, logger: logger)],
         onServerRunning: { _ in

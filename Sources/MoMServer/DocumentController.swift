@@ -4,6 +4,7 @@ import MoMAPI
 import MoMAsk
 import MoMCore
 import MoMStore
+import NIOSSL
 
 /// The HTTP API of DESIGN §5 over the registry of documents.
 public struct DocumentController<Context: RequestContext>: Sendable {
@@ -12,12 +13,18 @@ public struct DocumentController<Context: RequestContext>: Sendable {
     public let limits: RequestLimits
     /// The API key sent with a request forwarded to another daemon (`Authorization: Bearer`).
     public let forwardingKey: String?
+    /// What a forwarded request verifies an `https://` holder against; nil: the system's roots.
+    public let forwardingTLS: TLSConfiguration?
 
-    public init(registry: DocumentRegistry, metrics: ServerMetrics, limits: RequestLimits = RequestLimits(), forwardingKey: String? = nil) {
+    public init(
+        registry: DocumentRegistry, metrics: ServerMetrics, limits: RequestLimits = RequestLimits(), forwardingKey: String? = nil,
+        forwardingTLS: TLSConfiguration? = nil
+    ) {
         self.registry = registry
         self.metrics = metrics
         self.limits = limits
         self.forwardingKey = forwardingKey
+        self.forwardingTLS = forwardingTLS
     }
 
     var store: MoMStore { registry.store }

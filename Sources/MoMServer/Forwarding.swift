@@ -6,6 +6,7 @@ import MoMAPI
 import MoMStore
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// A write for a document whose lease another daemon holds, caught before any of its body was
 /// read.
@@ -62,7 +63,10 @@ extension DocumentController {
     func relay(_ request: Request, body: ByteBuffer, contentType: String, to holder: Lease, timeout: TimeAmount) async throws
         -> Response
     {
-        var outbound = HTTPClientRequest(url: "http://\(holder.address)\(request.uri.description)")
+        // A TLS holder advertises `https://HOST:PORT`, a plain one `HOST:PORT`.
+        let secure = holder.address.hasPrefix("https://")
+        var outbound = HTTPClientRequest(url: (secure ? "" : "http://") + holder.address + request.uri.description)
+        if secure { outbound.tlsConfiguration = forwardingTLS ?? MoMClient.systemTLS }
         outbound.method = .POST
         outbound.headers.add(name: "Content-Type", value: contentType)
         outbound.headers.add(name: forwardedHeader.canonicalName, value: registry.leaseHolder.owner)

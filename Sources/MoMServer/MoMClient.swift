@@ -5,6 +5,7 @@ import MoMCore
 import MoMStore
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// The CLI's side of the daemon's API.
 public struct MoMClient: Sendable {
@@ -14,12 +15,15 @@ public struct MoMClient: Sendable {
     let timeout: TimeAmount
     /// Sent as `Authorization: Bearer` to a TCP address; the Unix socket takes no key.
     let apiKey: String?
+    /// What an `https://` address is verified against; nil: the system's roots.
+    let tls: TLSConfiguration?
 
-    public init(address: ServerAddress, timeout: TimeAmount = .seconds(120), apiKey: String? = nil) {
+    public init(address: ServerAddress, timeout: TimeAmount = .seconds(120), apiKey: String? = nil, tls: TLSConfiguration? = nil) {
         self.address = address
         self.http = Self.sharedHTTP
         self.timeout = timeout
         self.apiKey = apiKey
+        self.tls = tls
     }
 
     /// The environment variable the CLI reads its API key from.
@@ -44,6 +48,9 @@ public struct MoMClient: Sendable {
         configuration.timeout.connect = .seconds(10)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
+
+    /// TLS against the system's roots, for an `https://` address given no CA file.
+    static let systemTLS: TLSConfiguration = (try? DaemonTLS.client(caFile: nil)) ?? .makeClientConfiguration()
 
     func url(_ path: String) throws -> String {
         switch address {
@@ -157,8 +164,13 @@ public struct MoMClient: Sendable {
     func execute(_ request: HTTPClientRequest, deadline: TimeAmount) async throws -> HTTPClientResponse {
         var request = request
         if let apiKey, case .tcp = address { request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(apiKey)") }
+        if address.isSecure { request.tlsConfiguration = tls ?? Self.systemTLS }
         do {
             return try await http.execute(request, timeout: deadline)
+        } catch let error where DaemonTLS.isTLSFailure(error) {
+            throw ClientError(
+                code: "unreachable",
+                "cannot reach the momd daemon at \(address) over TLS: \(error); a certificate signed by your own CA needs --cacert FILE or \(DaemonTLS.caCertificatesVariable)")
         } catch let error as HTTPClientError {
             throw ClientError(code: "unreachable", "cannot reach the momd daemon at \(address): \(error)")
         } catch let error as ClientError {

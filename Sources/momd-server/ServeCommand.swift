@@ -8,6 +8,7 @@ import MoMAPI
 import MoMCLI
 import MoMServer
 import MoMStore
+import NIOSSL
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,6 +61,16 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "file"))
     var apiKeyFile: String?
 
+    @Option(
+        name: .customLong("tls-cert"),
+        help: ArgumentHelp(
+            "With --listen: serve TLS (https://) with this PEM certificate chain, the daemon's certificate first; needs --tls-key. Clients verify it against the system's roots or --cacert / MOMD_CACERT.",
+            valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
     @Flag(help: "Serve a non-loopback --listen address without API keys: anyone who can reach it can read and write every document.")
     var noAuth = false
 
@@ -79,6 +90,10 @@ struct ServeCommand: AsyncParsableCommand {
         } else if !allowedHosts.isEmpty {
             throw ValidationError("--allowed-host applies to --listen: the Unix socket checks no Host")
         }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
+        if tlsCertificate != nil && listen == nil {
+            throw ValidationError("--tls-cert applies to --listen: the Unix socket is this machine's user's alone and speaks no TLS")
+        }
         guard apiKeyFile == nil || !noAuth else { throw ValidationError("give --api-key-file or --no-auth, not both") }
         for name in allowedHosts {
             do { try ListenerAccess.validateHostName(name) } catch { throw ValidationError("--allowed-host: \(error)") }
@@ -94,7 +109,19 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func parseListen(_ text: String) throws -> ServerAddress {
-        do { return try ServerAddress(listen: text) } catch { throw ValidationError("--listen: \(error)") }
+        do { return try ServerAddress(listen: text, secure: tlsCertificate != nil) } catch { throw ValidationError("--listen: \(error)") }
+    }
+
+    /// The listener's certificate and key, and what forwarded requests trust, read before the
+    /// database is opened; a file that cannot be used stops the start.
+    func loadTLS() throws -> (server: TLSConfiguration?, forwarding: TLSConfiguration?) {
+        do {
+            let server = try tlsCertificate.map { try DaemonTLS.server(certificateFile: $0, keyFile: tlsKey ?? "") }
+            let forwarding = try store.resolvedCACertificates.map { try DaemonTLS.client(caFile: $0) }
+            return (server, forwarding)
+        } catch let error as DaemonTLSError {
+            throw CommandError(error.description, exitCode: .noInput)
+        }
     }
 
     /// The key file, read before the database is opened; a malformed line stops the start.
@@ -117,6 +144,7 @@ struct ServeCommand: AsyncParsableCommand {
             mallopt(M_MMAP_THRESHOLD, 1 << 20)
             #endif
             let keys = try apiKeyFile.map(loadKeys)
+            let tls = try loadTLS()
             let opened = try store.openStore(createIfMissing: true)
             // One daemon per SQLite file (its lock); on PostgreSQL any number share the store.
             var lock: DaemonLock?
@@ -148,7 +176,8 @@ struct ServeCommand: AsyncParsableCommand {
                 options: ServerOptions(
                     address: address, hotDocuments: hotDocuments, policy: policy,
                     limits: RequestLimits(maxIngestBytes: maxIngestBytes, maxStateBytes: maxStateMib << 20),
-                    leaseDuration: .milliseconds(Int64(leaseSeconds * 1000)), allowedHosts: allowedHosts, apiKeys: keys),
+                    leaseDuration: .milliseconds(Int64(leaseSeconds * 1000)), allowedHosts: allowedHosts, apiKeys: keys,
+                    tls: tls.server, forwardingTLS: tls.forwarding),
                 logger: logger)
             try await app.runService()
             try? opened.close()

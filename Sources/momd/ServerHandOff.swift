@@ -21,7 +21,7 @@ struct ServerHandOff: ServerLink {
         return arguments[1] == "help" && arguments.count > 2 && commands.contains(arguments[2])
     }
 
-    func client(of address: ServerAddress) throws -> any DaemonConnection { Self.run() }
+    func client(of address: ServerAddress, caCertificates: String?) throws -> any DaemonConnection { Self.run() }
     func openingServerStore() throws { Self.run() }
 
     /// Replaces this process with momd-server; on failure says why and exits 69 (unavailable).
