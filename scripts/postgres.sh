@@ -2,10 +2,15 @@
 # A private PostgreSQL server on loopback for momd's tests and benchmarks, from Debian's
 # `postgresql` package (installed here if missing): its own cluster in a scratch directory, its
 # own port, a `momd` role that may create databases. Nothing of the system's clusters is touched.
+# It also speaks TLS (ssl=on) with a certificate for 127.0.0.1 and localhost from a throwaway CA
+# made here with openssl, and has a second role, `momd_tls` (password `momd`), that may log in
+# over TLS only: a test that connects as it with sslmode=verify-full and the CA as sslrootcert
+# knows the connection was encrypted and the server verified.
 #
 #   scripts/postgres.sh start   # prints the URL of its `postgres` database
 #   scripts/postgres.sh stop    # stops it and deletes the cluster
 #   scripts/postgres.sh url
+#   scripts/postgres.sh ca      # the CA certificate that signed the server's (sslrootcert=)
 #
 # MOMD_PG_PORT (default 54329) and MOMD_PG_DIR (default /tmp/momd-postgres-$UID) move it.
 set -euo pipefail
@@ -27,6 +32,29 @@ install() {
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
     fi
+    if ! command -v openssl >/dev/null 2>&1; then
+        local sudo=""
+        if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openssl >/dev/null
+    fi
+}
+
+# A CA and the server's certificate, signed by it for 127.0.0.1 and localhost, in $dir/tls.
+make_certificates() {
+    local tls="$dir/tls"
+    mkdir -p "$tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj "/CN=momd test PostgreSQL CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+        -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tls/server.ext"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -set_serial "$RANDOM$RANDOM" -days 7 \
+        -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null
+    chmod 600 "$tls/server.key" "$tls/ca.key"
+    chmod 644 "$tls/ca.pem"
+    if [ "$(id -u)" = 0 ]; then chown -R postgres: "$tls"; fi
 }
 
 # PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user the
@@ -52,20 +80,24 @@ start)
     fi
     rm -rf "$dir"
     mkdir -p "$dir"
+    make_certificates
     if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
     as_owner "$pg/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
-    # Loopback only, password logins for the momd role (scram), no Unix socket outside $dir.
+    # Loopback only, password logins for the momd role (scram), no Unix socket outside $dir;
+    # momd_tls over TLS only.
     cat >"$dir/data/pg_hba.conf" <<HBA
 local all postgres trust
 host all postgres 127.0.0.1/32 trust
+hostnossl all momd_tls 127.0.0.1/32 reject
 host all all 127.0.0.1/32 scram-sha-256
 HBA
     as_owner "$pg/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on" start >/dev/null 9>&- \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on -c ssl=on -c ssl_cert_file=$dir/tls/server.pem -c ssl_key_file=$dir/tls/server.key" \
+        start >/dev/null 9>&- \
         || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$pg/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
-        -c "CREATE ROLE momd LOGIN CREATEDB PASSWORD 'momd'" >/dev/null
+        -c "CREATE ROLE momd LOGIN CREATEDB PASSWORD 'momd'" -c "CREATE ROLE momd_tls LOGIN CREATEDB PASSWORD 'momd'" >/dev/null
     echo "$url"
     ;;
 stop)
@@ -78,8 +110,11 @@ stop)
 url)
     echo "$url"
     ;;
+ca)
+    echo "$dir/tls/ca.pem"
+    ;;
 *)
-    echo "usage: $0 start|stop|url" >&2
+    echo "usage: $0 start|stop|url|ca" >&2
     exit 64
     ;;
 esac

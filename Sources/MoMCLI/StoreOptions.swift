@@ -25,6 +25,13 @@ package struct StoreOptions: ParsableArguments {
             valueName: "file"))
     package var caCertificates: String?
 
+    @Option(
+        name: .customLong("db-password-file"),
+        help: ArgumentHelp(
+            "A file whose first line is the PostgreSQL password, for a --db URL without one (else PGPASSFILE's matching line, as libpq reads it; ~/.pgpass when unset).",
+            valueName: "file"))
+    package var databasePasswordFile: String?
+
     @Flag(help: "Print the result as JSON.")
     package var json = false
 
@@ -84,7 +91,7 @@ package struct StoreOptions: ParsableArguments {
 
     private func openDatabase(createIfMissing: Bool, readOnly: Bool) throws -> MoMStore {
         let path = resolvedDatabasePath
-        if isPostgres { return try MoMStore.open(location: path) }
+        if isPostgres { return try MoMStore.open(location: path, passwordFile: databasePasswordFile) }
         if createIfMissing && databasePath == nil {
             let directory = (path as NSString).deletingLastPathComponent
             do {

@@ -58,23 +58,24 @@ public struct MoMStore: Sendable {
     /// Opens the store a `--db` value names: a `postgres://` (or `postgresql://`) URL, else an
     /// SQLite file path. A URL needs the PostgreSQL backend (`MoMStorePostgres`), which the
     /// executable that links it registers (`registerServerBackend`) before it opens a store.
-    public static func open(location: String, createIfMissing: Bool = true) throws -> MoMStore {
+    /// `passwordFile` (`--db-password-file`) holds the password of a URL that has none.
+    public static func open(location: String, createIfMissing: Bool = true, passwordFile: String? = nil) throws -> MoMStore {
         if PostgresURL.isPostgres(location) {
             guard let open = serverBackend.withLock({ $0 }) else {
                 throw StoreError(.unavailable, "this program has no PostgreSQL backend linked in: run momd-server for a postgres:// database")
             }
-            return MoMStore(backend: try mapErrors { try open(location) })
+            return MoMStore(backend: try mapErrors { try open(try PostgresURL(parsing: location, passwordFile: passwordFile)) })
         }
         return try open(path: location, createIfMissing: createIfMissing)
     }
 
     /// Makes `open` the backend of `postgres://` locations. The SQLite store does not link
     /// postgres-nio and its event loops, so that a command-line ask starts without them.
-    package static func registerServerBackend(_ open: @escaping @Sendable (String) throws -> any StoreBackend) {
+    package static func registerServerBackend(_ open: @escaping @Sendable (PostgresURL) throws -> any StoreBackend) {
         serverBackend.withLock { $0 = open }
     }
 
-    private static let serverBackend = Mutex<(@Sendable (String) throws -> any StoreBackend)?>(nil)
+    private static let serverBackend = Mutex<(@Sendable (PostgresURL) throws -> any StoreBackend)?>(nil)
 
     /// Closes the database; nothing uses this store (or a copy of it) after. On SQLite the
     /// write-ahead log is copied into the file and emptied first (`SQLiteBackend.close()`): a

@@ -29,7 +29,7 @@ struct PostgresBackend: StoreBackend {
     /// migrations it lacks, under an advisory lock so daemons starting together migrate once.
     init(url: PostgresURL) throws {
         self.url = url
-        connections = PostgresConnections(url: url)
+        connections = try PostgresConnections(url: url)
         try connections.transaction { connection in try PostgresSchema.prepare(connection, url: url) }
     }
 

@@ -4,6 +4,7 @@ import MoMCore
 import MoMStore
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 import Synchronization
 
@@ -17,9 +18,51 @@ final class PostgresConnections: Sendable {
     /// Connections one process opens at most: 3 daemons take 48 of PostgreSQL's default 100.
     static let maxOpen = 16
     static let nextID = Atomic<Int>(0)
+    /// TLS as the URL's `sslmode` asks for it; one context for every connection.
+    let tls: PostgresConnection.Configuration.TLS
 
-    init(url: PostgresURL) {
+    init(url: PostgresURL) throws {
         self.url = url
+        tls = try Self.tls(for: url)
+    }
+
+    /// `require`: TLS, any certificate; `verify-ca`: a certificate the root certificates signed;
+    /// `verify-full`: that, for the URL's host (its name, or its address). The root certificates
+    /// are `sslrootcert=FILE`, else `~/.postgresql/root.crt` where libpq looks, else the system's
+    /// (`sslrootcert=system` asks for them by name).
+    static func tls(for url: PostgresURL, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> PostgresConnection.Configuration.TLS
+    {
+        guard url.sslMode != .disable else { return .disable }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        switch url.sslMode {
+        case .disable: return .disable
+        case .require: configuration.certificateVerification = .none
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull: configuration.certificateVerification = .fullVerification
+        }
+        if url.sslMode != .require {
+            var root = url.rootCertificate
+            if root == nil, let home = environment["HOME"], FileManager.default.fileExists(atPath: home + "/.postgresql/root.crt") {
+                root = home + "/.postgresql/root.crt"
+            }
+            if let root, root != "system" {
+                guard let data = FileManager.default.contents(atPath: root) else {
+                    throw StoreError(
+                        .invalidArgument,
+                        "sslrootcert \(root): \(FileManager.default.fileExists(atPath: root) ? "it cannot be read" : "no such file")")
+                }
+                let certificates = (try? NIOSSLCertificate.fromPEMBytes([UInt8](data))) ?? []
+                guard !certificates.isEmpty else { throw StoreError(.invalidArgument, "sslrootcert \(root) holds no PEM certificate") }
+                configuration.trustRoots = .certificates(certificates)
+            }
+        }
+        do {
+            return .require(try NIOSSLContext(configuration: configuration))
+        } catch {
+            throw StoreError(.invalidArgument, "cannot set up TLS for \(url.redacted): \(error)")
+        }
     }
 
     deinit { closeIdle() }
@@ -64,7 +107,7 @@ final class PostgresConnections: Sendable {
     func checkOut() throws -> PostgresConnection {
         if let connection = idle.withLock({ $0.popLast() }), !connection.isClosed { return connection }
         var configuration = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: .disable)
+            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
         do {
             return try PostgresConnection.connect(
@@ -134,6 +177,15 @@ struct PostgresStoreError: StoreErrorConvertible {
             default:
                 return PostgresStoreError(storeError: StoreError(.database, "\(server): \(message) (SQLSTATE \(state))"))
             }
+        }
+        if let underlying = psql.underlying, underlying is NIOSSLError || underlying is NIOSSLExtraError || underlying is BoringSSLError {
+            return PostgresStoreError(storeError: StoreError(
+                .unavailable,
+                "\(server) refused over TLS (sslmode=\(url.sslMode.rawValue)): \(underlying); check sslrootcert= (the CA that signed the server's certificate) and that the certificate names \(url.host)"))
+        }
+        if psql.code == .sslUnsupported {
+            return PostgresStoreError(storeError: StoreError(
+                .unavailable, "\(server) does not speak TLS (sslmode=\(url.sslMode.rawValue)): turn ssl on in its postgresql.conf, or connect with sslmode=disable"))
         }
         let reason = psql.underlying.map { "\($0)" } ?? "\(psql.code)"
         if connecting || psql.code == .connectionError || psql.code == .serverClosedConnection {

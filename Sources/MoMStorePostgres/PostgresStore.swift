@@ -5,6 +5,6 @@ import MoMStore
 public enum PostgresStore {
     /// Makes `MoMStore.open(location:)` open `postgres://` (and `postgresql://`) URLs here.
     public static func register() {
-        MoMStore.registerServerBackend { location in try PostgresBackend(url: try PostgresURL(parsing: location)) }
+        MoMStore.registerServerBackend { url in try PostgresBackend(url: url) }
     }
 }

@@ -101,11 +101,60 @@ struct PostgresStoreTests {
         #expect(url.host == "db.example" && url.port == 6543 && url.user == "alice" && url.password == "s@cret" && url.database == "momd")
         #expect(url.redacted == "postgres://alice@db.example:6543/momd")
         #expect(try PostgresURL(parsing: "postgresql://bob@localhost/x").port == 5432)
-        for bad in ["postgres://host-only", "postgres:///db", "postgres://h/db?application_name=x", "postgres://u:p@h/db?sslmode=require"] {
+        for bad in [
+            "postgres://host-only", "postgres:///db", "postgres://h/db?application_name=x", "postgres://u:p@h/db?sslmode=prefer",
+            "postgres://u:p@h/db?sslmode=allow", "postgres://u:p@h/db?sslmode=verify-full&sslmode=disable", "postgres://u:p@h/db?sslrootcert=",
+        ] {
             let error = storeError { try PostgresURL(parsing: bad) }
-            #expect(error?.code == .invalidArgument)
+            #expect(error?.code == .invalidArgument, "\(bad)")
             #expect(error?.message.contains("p@h") != true, "the password is not echoed")
         }
+    }
+
+    @Test func tlsModesAndRootCertificatesAreTakenFromTheURL() throws {
+        let plain = try PostgresURL(parsing: "postgres://u:p@db.example/momd", environment: [:])
+        #expect(plain.sslMode == .disable && plain.rootCertificate == nil)
+        for mode in PostgresURL.SSLMode.allCases {
+            let url = try PostgresURL(parsing: "postgres://u:p@db.example/momd?sslmode=\(mode.rawValue)&sslrootcert=/etc/momd/ca.pem", environment: [:])
+            #expect(url.sslMode == mode && url.rootCertificate == "/etc/momd/ca.pem")
+            #expect(url.redacted == "postgres://u@db.example:5432/momd" + (mode == .disable ? "" : "?sslmode=\(mode.rawValue)"))
+        }
+    }
+
+    @Test func aPasswordOutsideTheURLComesFromAFileOrPGPASSFILE() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("momd-pgpass-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("password")
+        try Data("s3cret:with:colons\nignored\n".utf8).write(to: file)
+        let fromFile = try PostgresURL(parsing: "postgres://alice@db.example/momd", passwordFile: file.path, environment: [:])
+        #expect(fromFile.password == "s3cret:with:colons")
+        let inURL = try PostgresURL(parsing: "postgres://alice:url@db.example/momd", passwordFile: file.path, environment: [:])
+        #expect(inURL.password == "url", "the URL's own password comes first")
+        #expect(storeError { try PostgresURL(parsing: "postgres://alice@db.example/momd", passwordFile: directory.appendingPathComponent("none").path) }?
+            .message.contains("no such file") == true)
+
+        let pgpass = directory.appendingPathComponent("pgpass")
+        try Data(
+            """
+            # host:port:database:user:password
+            other.example:5432:momd:alice:wrong
+            db.example:6543:*:alice:port-wrong
+            db.example:5432:momd:bob:bob's
+            db.example:*:momd:alice:a\\:b\\\\c
+            *:*:*:*:fallback
+
+            """.utf8
+        ).write(to: pgpass)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: pgpass.path)
+        let environment = ["PGPASSFILE": pgpass.path]
+        #expect(try PostgresURL(parsing: "postgres://alice@db.example/momd", environment: environment).password == #"a:b\c"#)
+        #expect(try PostgresURL(parsing: "postgres://bob@db.example/momd", environment: environment).password == "bob's")
+        #expect(try PostgresURL(parsing: "postgres://carol@x.example/y", environment: environment).password == "fallback")
+        #expect(try PostgresURL(parsing: "postgres://alice@db.example/momd", environment: [:]).password == nil)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: pgpass.path)
+        let open = storeError { try PostgresURL(parsing: "postgres://alice@db.example/momd", environment: environment) }
+        #expect(open?.message.contains("chmod 600") == true, "\(String(describing: open))")
     }
 
     @Test func anUnreachableServerOrAWrongPasswordIsNamedAtOnce() throws {
