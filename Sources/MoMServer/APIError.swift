@@ -71,6 +71,10 @@ public struct APIError: HTTPResponseError, Sendable {
             return APIError(status, code: error.code.rawValue, error.message)
         case let error as HTTPError:
             return APIError(error.status, code: "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
+        case let error as RequestBodyTimeout:
+            return APIError(
+                .requestTimeout, code: "request_timeout",
+                "the request body stopped arriving for \(error.seconds) s (momd serve --body-timeout); an ingest keeps what it acknowledged: resend from the committed offset")
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, code: "request_too_large", "the request body is larger than this endpoint takes")
         case let error as RequestFieldError:

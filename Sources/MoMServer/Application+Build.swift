@@ -42,11 +42,15 @@ public struct ServerOptions: Sendable {
     /// What this daemon verifies another one's certificate against when it forwards to an
     /// `https://` holder (`--cacert`); nil: the system's roots.
     public var forwardingTLS: TLSConfiguration?
+    /// What one TCP connection may hold (timeouts, the number open at once); the Unix socket,
+    /// its user's alone, has no such bounds.
+    public var connectionLimits: ConnectionLimits
 
     public init(
         address: ServerAddress, hotDocuments: Int = ServerOptions.defaultHotDocuments, policy: SnapshotPolicy = .default,
         limits: RequestLimits = RequestLimits(), leaseDuration: Duration = LeaseHolder.defaultDuration,
-        allowedHosts: [String] = [], apiKeys: APIKeys? = nil, tls: TLSConfiguration? = nil, forwardingTLS: TLSConfiguration? = nil
+        allowedHosts: [String] = [], apiKeys: APIKeys? = nil, tls: TLSConfiguration? = nil, forwardingTLS: TLSConfiguration? = nil,
+        connectionLimits: ConnectionLimits = ConnectionLimits()
     ) {
         self.address = address
         self.hotDocuments = hotDocuments
@@ -57,6 +61,7 @@ public struct ServerOptions: Sendable {
         self.apiKeys = apiKeys
         self.tls = tls
         self.forwardingTLS = forwardingTLS
+        self.connectionLimits = connectionLimits
     }
 
     /// What a TCP listener checks before routing; nil for the Unix socket, whose clients are
@@ -93,6 +98,7 @@ public func buildRouter(
 ) -> Hummingbird.Router<BasicRequestContext> {
     let router = Hummingbird.Router(context: BasicRequestContext.self)
     if let access { router.add(middleware: ListenerAccessMiddleware(access: access)) }
+    router.add(middleware: RequestBoundsMiddleware(limits: limits, metrics: metrics))
     router.add(middleware: APIErrorMiddleware())
     DocumentController(registry: registry, metrics: metrics, limits: limits, forwardingKey: forwardingKey, forwardingTLS: forwardingTLS)
         .addRoutes(to: router)
@@ -116,10 +122,10 @@ public func buildApplication(store: MoMStore, options: ServerOptions, logger: Lo
         bindAddress = .unixDomainSocket(path: path)
     case .tcp(let host, let port, let secure):
         bindAddress = .hostname(host, port: port)
-        if secure {
-            guard let tls = options.tls else { throw ServerAddressError("\(options.address) needs a certificate and key (--tls-cert, --tls-key)") }
-            server = try .tls(server, tlsConfiguration: tls)
+        if secure && options.tls == nil {
+            throw ServerAddressError("\(options.address) needs a certificate and key (--tls-cert, --tls-key)")
         }
+        server = .bounded(limits: options.connectionLimits, metrics: metrics, tls: secure ? options.tls : nil)
     }
     let address = options.address
     return Application(

@@ -46,6 +46,9 @@ public struct MoMClient: Sendable {
         // Concurrent callers (`momd bench serve`) each get a connection instead of queueing.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         configuration.timeout.connect = .seconds(10)
+        // Idle connections go back before a daemon's --idle-timeout (60 s by default) closes them
+        // under a request about to be sent.
+        configuration.connectionPool.idleTimeout = .seconds(20)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 

@@ -13,6 +13,9 @@ public struct ServerMetrics: Sendable {
     let snapshotDuration: DurationHistogram
     let ingestRequests: Counter
     let forwardedRequests: Counter
+    let requestTimeouts: Counter
+    let requestsTooLarge: Counter
+    let connectionsRefused: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -37,6 +40,12 @@ public struct ServerMetrics: Sendable {
         ingestRequests = registry.makeCounter(descriptor: name("ingest_requests", "total", "Ingest requests served."))
         forwardedRequests = registry.makeCounter(
             descriptor: name("forwarded_requests", "total", "Ingest and ask requests forwarded to the daemon holding the document's lease."))
+        requestTimeouts = registry.makeCounter(
+            descriptor: name("request_timeouts", "total", "Requests answered 408: a head or a body that did not arrive in time (--header-timeout, --body-timeout)."))
+        requestsTooLarge = registry.makeCounter(
+            descriptor: name("requests_too_large", "total", "Requests answered 413: a body past its route's bound."))
+        connectionsRefused = registry.makeCounter(
+            descriptor: name("connections_refused", "total", "Connections answered 503 (or closed) past --max-connections."))
     }
 
     func recordSnapshot(_ duration: Duration) {

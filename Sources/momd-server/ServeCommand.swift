@@ -42,6 +42,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest ingest request, in bytes (the body is folded as it streams; this bounds one request).")
     var maxIngestBytes: UInt64 = RequestLimits().maxIngestBytes
 
+    @Option(help: "With --listen: seconds a request head may take from its first byte (408 past it; slowloris).")
+    var headerTimeout: Double = ConnectionLimits().headerTimeout.seconds
+
+    @Option(help: "With --listen: seconds a request body may pause between two reads (408 past it).")
+    var bodyTimeout: Double = ConnectionLimits().bodyTimeout.seconds
+
+    @Option(help: "With --listen: seconds a connection may stay open with no request in it.")
+    var idleTimeout: Double = ConnectionLimits().idleTimeout.seconds
+
+    @Option(help: "With --listen: connections served at once; a request on one past it is answered 503 with Retry-After.")
+    var maxConnections: Int = ConnectionLimits().maxConnections
+
     @Option(help: "Largest state a document created through the daemon may have, in MiB of memories (the default state is 4).")
     var maxStateMib: Int = RequestLimits.defaultMaxStateBytes >> 20
 
@@ -98,6 +110,10 @@ struct ServeCommand: AsyncParsableCommand {
         for name in allowedHosts {
             do { try ListenerAccess.validateHostName(name) } catch { throw ValidationError("--allowed-host: \(error)") }
         }
+        for (name, value) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)] {
+            guard value >= 0.1, value <= 86400 else { throw ValidationError("\(name) must be in 0.1...86400 seconds") }
+        }
+        guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...1000000") }
         guard leaseSeconds >= 0.5, leaseSeconds <= 3600 else { throw ValidationError("--lease-seconds must be in 0.5...3600") }
         if store.isPostgres && socket == nil && listen == nil {
             throw ValidationError("a daemon on PostgreSQL needs --listen HOST:PORT (other daemons forward writes there) or --socket PATH")
@@ -177,7 +193,10 @@ struct ServeCommand: AsyncParsableCommand {
                     address: address, hotDocuments: hotDocuments, policy: policy,
                     limits: RequestLimits(maxIngestBytes: maxIngestBytes, maxStateBytes: maxStateMib << 20),
                     leaseDuration: .milliseconds(Int64(leaseSeconds * 1000)), allowedHosts: allowedHosts, apiKeys: keys,
-                    tls: tls.server, forwardingTLS: tls.forwarding),
+                    tls: tls.server, forwardingTLS: tls.forwarding,
+                    connectionLimits: ConnectionLimits(
+                        headerTimeout: .milliseconds(Int64(headerTimeout * 1000)), bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)),
+                        idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), maxConnections: maxConnections)),
                 logger: logger)
             try await app.runService()
             try? opened.close()
