@@ -70,6 +70,37 @@ struct OpenAPISpecTests {
         }
     }
 
+    @Test("every route declares what a TCP listener's bounds answer: 408, 413, 503")
+    func specDeclaresTheConnectionBounds() throws {
+        let statuses = try Self.specifiedStatuses()
+        for route in try Self.specifiedRoutes() {
+            let declared = statuses[route] ?? []
+            #expect(declared.isSuperset(of: [408, 413, 503]), "\(route) declares \(declared.sorted())")
+        }
+    }
+
+    @Test("what schemathesis found in issue 30: a string max_tokens is refused, and the statuses of a binary ingest and a misfit configuration are declared")
+    func issue30ContractFindings() async throws {
+        let daemon = try TestDaemon()
+        let statuses = try Self.specifiedStatuses()
+        try await daemon.test { client in
+            try await client.execute(uri: "/v1/docs/probe/ingest", method: .post, body: ByteBuffer(string: "a few words. ")) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(
+                uri: "/v1/docs/probe/ask", method: .post, body: ByteBuffer(string: #"{"question": "a few", "max_tokens": "5"}"#)
+            ) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/v1/docs/probe/ingest", method: .post, body: ByteBuffer(bytes: [0x61, 0x00, 0x62])) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(statuses["POST /v1/docs/{doc}/ingest"]?.contains(response.status.code) == true)
+            }
+            try await client.execute(uri: "/v1/docs/misfit", method: .put, body: ByteBuffer(string: #"{"order_weights": [0.0]}"#)) { response in
+                #expect((400..<500).contains(response.status.code))
+                #expect(statuses["PUT /v1/docs/{doc}"]?.contains(response.status.code) == true, "\(response.status)")
+            }
+        }
+    }
+
     @Test("the spec lists exactly the routes the server registers")
     func specMatchesRoutes() throws {
         #expect(try Self.specifiedRoutes().sorted() == DocumentController<BasicRequestContext>.routes.sorted())
