@@ -28,6 +28,13 @@ struct IngestCommand: AsyncParsableCommand {
     @Flag(help: "The input is the document from its first byte: skip the bytes the document already holds (its stored byte offset), so an interrupted ingest can be re-run.")
     var resume = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Seconds to wait for a document whose lease another writer holds (a daemon that died, its lease not lapsed yet) before giving up with exit 75; 0 gives up at once.",
+            discussion: "With --resume the default is the lease's time left plus 5 s, as the refusal says it (the default lease, 10 s, plus 5 when it does not); without it, 0. Through a daemon, a refused request is resent from the committed offset once the lease lapses; embedded on PostgreSQL, the lease is taken over.",
+            valueName: "seconds"))
+    var wait: Double?
+
     @Option(help: "Bytes read, folded and committed per step.")
     var chunkBytes = 1 << 16
 
@@ -91,6 +98,7 @@ struct IngestCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...(1 << 26)).contains(chunkBytes) else { throw ValidationError("--chunk-bytes must be in 1...67108864") }
+        if let wait, !(0...86400).contains(wait) { throw ValidationError("--wait must be in 0...86400 seconds") }
         if capacity != nil && model.configuration != .default {
             throw ValidationError("--capacity picks the memory model itself: drop the memory-model options, or --capacity")
         }
@@ -138,8 +146,14 @@ struct IngestCommand: AsyncParsableCommand {
         defer { try? database.close() }
         let configuration = try requestedConfiguration
         let requested = configuration == .default ? nil : configuration
-        var session = try database.openSession(
-            named: document, configuration: requested, policy: policy, recordsTokenRoutes: recordTokenRoutes)
+        var session = try waitingOutLease {
+            var session = try database.openSession(
+                named: document, configuration: requested, policy: policy, recordsTokenRoutes: recordTokenRoutes)
+            // The lease now (where leases are kept), so that a held one is waited out before any
+            // input is read.
+            try session.claim()
+            return session
+        }
         printWarnings(session.warnings)
         let before = session.committedOffset
         var progress = ProgressLine()
@@ -208,7 +222,7 @@ struct IngestCommand: AsyncParsableCommand {
     func ingest(through client: any DaemonConnection, _ inputs: [InputFile]) async throws {
         let configuration = try requestedConfiguration
         if configuration != .default {
-            _ = try await client.create(document, configuration: configuration)
+            _ = try await waitingOutLease { try await client.create(document, configuration: configuration) }
         }
         // The document's length before this ingest: --resume needs it to skip input; otherwise
         // the first acknowledgment tells it (its offset less the bytes it folded).
@@ -240,7 +254,14 @@ struct IngestCommand: AsyncParsableCommand {
                 consumed += UInt64(count)
                 let response: IngestResponse
                 do {
-                    response = try await client.ingest(document, offset: position, bytes: buffer[..<count], allowingBinary: allowBinary)
+                    // A request with an offset is idempotent, so a refused one is resent as it is; one
+                    // without (the first of an ingest that appends) only when it was refused
+                    // before any of it was read.
+                    let offset = position
+                    let chunk = buffer[..<count]
+                    response = try await waitingOutLease(resending: { offset != nil || $0.code == StoreError.Code.leaseHeld.rawValue }) {
+                        try await client.ingest(document, offset: offset, bytes: chunk, allowingBinary: allowBinary)
+                    }
                 } catch let error as ClientError where error.code == StoreError.Code.binaryData.rawValue {
                     progress.finish()
                     throw error
@@ -263,7 +284,8 @@ struct IngestCommand: AsyncParsableCommand {
         if let last {
             acknowledged = last
         } else {
-            acknowledged = try await client.ingest(document, offset: position, bytes: [UInt8](), allowingBinary: false)
+            let offset = position
+            acknowledged = try await waitingOutLease { try await client.ingest(document, offset: offset, bytes: [UInt8](), allowingBinary: false) }
         }
         progress.finish()
         let start = before ?? acknowledged.committedOffset
@@ -275,6 +297,62 @@ struct IngestCommand: AsyncParsableCommand {
                 tokens: report.tokens, digest: report.digest, seconds: seconds,
                 bytesPerSecond: Double(acknowledged.committedOffset - start) / max(seconds, 1e-9), warnings: report.warnings))
     }
+
+    // MARK: Waiting out a lease
+
+    /// How long to wait after the first refusal: `--wait`, else with `--resume` the lease's time
+    /// left (as the refusal says it) plus 5 s, else none.
+    func waitBudget(leaseLeft: Double?) -> Double {
+        wait ?? (resume ? (leaseLeft ?? LeaseHolder.defaultDuration.seconds) + 5 : 0)
+    }
+
+    /// Calls `call` until it is not refused for a lease (through a daemon: a retryable 503 that
+    /// `resending` allows), waiting as the refusal says between calls, for `--wait` at most.
+    func waitingOutLease<T>(resending: (ClientError) -> Bool = { _ in true }, _ call: () async throws -> T) async throws -> T {
+        var first: Date?
+        var deadline: Date?
+        while true {
+            do {
+                return try await call()
+            } catch let error as ClientError where error.isRetryable && resending(error) {
+                let now = Date()
+                let end = deadline ?? now.addingTimeInterval(waitBudget(leaseLeft: error.retryAfter))
+                first = first ?? now
+                deadline = end
+                guard now < end else {
+                    let waited = now.timeIntervalSince(first ?? now)
+                    throw ClientError(
+                        code: error.code, error.message + (waited > 0 ? "; gave up after waiting \(Self.seconds(waited)) (--wait)" : ""),
+                        status: error.status)
+                }
+                try await Task.sleep(for: .seconds(min(max(error.retryAfter ?? 1, 0.2), end.timeIntervalSince(now))))
+            }
+        }
+    }
+
+    /// Opens a session, waiting while another writer holds the lease (embedded on PostgreSQL):
+    /// a dead daemon's lease lapses and is taken over; a live writer keeps renewing its own, and
+    /// after `--wait` the refusal stands.
+    func waitingOutLease<T>(_ open: () throws -> T) throws -> T {
+        var deadline: Date?
+        while true {
+            do {
+                return try open()
+            } catch let error as StoreError where error.code == .leaseHeld {
+                let now = Date()
+                let left = error.holder.map { max(0, $0.expiresAt.timeIntervalSince(now)) }
+                let end = deadline ?? now.addingTimeInterval(waitBudget(leaseLeft: left))
+                deadline = end
+                guard now < end else {
+                    let waited = wait ?? 0
+                    throw waited > 0 ? StoreError(error.code, error.message + "; gave up after waiting \(Self.seconds(waited)) (--wait)", holder: error.holder) : error
+                }
+                Thread.sleep(forTimeInterval: min(max((left ?? 1) + 0.1, 0.1), end.timeIntervalSince(now)))
+            }
+        }
+    }
+
+    static func seconds(_ value: Double) -> String { String(format: "%.1f s", value) }
 
     func printSummary(_ summary: Summary) throws {
         if store.json {

@@ -85,7 +85,8 @@ extension CommandError {
         switch error.code {
         case "unreachable": status = .unavailable
         case StoreError.Code.unknownDocument.rawValue, StoreError.Code.unknownSnapshot.rawValue: status = .noInput
-        case StoreError.Code.concurrentWrite.rawValue, "ingest_in_progress": status = .temporaryFailure
+        case StoreError.Code.concurrentWrite.rawValue, "ingest_in_progress", StoreError.Code.leaseHeld.rawValue, StoreError.Code.leaseLost.rawValue:
+            status = .temporaryFailure
         case StoreError.Code.corruptData.rawValue, StoreError.Code.notMomdDatabase.rawValue, StoreError.Code.binaryData.rawValue:
             status = .dataError
         case _ where error.status == 401 || error.status == 403: status = .noPermission

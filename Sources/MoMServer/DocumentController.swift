@@ -148,20 +148,33 @@ public struct DocumentController<Context: RequestContext>: Sendable {
                 "an ingest request carries the text as its body (application/octet-stream); to create an empty document, send an empty body with that Content-Type"
             )
         }
-        let response: IngestResponse
-        do {
-            response = try await registry.withDocument(name, createIfMissing: true) { actor in
-                // The lease first: when another daemon holds it, the body goes there untouched.
-                do {
-                    try await actor.claim()
-                } catch let error as StoreError where error.code == .leaseHeld {
-                    throw HeldElsewhere(refusal: error)
+        var response: IngestResponse?
+        var body = request.body
+        // A holder that cannot be reached (it died) is waited out once or twice: its lease
+        // lapses and this daemon takes the document over with the body it already read.
+        var waits = 0
+        while response == nil {
+            do {
+                let source = body
+                response = try await registry.withDocument(name, createIfMissing: true) { actor in
+                    // The lease first: when another daemon holds it, the body goes there untouched.
+                    do {
+                        try await actor.claim()
+                    } catch let error as StoreError where error.code == .leaseHeld {
+                        throw HeldElsewhere(refusal: error)
+                    }
+                    return try await ingest(source, into: actor, from: offset, allowingBinary: allowingBinary)
                 }
-                return try await ingest(request.body, into: actor, from: offset, allowingBinary: allowingBinary)
+            } catch let held as HeldElsewhere {
+                switch try await forward(request, body: body, document: name, heldBy: held.refusal, mayWait: waits < 2) {
+                case .answered(let answer): return answer
+                case .takeOver(let read):
+                    waits += 1
+                    body = RequestBody(buffer: read)
+                }
             }
-        } catch let held as HeldElsewhere {
-            return try await forward(request, document: name, heldBy: held.refusal)
         }
+        guard let response else { throw APIError(.internalServerError, code: "internal", "no ingest response") }
         metrics.ingestRequests.increment()
         metrics.bytesFolded.increment(by: Int64(response.foldedBytes))
         return try jsonResponse(response)

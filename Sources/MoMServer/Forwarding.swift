@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MoMAPI
+import MoMCore
 import MoMStore
 import NIOCore
 import NIOHTTP1
@@ -18,27 +19,44 @@ struct HeldElsewhere: Error {
 let forwardedHeader = HTTPField.Name("Momd-Forwarded-By")!
 
 extension DocumentController {
+    /// What became of a write sent on to the lease holder.
+    enum Forwarded {
+        /// The holder's answer, relayed.
+        case answered(Response)
+        /// The holder could not be reached and its lease has lapsed since: the body, read whole,
+        /// for this daemon to fold after taking the lease over.
+        case takeOver(ByteBuffer)
+    }
+
     /// Sends an ingest request to the daemon that holds the document's lease and relays its
     /// answer. The body is read here first (up to `limits.maxForwardedBytes`) and sent whole, so
     /// that nothing but this handler ever reads it: a holder that dies mid-request then costs a
-    /// retry, never a half-read stream. A larger body, a holder that cannot be reached (it died
-    /// and its lease has not lapsed yet), or a request forwarded once already gets 503 with the
-    /// seconds left on the lease in `Retry-After`: retrying from the committed offset reaches
-    /// whoever holds the document then.
-    func forward(_ request: Request, document: String, heldBy refusal: StoreError) async throws -> Response {
+    /// retry, never a half-read stream. A holder that cannot be reached (it died) is waited out
+    /// when `mayWait`: once its lease lapses (by the store's word, at most the lease's duration
+    /// plus a second from now) the body comes back for this daemon to take the document over.
+    /// A larger body, a holder that cannot be reached with its lease far off or when waiting is
+    /// spent, or a request forwarded once already gets 503 with the seconds left on the lease in
+    /// `Retry-After`: retrying from the committed offset reaches whoever holds the document then.
+    func forward(_ request: Request, body requestBody: RequestBody, document: String, heldBy refusal: StoreError, mayWait: Bool)
+        async throws -> Forwarded
+    {
         guard let holder = refusal.holder, !holder.address.isEmpty, request.headers[forwardedHeader] == nil else {
             throw unavailable(refusal)
         }
         let body: ByteBuffer
         do {
-            body = try await request.body.collect(upTo: limits.maxForwardedBytes)
+            body = try await requestBody.collect(upTo: limits.maxForwardedBytes)
         } catch is NIOTooManyBytesError {
             throw unavailable(refusal, why: "the request is larger than this daemon forwards (\(limits.maxForwardedBytes) bytes): send it to \(holder.address)")
         }
         do {
-            return try await relay(request, body: body, contentType: "application/octet-stream", to: holder, timeout: .hours(1))
+            return .answered(try await relay(request, body: body, contentType: "application/octet-stream", to: holder, timeout: .hours(1)))
         } catch {
-            throw unavailable(refusal)
+            let left = holder.expiresAt.timeIntervalSinceNow
+            guard mayWait, left < registry.leaseHolder.duration.seconds + 1 else { throw unavailable(refusal) }
+            metrics.leaseWaits.increment()
+            try await Task.sleep(for: .seconds(max(0, left) + 0.25))
+            return .takeOver(body)
         }
     }
 

@@ -199,8 +199,9 @@ public struct MoMClient: Sendable {
     static func check(_ response: HTTPClientResponse) async throws -> ByteBuffer {
         let body = try await response.body.collect(upTo: 256 << 20)
         guard (200..<300).contains(response.status.code) else {
+            let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
             if let error = try? JSONDecoder().decode(APIError.Body.self, from: Data(buffer: body)) {
-                throw ClientError(code: error.error.code, error.error.message, status: Int(response.status.code))
+                throw ClientError(code: error.error.code, error.error.message, status: Int(response.status.code), retryAfter: retryAfter)
             }
             throw ClientError(code: "http_\(response.status.code)", "the daemon answered \(response.status)", status: Int(response.status.code))
         }

@@ -16,6 +16,7 @@ public struct ServerMetrics: Sendable {
     let requestTimeouts: Counter
     let requestsTooLarge: Counter
     let connectionsRefused: Counter
+    let leaseWaits: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -46,6 +47,8 @@ public struct ServerMetrics: Sendable {
             descriptor: name("requests_too_large", "total", "Requests answered 413: a body past its route's bound."))
         connectionsRefused = registry.makeCounter(
             descriptor: name("connections_refused", "total", "Connections answered 503 (or closed) past --max-connections."))
+        leaseWaits = registry.makeCounter(
+            descriptor: name("lease_waits", "total", "Writes for a document whose lease holder could not be reached, held until its lease lapsed and then folded here."))
     }
 
     func recordSnapshot(_ duration: Duration) {
