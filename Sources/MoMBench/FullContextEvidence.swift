@@ -48,15 +48,16 @@ public struct FullContextEvidence: RecallSystem, Sendable {
 
     /// The same IDF as the topic memory's, from exact counts.
     public func evidenceWeights(of words: [String]) -> [Float] {
-        words.map { word in
-            guard let count = frequencies[TopicTerms.stem(word)], count > 0 else { return 0 }
-            return Float(log((Double(sentences.count) + 1) / (Double(count) + 0.5)))
+        let total = Double(sentences.count) + 1
+        return words.map { word in
+            guard let count = frequencies[TopicTerms.stem(word)], count > 0 else { return Float(log(total / 1.5)) / 2 }
+            return Float(log(total / (Double(count) + 0.5)))
         }
     }
 
     /// BM25's best sentences for the query's words (any of them).
     public func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage] {
-        let terms = zip(query.words, query.weights).filter { $0.1 > 0 }.map { word, _ in
+        let terms = zip(query.words, query.weights).filter { $0.1 > 0 && frequencies[TopicTerms.stem($0.0)] != nil }.map { word, _ in
             "\"" + word.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         guard !terms.isEmpty else { return [] }

@@ -113,9 +113,9 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         rowFormat: RowFormat = .int8,
         tieBreak: TieBreak = .hashed,
         numberKeys: NumberKeys = .anchored,
-        topicRows: Int = 8192,
-        topicWidth: Int = 128,
-        sentenceSlots: Int = 2048
+        topicRows: Int = 0,
+        topicWidth: Int = 0,
+        sentenceSlots: Int = 0
     ) {
         self.memories = memories
         self.topK = topK
@@ -170,8 +170,9 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         sentenceSlots = try container.decodeIfPresent(Int.self, forKey: .sentenceSlots) ?? 0
     }
 
-    /// The defaults the README documents and the benchmarks measure.
-    public static let `default` = MoMConfiguration()
+    /// The defaults the README documents and the benchmarks measure: the memberwise defaults
+    /// and a topic memory of 8192 rows × 128 signs over the latest 2048 sentences.
+    public static let `default` = MoMConfiguration(topicRows: 8192, topicWidth: 128, sentenceSlots: 2048)
 
     /// Memory matrices in the state: the routed ones plus the shared one if enabled.
     public var memoryCount: Int { memories + (sharedMemory ? 1 : 0) }

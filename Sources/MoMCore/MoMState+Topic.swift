@@ -18,13 +18,15 @@ extension MoMState {
     public var topicMemory: TopicMemory? { engine.topic }
 
     /// How rare a word is in the document as the topic memory counts it: ln((S + 1) / (f + 0.5))
-    /// for S sentences of which f hold the word's term; 0 for a function word or a word no
-    /// sentence holds.
+    /// for S sentences of which f hold the word's term; for a word no sentence holds, half the
+    /// weight of a word in one sentence (a question about what the document never mentions is
+    /// supported less); 0 for a function word.
     public func inverseSentenceFrequency(of word: String) -> Float {
         guard let topic = engine.topic, let term = topic.term(of: word) else { return 0 }
         let frequency = topic.sentenceFrequency(ofTerm: term)
-        guard frequency > 0 else { return 0 }
-        return Float(log((Double(topic.sentences) + 1) / (Double(frequency) + 0.5)))
+        let sentences = Double(topic.sentences) + 1
+        guard frequency > 0 else { return Float(log(sentences / 1.5)) / 2 }
+        return Float(log(sentences / (Double(frequency) + 0.5)))
     }
 
     /// The weighted words as distinct topic terms (the larger weight where two words share one).
@@ -32,7 +34,8 @@ extension MoMState {
         guard let topic = engine.topic else { return [] }
         var terms: [(term: UInt64, weight: Float)] = []
         for (word, weight) in words where weight > 0 {
-            guard let term = topic.term(of: word) else { continue }
+            // A word no sentence holds reads only crosstalk.
+            guard let term = topic.term(of: word), topic.sentenceFrequency(ofTerm: term) > 0 else { continue }
             if let index = terms.firstIndex(where: { $0.term == term }) {
                 terms[index].weight = max(terms[index].weight, weight)
             } else {

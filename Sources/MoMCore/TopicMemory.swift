@@ -99,7 +99,14 @@ public struct TopicMemory: Sendable, Equatable {
             if leadingSpace { begin(context: context, token: token) }
         }
         if sentences == 0 || slots[openSlot].length >= Self.maxSentenceTokens { begin(context: context, token: token) }
-        let length = slots[openSlot].length
+        var length = slots[openSlot].length
+        if length == 1 && slots[openSlot].context.count == 0 {
+            // The document's first token was written under no context, so nothing can read it
+            // again: its sentence is decoded from its second token on.
+            slots[openSlot].context = context
+            slots[openSlot].token += 1
+            length = 0
+        }
         if length > 0 && length % Self.checkpointTokens == 0 { slots[openSlot].checkpoints.append(context) }
         slots[openSlot].length = length + 1
         if isDigit {

@@ -133,6 +133,9 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         .init("rowFormat", "the other format") { $0.rowFormat = $0.rowFormat == .int8 ? .float32 : .int8 },
         .init("tieBreak", "the other rule") { $0.tieBreak = $0.tieBreak == .hashed ? .lowest : .hashed },
         .init("numberKeys", "the other rule") { $0.numberKeys = $0.numberKeys == .anchored ? .window : .anchored },
+        .init("topicRows", "doubled") { $0.topicRows *= 2 },
+        .init("topicWidth", "+64") { $0.topicWidth += 64 },
+        .init("sentenceSlots", "halved") { $0.sentenceSlots /= 2 },
     ]
 
     @Test func everyFieldChangesTheFingerprint() throws {
@@ -166,7 +169,7 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         #expect(configuration.fingerprint == configuration.fingerprint)
         // Float32 rows keep the canonical form they had before int8 rows: every stored fingerprint
         // stays valid. The default before int8 rows (d_k 2048, Float32) and the one after:
-        var before = MoMConfiguration.default
+        var before = MoMConfiguration.default.withoutTopicMemory
         before.dk = 2048
         before.rowFormat = .float32
         before.tieBreak = .lowest
@@ -174,20 +177,22 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         #expect(before.fingerprintHex == "63915f373f99c623")
         // Int8 rows kept theirs when hashed ties came: the default with int8 rows and the lowest
         // tie, and the default since.
-        var int8Lowest = MoMConfiguration.default
+        var int8Lowest = MoMConfiguration.default.withoutTopicMemory
         int8Lowest.tieBreak = .lowest
         int8Lowest.numberKeys = .window
         #expect(int8Lowest.fingerprintHex == "0637754368660926")
         // Hashed ties kept theirs when anchored number keys came, and the default since.
-        var hashedWindow = MoMConfiguration.default
+        var hashedWindow = MoMConfiguration.default.withoutTopicMemory
         hashedWindow.numberKeys = .window
         #expect(hashedWindow.fingerprintHex == "303c7b63785469ac")
-        #expect(MoMConfiguration.default.fingerprintHex == "bf54bc3d65782d7c")
+        // Anchored number keys kept theirs when the topic memory came, and the default since.
+        #expect(MoMConfiguration.default.withoutTopicMemory.fingerprintHex == "bf54bc3d65782d7c")
+        #expect(MoMConfiguration.default.fingerprintHex == "f9bbfd08a4b99787")
     }
 
     @Test(arguments: RowFormat.allCases)
     func canonicalFormOfHashedTiesRoundTrips(rowFormat: RowFormat) throws {
-        var configuration = MoMConfiguration.default
+        var configuration = MoMConfiguration.default.withoutTopicMemory
         configuration.rowFormat = rowFormat
         configuration.numberKeys = .window
         var writer = ByteWriter()
@@ -206,7 +211,7 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
 
     @Test(arguments: RowFormat.allCases, TieBreak.allCases)
     func canonicalFormOfAnchoredNumberKeysRoundTrips(rowFormat: RowFormat, tieBreak: TieBreak) throws {
-        var configuration = MoMConfiguration.default
+        var configuration = MoMConfiguration.default.withoutTopicMemory
         configuration.rowFormat = rowFormat
         configuration.tieBreak = tieBreak
         var writer = ByteWriter()
@@ -225,9 +230,25 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         }
     }
 
+    @Test(arguments: NumberKeys.allCases)
+    func canonicalFormOfTheTopicMemoryRoundTrips(numberKeys: NumberKeys) throws {
+        var configuration = MoMConfiguration.default
+        configuration.numberKeys = numberKeys
+        var writer = ByteWriter()
+        configuration.writeCanonical(to: &writer)
+        #expect(Array(writer.bytes.prefix(4)) == [5, 0, 0, 0])  // form 5: form 4's fields, then the topic memory's
+        #expect(Array(writer.bytes.suffix(12)) == [0, 32, 0, 0, 128, 0, 0, 0, 0, 8, 0, 0])
+        var reader = ByteReader(writer.bytes)
+        #expect(try MoMConfiguration.readCanonical(from: &reader) == configuration)
+        var noRows = writer.bytes
+        for index in (noRows.count - 12)..<(noRows.count - 8) { noRows[index] = 0 }
+        var noRowsReader = ByteReader(noRows)
+        #expect(throws: MoMError.self) { try MoMConfiguration.readCanonical(from: &noRowsReader) }
+    }
+
     @Test func canonicalFormOfInt8RowsRoundTrips() throws {
         var writer = ByteWriter()
-        var int8Lowest = MoMConfiguration.default
+        var int8Lowest = MoMConfiguration.default.withoutTopicMemory
         int8Lowest.tieBreak = .lowest
         int8Lowest.numberKeys = .window
         int8Lowest.writeCanonical(to: &writer)

@@ -177,7 +177,7 @@ import Testing
         _ = try MoMState(decoding: bytes, expecting: .tiny)
     }
 
-    @Test(arguments: [UInt32(0), 3, 0xFFFF_FFFF])
+    @Test(arguments: [UInt32(0), 4, 0xFFFF_FFFF])
     func unsupportedVersionIsRefusedAsSuch(version: UInt32) throws {
         var bytes = try Self.sampleState().encoded()
         withUnsafeBytes(of: version.littleEndian) { bytes.replaceSubrange(8..<12, with: $0) }
