@@ -27,7 +27,11 @@ struct ClusterBench: AsyncParsableCommand {
             the committed offset; reports the time until a survivor writes again, acknowledged \
             bytes lost, writers at once (from the fencing tokens in the journal), and whether \
             the document's digest equals one uninterrupted fold of the same bytes. (3) Folds the \
-            same text in this process into SQLite and into PostgreSQL and compares tokens/s.
+            same text in this process into SQLite and into PostgreSQL and compares tokens/s. \
+            With --tls, each daemon count is measured twice, over plain TCP and over TLS with API \
+            keys (a throwaway CA and certificate made with openssl, the daemons forwarding over \
+            https), and the failover phase runs over TLS with keys: the cost of TLS against plain \
+            TCP in one run.
             """
     )
 
@@ -55,6 +59,9 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Tokens folded into each store in the SQLite-against-PostgreSQL phase (0 skips it).")
     var storeTokens = 200_000
 
+    @Flag(help: "Also measure every daemon count over TLS with API keys, and run the failover phase over TLS (needs openssl).")
+    var tls = false
+
     @Option(help: "Directory for logs and the failover input (default: a new one under /tmp, removed afterwards).")
     var directory: String?
 
@@ -75,6 +82,8 @@ struct ClusterBench: AsyncParsableCommand {
     // MARK: Results
 
     struct Throughput: Codable {
+        /// Over TLS with API keys (--tls), else plain TCP without keys.
+        var tls: Bool
         var daemons: Int
         var clients: Int
         var ingestSeconds: Double
@@ -95,6 +104,7 @@ struct ClusterBench: AsyncParsableCommand {
     }
 
     struct Failover: Codable {
+        var tls: Bool
         var daemons: Int
         var kills: Int
         var leaseSeconds: Double
@@ -123,9 +133,20 @@ struct ClusterBench: AsyncParsableCommand {
         var ratio: Double
     }
 
+    /// TLS with keys against plain TCP, for one daemon count: each figure over TLS divided by
+    /// the same figure over plain TCP.
+    struct TLSCost: Codable {
+        var daemons: Int
+        var ingestThroughputRatio: Double
+        var ingestP99Ratio: Double
+        var askThroughputRatio: Double
+        var askP99Ratio: Double
+    }
+
     struct Result: Codable {
         var store: String
         var throughput: [Throughput]
+        var tlsCost: [TLSCost]?
         var failover: Failover?
         var storeComparison: StoreComparison?
     }
@@ -143,27 +164,43 @@ struct ClusterBench: AsyncParsableCommand {
             let scratch = try ScratchDirectory(given: directory, name: "bench-cluster")
             let run = String(UInt32(truncatingIfNeeded: UInt64(Date().timeIntervalSince1970 * 1000)) % 1_000_000)
             var result = Result(store: database.location, throughput: [])
+            let security = tls ? try ClusterSecurity.make(in: scratch.path) : nil
             for count in daemonCounts {
-                status("throughput: \(count) daemon(s), \(clients) clients, \(seconds) s ingest then \(seconds) s asks")
-                let cluster = try await Cluster.start(
-                    count, database: location, leaseSeconds: leaseSeconds, logs: scratch.path, snapshots: [])
-                defer { cluster.stopAll() }
-                let measured = try await throughput(cluster, names: (0..<clients).map { "cluster-\(run)-\(count)-\($0)" })
-                status(String(format: "  ingest %.2f MB/s, %.0f tokens/s, p50 %.1f ms, p99 %.1f ms, %d errors, %d forwarded; asks %.0f/s, p50 %.2f ms, p99 %.2f ms, %d errors",
-                              measured.ingestBytesPerSecond / 1e6, measured.ingestTokensPerSecond, measured.ingestP50Milliseconds,
-                              measured.ingestP99Milliseconds, measured.ingestErrors, measured.forwarded, measured.asksPerSecond,
-                              measured.askP50Milliseconds, measured.askP99Milliseconds, measured.askErrors))
-                result.throughput.append(measured)
-                cluster.stopAll()
+                for secured in security.map({ [nil, $0] }) ?? [nil] {
+                    status("throughput: \(count) daemon(s)\(secured == nil ? "" : " over TLS with keys"), \(clients) clients, \(seconds) s ingest then \(seconds) s asks")
+                    let cluster = try await Cluster.start(
+                        count, database: location, leaseSeconds: leaseSeconds, logs: scratch.path, snapshots: [], security: secured)
+                    defer { cluster.stopAll() }
+                    let measured = try await throughput(
+                        cluster, names: (0..<clients).map { "cluster-\(run)-\(count)\(secured == nil ? "" : "-tls")-\($0)" })
+                    status(String(format: "  ingest %.2f MB/s, %.0f tokens/s, p50 %.1f ms, p99 %.1f ms, %d errors, %d forwarded; asks %.0f/s, p50 %.2f ms, p99 %.2f ms, %d errors",
+                                  measured.ingestBytesPerSecond / 1e6, measured.ingestTokensPerSecond, measured.ingestP50Milliseconds,
+                                  measured.ingestP99Milliseconds, measured.ingestErrors, measured.forwarded, measured.asksPerSecond,
+                                  measured.askP50Milliseconds, measured.askP99Milliseconds, measured.askErrors))
+                    result.throughput.append(measured)
+                    cluster.stopAll()
+                }
+            }
+            if tls {
+                result.tlsCost = daemonCounts.compactMap { count in
+                    guard let plain = result.throughput.first(where: { $0.daemons == count && !$0.tls }),
+                        let secured = result.throughput.first(where: { $0.daemons == count && $0.tls })
+                    else { return nil }
+                    return TLSCost(
+                        daemons: count, ingestThroughputRatio: secured.ingestBytesPerSecond / max(plain.ingestBytesPerSecond, 1e-9),
+                        ingestP99Ratio: secured.ingestP99Milliseconds / max(plain.ingestP99Milliseconds, 1e-9),
+                        askThroughputRatio: secured.asksPerSecond / max(plain.asksPerSecond, 1e-9),
+                        askP99Ratio: secured.askP99Milliseconds / max(plain.askP99Milliseconds, 1e-9))
+                }
             }
             if kills > 0 {
                 let count = max(2, daemonCounts.max() ?? 3)
-                status("failover: \(count) daemons, \(kills) owners killed mid-ingest, lease \(leaseSeconds) s")
+                status("failover: \(count) daemons\(tls ? " over TLS with keys" : ""), \(kills) owners killed mid-ingest, lease \(leaseSeconds) s")
                 // Frequent snapshots, so a new owner replays little; all of them kept, so the
                 // journal after the first keeps every append's fencing token.
                 let cluster = try await Cluster.start(
                     count, database: location, leaseSeconds: leaseSeconds, logs: scratch.path,
-                    snapshots: ["--snapshot-tokens", "65536", "--snapshots-kept", "1000"])
+                    snapshots: ["--snapshot-tokens", "65536", "--snapshots-kept", "1000"], security: security)
                 defer { cluster.stopAll() }
                 let failover = try await self.failover(cluster, store: database, name: "cluster-\(run)-failover", scratch: scratch.path)
                 status(String(format: "  takeover p50 %.2f s, max %.2f s; %llu acknowledged bytes lost; %d double owners over %d owners; digest %@",
@@ -272,7 +309,7 @@ struct ClusterBench: AsyncParsableCommand {
         let bytes = ingest.reduce(0) { $0 + $1.bytes }
         let tokens = ingest.reduce(UInt64(0)) { $0 + $1.tokens }
         return Throughput(
-            daemons: clients.count, clients: names.count, ingestSeconds: ingestSeconds, ingestBytes: bytes, ingestTokens: tokens,
+            tls: cluster.security != nil, daemons: clients.count, clients: names.count, ingestSeconds: ingestSeconds, ingestBytes: bytes, ingestTokens: tokens,
             ingestBytesPerSecond: Double(bytes) / ingestSeconds, ingestTokensPerSecond: Double(tokens) / ingestSeconds,
             ingestP50Milliseconds: percentile(ingestLatencies, 0.5),
             ingestP99Milliseconds: percentile(ingestLatencies, 0.99),
@@ -356,7 +393,7 @@ struct ClusterBench: AsyncParsableCommand {
         var uninterrupted = try MoMState(configuration: .default)
         uninterrupted.fold(input)
         return Failover(
-            daemons: cluster.count, kills: kills, leaseSeconds: leaseSeconds, takeoverSeconds: takeovers,
+            tls: cluster.security != nil, daemons: cluster.count, kills: kills, leaseSeconds: leaseSeconds, takeoverSeconds: takeovers,
             takeoverP50Seconds: percentile(takeovers, 0.5), takeoverMaxSeconds: takeovers.max() ?? 0,
             bytes: final.byteCount, acknowledgedBytesLost: lost, doubleOwners: doubleOwners, owners: Set(tokens).count,
             digest: final.digest, uninterruptedDigest: uninterrupted.digest, retries: retries)
@@ -401,14 +438,20 @@ struct ClusterBench: AsyncParsableCommand {
     static func summary(_ result: Result) -> String {
         var lines = ["store    \(result.store)"]
         for row in result.throughput {
-            lines.append(String(
+            lines.append((row.tls ? "TLS+keys " : "") + String(
                 format: "%d daemon%@ ingest %.2f MB/s (%.0f tokens/s), p50 %.1f ms, p99 %.1f ms, %d errors, %d forwarded; asks %.0f/s, p50 %.2f ms, p99 %.2f ms, %d errors",
                 row.daemons, row.daemons == 1 ? " " : "s", row.ingestBytesPerSecond / 1e6, row.ingestTokensPerSecond,
                 row.ingestP50Milliseconds, row.ingestP99Milliseconds, row.ingestErrors, row.forwarded, row.asksPerSecond,
                 row.askP50Milliseconds, row.askP99Milliseconds, row.askErrors))
         }
-        if let failover = result.failover {
+        for cost in result.tlsCost ?? [] {
             lines.append(String(
+                format: "TLS cost %d daemon%@: ingest %.2f× the plain-TCP throughput (p99 %.2f×), asks %.2f× (p99 %.2f×)",
+                cost.daemons, cost.daemons == 1 ? "" : "s", cost.ingestThroughputRatio, cost.ingestP99Ratio, cost.askThroughputRatio,
+                cost.askP99Ratio))
+        }
+        if let failover = result.failover {
+            lines.append((failover.tls ? "TLS+keys " : "") + String(
                 format: "failover %d daemons, %d owners SIGKILLed mid-ingest, lease %.1f s: takeover p50 %.2f s, max %.2f s; %llu acknowledged bytes lost; %d double owners (%d owners); digest %@ (%llu bytes)",
                 failover.daemons, failover.kills, failover.leaseSeconds, failover.takeoverP50Seconds, failover.takeoverMaxSeconds,
                 failover.acknowledgedBytesLost, failover.doubleOwners, failover.owners,
@@ -472,23 +515,29 @@ final class Cluster: @unchecked Sendable {
 
     /// `serve`'s snapshot options.
     let snapshots: [String]
+    /// TLS and API keys for every daemon and client; nil: plain TCP, no keys.
+    let security: ClusterSecurity?
 
-    init(database: String, leaseSeconds: Double, logs: String, ports: [Int], snapshots: [String]) {
+    init(database: String, leaseSeconds: Double, logs: String, ports: [Int], snapshots: [String], security: ClusterSecurity? = nil) throws {
         self.snapshots = snapshots
+        self.security = security
         self.database = database
         self.leaseSeconds = leaseSeconds
         self.logs = logs
         self.ports = ports
         running = []
-        clients = ports.map { MoMClient(address: .tcp(host: "127.0.0.1", port: $0)) }
+        let tls = try security.map { try DaemonTLS.client(caFile: $0.authority) }
+        clients = ports.map {
+            MoMClient(address: .tcp(host: "127.0.0.1", port: $0, secure: security != nil), apiKey: security?.writeKey, tls: tls)
+        }
     }
 
-    static func start(_ count: Int, database: String, leaseSeconds: Double, logs: String, snapshots: [String]) async throws
-        -> Cluster
-    {
-        let cluster = Cluster(
+    static func start(
+        _ count: Int, database: String, leaseSeconds: Double, logs: String, snapshots: [String], security: ClusterSecurity? = nil
+    ) async throws -> Cluster {
+        let cluster = try Cluster(
             database: database, leaseSeconds: leaseSeconds, logs: logs, ports: try (0..<count).map { _ in try freeLoopbackPort() },
-            snapshots: snapshots)
+            snapshots: snapshots, security: security)
         for index in 0..<count {
             let process = try cluster.launch(index)
             cluster.lock.withLock { cluster.running.append(process) }
@@ -503,7 +552,7 @@ final class Cluster: @unchecked Sendable {
         process.arguments = [
             "serve", "--db", database, "--listen", "127.0.0.1:\(ports[index])", "--lease-seconds", "\(leaseSeconds)",
             "--state-cache", logs + "/states",
-        ] + snapshots
+        ] + snapshots + (security?.serveArguments ?? [])
         var environment = ProcessInfo.processInfo.environment
         environment["MOMD_HOST"] = nil
         process.environment = environment
@@ -527,9 +576,9 @@ final class Cluster: @unchecked Sendable {
         throw CommandError("daemon \(index) did not answer on 127.0.0.1:\(ports[index]); see \(logs)/daemon-\(index).log", exitCode: .unavailable)
     }
 
-    /// The daemon serving at `address` (`host:port`).
+    /// The daemon serving at `address` (`host:port`, or `https://host:port` over TLS).
     func index(of address: String) -> Int? {
-        ports.firstIndex { "127.0.0.1:\($0)" == address }
+        ports.firstIndex { "127.0.0.1:\($0)" == address || "https://127.0.0.1:\($0)" == address }
     }
 
     func kill(_ index: Int) {
@@ -570,4 +619,52 @@ func freeLoopbackPort() throws -> Int {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
     }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// What `bench cluster --tls` gives its daemons and clients: a throwaway CA with a certificate for
+/// 127.0.0.1 made by openssl, and a key file with a write key the clients and forwarding daemons
+/// send.
+struct ClusterSecurity: Sendable {
+    let directory: String
+    let writeKey: String
+    var authority: String { directory + "/ca.pem" }
+    var certificate: String { directory + "/server.pem" }
+    var key: String { directory + "/server.key" }
+    var keyFile: String { directory + "/keys.txt" }
+
+    var serveArguments: [String] {
+        ["--tls-cert", certificate, "--tls-key", key, "--cacert", authority, "--api-key-file", keyFile]
+    }
+
+    static func make(in scratch: String) throws -> ClusterSecurity {
+        let directory = scratch + "/tls"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func openssl(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["openssl"] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            do { try process.run() } catch { throw CommandError("--tls needs openssl: \(error)", exitCode: .unavailable) }
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw CommandError("openssl \(arguments.prefix(2).joined(separator: " ")) failed (\(process.terminationStatus))", exitCode: .failure)
+            }
+        }
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        try openssl(["req", "-x509"] + ec + ["-days", "2", "-subj", "/CN=momd bench CA", "-keyout", directory + "/ca.key", "-out", directory + "/ca.pem",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        try openssl(["req", "-new"] + ec + ["-subj", "/CN=127.0.0.1", "-keyout", directory + "/server.key", "-out", directory + "/server.csr"])
+        try Data("basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n".utf8)
+            .write(to: URL(fileURLWithPath: directory + "/server.ext"))
+        try openssl(["x509", "-req", "-in", directory + "/server.csr", "-CA", directory + "/ca.pem", "-CAkey", directory + "/ca.key",
+            "-set_serial", "\(UInt32.random(in: 1...UInt32.max))", "-days", "2", "-extfile", directory + "/server.ext", "-out", directory + "/server.pem"])
+        let writeKey = "w-" + (0..<32).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
+        let readKey = "r-" + (0..<32).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
+        try Data("write \(writeKey)\nread \(readKey)\n".utf8).write(to: URL(fileURLWithPath: directory + "/keys.txt"))
+        for file in ["ca.key", "server.key", "keys.txt"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory + "/" + file)
+        }
+        return ClusterSecurity(directory: directory, writeKey: writeKey)
+    }
 }
