@@ -59,7 +59,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .target(name: "MoMAPI", dependencies: ["MoMCore", "MoMAsk", "MoMStore"]),
+        // MoMBench for the reach `bench capacity` measured, which a document summary carries.
+        .target(name: "MoMAPI", dependencies: ["MoMCore", "MoMAsk", "MoMStore", "MoMBench"]),
         .target(
             name: "MoMServer",
             dependencies: [
@@ -74,7 +75,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The web page (GET /), compiled into the binary so it serves offline.
+            resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.css"), .embedInCode("Web/app.js")]
         ),
         .target(
             name: "MoMCLI",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries momd links (liblz4, SQLite) and the tools the tests use (lz4,
-# sqlite3, schemathesis) when they are missing; then, unless --deps-only is given, builds the
-# release binary.
+# sqlite3, schemathesis, Chromium with chromedriver and Selenium) when they are missing; then,
+# unless --deps-only is given, builds the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,29 @@ if ! { command -v schemathesis >/dev/null 2>&1 && schemathesis --version 2>/dev/
     fi
     python3 -m venv "$schemathesis_venv"
     "$schemathesis_venv/bin/pip" install -q "schemathesis==$schemathesis_version"
+fi
+
+# The web page's tests drive Debian's Chromium through chromedriver with Selenium
+# (Tests/momdTests/WebPageBrowserTests.swift runs scripts/web-page-check.py). Chromium and its
+# driver from apt; a pinned Selenium in a virtual environment under .build/tools.
+browser_packages=(chromium chromium-driver)
+if ! dpkg -s "${browser_packages[@]}" >/dev/null 2>&1; then
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${browser_packages[@]}"
+fi
+selenium_version=4.41.0
+selenium_venv=.build/tools/selenium
+if ! "$selenium_venv/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '$selenium_version')" >/dev/null 2>&1; then
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        sudo=""
+        if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-venv
+    fi
+    python3 -m venv "$selenium_venv"
+    "$selenium_venv/bin/pip" install -q "selenium==$selenium_version"
 fi
 
 if [ "${1:-}" != "--deps-only" ]; then

@@ -1,5 +1,6 @@
 import Foundation
 import MoMAsk
+import MoMBench
 import MoMCore
 import MoMStore
 
@@ -188,8 +189,18 @@ public struct DocumentSummary: Codable, Sendable, Equatable {
     /// The configuration fingerprint, hex.
     public var fingerprint: String
     public var updatedAt: Date
+    /// Bytes of the memory matrices: the state's size, whatever the document's length (nil from
+    /// a daemon older than the field).
+    public var memoryBytes: Int?
+    /// The prose tokens `momd bench capacity` measured a state of this shape and size holding at
+    /// ≥ 95 % recall; nil for a shape it did not measure. Past it, older facts fade.
+    public var reachTokens: Int?
+    /// Who may write the document, on a store many daemons share (PostgreSQL).
+    public var lease: Lease?
 
-    public init(_ info: DocumentInfo) {
+    public init(_ info: DocumentInfo) { self.init(info, lease: nil) }
+
+    public init(_ info: DocumentInfo, lease: Lease?) {
         name = info.name
         fingerprint = info.configuration.fingerprintHex
         tokens = info.tokenCount
@@ -197,6 +208,30 @@ public struct DocumentSummary: Codable, Sendable, Equatable {
         snapshots = info.snapshotCount
         storedBytes = info.storedBytes
         updatedAt = info.updatedAt
+        memoryBytes = info.configuration.memoryBytes
+        reachTokens = Self.measuredReach(of: info.configuration)
+        self.lease = lease
+    }
+
+    /// What `momd bench capacity` measured a state of `configuration`'s shape holding
+    /// (`CapacityBenchmark.measuredReach`): the default shape at 1, 4, 16 or 64 MiB of memories.
+    /// The seed, the tie rule, the number keys and the topic memory are not the n-gram memories'
+    /// shape (the README's tie and number-key measurements moved no cell by more than a needle of
+    /// twenty); anything else that differs is a shape nobody measured.
+    public static func measuredReach(of configuration: MoMConfiguration) -> Int? {
+        for (mebibytes, tokens) in CapacityBenchmark.measuredReach {
+            var measured = CapacityBenchmark.configuration(mebibytes: mebibytes)
+            measured.seed = configuration.seed
+            measured.tieBreak = configuration.tieBreak
+            measured.numberKeys = configuration.numberKeys
+            measured.topicRows = configuration.topicRows
+            measured.topicWidth = configuration.topicWidth
+            measured.sentenceSlots = configuration.sentenceSlots
+            measured.routingChunkTokens = configuration.routingChunkTokens
+            measured.maxTokenLength = configuration.maxTokenLength
+            if measured == configuration { return tokens }
+        }
+        return nil
     }
 }
 

@@ -60,7 +60,15 @@ extension QuestionAnswerer {
             let reading = EvidenceReader().read(question, query: query, passages: passages)
         else { return (nil, passages) }
         let passage = passages[reading.passage]
-        let confidence = Self.evidenceConfidence(passage: passage, reading: reading)
+        var confidence = Self.evidenceConfidence(passage: passage, reading: reading)
+        // As for probes: a count of something else, or a passage with no word of the relation
+        // asked about, is no answer ("How many horses …" read from "Jonas has 12 goats").
+        let facts = Evidence(question)
+        let held = EvidenceText.stems(passage.text)
+        for case let names? in [facts.countedNames, facts.relation?.evidence]
+        where held.isDisjoint(with: names.map(TopicTerms.stem)) {
+            confidence = 0
+        }
         var answer = Answer(
             answer: reading.answer, continuation: passage.text, confidence: confidence, abstained: false,
             answerType: question.answerType, probe: nil, tokens: [], memoriesRead: [], probesRead: 0, items: nil)

@@ -31,9 +31,12 @@ public struct StateLayout: Sendable, Equatable {
         let memoryCount = integer(20, 4)
         let values = integer(24, 4) * integer(28, 4)  // u32 · u32: fits an Int
         let configurationLength = integer(52, 4)
-        // Version 1 holds Float32 rows (dtype 1), version 2 int8 ones (dtype 2).
+        // Version 1 holds Float32 rows (dtype 1), version 2 int8 ones (dtype 2); version 3 either,
+        // with a topic memory in its suffix.
         let version = integer(8, 4)
-        guard (1...2).contains(version), Int(bytes[32]) == version, bytes[33] == 1, memoryCount > 0, values > 0
+        let dtype = Int(bytes[32])
+        guard (1...3).contains(version), (1...2).contains(dtype), version == 3 || dtype == version, bytes[33] == 1, memoryCount > 0,
+            values > 0
         else { return nil }
         let planeCount = bytes[32] == 1 ? 4 : 1
         let prefixLength = Self.headerLength + configurationLength + 4 * memoryCount

@@ -97,6 +97,7 @@ public func buildRouter(
     forwardingKey: String? = nil, forwardingTLS: TLSConfiguration? = nil
 ) -> Hummingbird.Router<BasicRequestContext> {
     let router = Hummingbird.Router(context: BasicRequestContext.self)
+    router.add(middleware: WebPageMiddleware(access: access))
     if let access { router.add(middleware: ListenerAccessMiddleware(access: access)) }
     router.add(middleware: RequestBoundsMiddleware(limits: limits, metrics: metrics))
     router.add(middleware: APIErrorMiddleware())

@@ -49,7 +49,11 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         }
         let documents = router.group("v1/docs")
         documents.get { _, _ in
-            try jsonResponse(DocumentListResponse(documents: try store.documents().map(DocumentSummary.init)))
+            // The lease holder of each document, where leases are kept: the web page shows who writes what.
+            let summaries = try store.documents().map { info in
+                DocumentSummary(info, lease: store.keepsLeases ? try store.leaseHolder(of: info.name) : nil)
+            }
+            return try jsonResponse(DocumentListResponse(documents: summaries))
         }
         documents.get(":doc") { request, context in try await show(request, context: context) }
         documents.put(":doc") { request, context in try await create(request, context: context) }
