@@ -130,7 +130,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "momdTests", dependencies: ["momd", "momd-server"]),
+        .testTarget(name: "momdTests", dependencies: ["momd", "momd-server", "MoMAPI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,6 +18,13 @@ public struct Passage: Sendable, Codable, Equatable {
     /// question layer.
     public var support: Float = 0
 
+    /// Whether the text holds `answer`, case and spacing aside (the decoded "7 : 05" holds "7:05").
+    public func holds(_ answer: String) -> Bool {
+        let compact = { (text: String) in String(text.lowercased().filter { !$0.isWhitespace }) }
+        let wanted = compact(answer)
+        return !wanted.isEmpty && compact(text).contains(wanted)
+    }
+
     public init(text: String, sentence: Int, token: UInt64, score: Float, sureness: Float) {
         self.text = text
         self.sentence = sentence
@@ -59,6 +66,13 @@ public struct EvidenceQuery: Sendable, Equatable {
 
     /// The summed weight of the words.
     public var totalWeight: Float { weights.reduce(0, +) }
+
+    /// A passage's score from its system as a share of the words' weight (0…1): for the topic
+    /// memory, about the weight of the question's words its sentence was written under.
+    public func scoreShare(of passage: Passage) -> Float {
+        let total = totalWeight
+        return total > 0 ? min(max(passage.score / total, 0), 1) : 0
+    }
 
     /// The share of the weight a text's words hold.
     public func support(of textStems: Set<String>) -> Float {

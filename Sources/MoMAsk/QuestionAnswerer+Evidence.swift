@@ -28,7 +28,13 @@ extension QuestionAnswerer {
         query: EvidenceQuery, passages: [Passage]
     ) {
         let query = EvidenceQuery(question: text, weights: system.evidenceWeights(of:))
-        guard query.totalWeight > 0, system.tokenCount > 0 else { return (query, []) }
+        return (query, try evidence(for: query, from: system, limit: limit))
+    }
+
+    /// The passages the system recalls for weighted words, ranked as `evidence(for:from:limit:)`
+    /// ranks them.
+    func evidence(for query: EvidenceQuery, from system: some RecallSystem, limit: Int) throws -> [Passage] {
+        guard query.totalWeight > 0, system.tokenCount > 0 else { return [] }
         var passages = try system.recall(query, limit: max(limit, Self.recalledSentences))
         for index in passages.indices {
             passages[index].support = query.support(of: EvidenceText.stems(passages[index].text))
@@ -36,25 +42,24 @@ extension QuestionAnswerer {
         // The text's own support counts most; the system's score (for the topic memory, about
         // the weight of the question's words the sentence was written under) stands in for
         // words its decoding lost.
-        let total = query.totalWeight
         let rank = passages.map { passage in
-            (1 - Self.systemScoreWeight) * passage.support + Self.systemScoreWeight * min(max(passage.score / total, 0), 1)
+            (1 - Self.systemScoreWeight) * passage.support + Self.systemScoreWeight * query.scoreShare(of: passage)
         }
         let order = passages.indices.sorted { left, right in
             if rank[left] != rank[right] { return rank[left] > rank[right] }
             return passages[left].sentence < passages[right].sentence
         }
-        return (query, order.prefix(limit).map { passages[$0] })
+        return order.prefix(limit).map { passages[$0] }
     }
 
     /// The answer the evidence gives, not yet judged against a threshold (nil when no span fits),
     /// and the passages recalled.
-    func answerFromEvidence(_ question: Question, from system: some RecallSystem, keeping kept: Int = 5) throws -> (
-        answer: Answer?, passages: [Passage]
-    ) {
+    func answerFromEvidence(_ question: Question, query: EvidenceQuery, from system: some RecallSystem, keeping kept: Int = 5) throws
+        -> (answer: Answer?, passages: [Passage])
+    {
         let asksForAll = Self.asksForAll(question.text)
-        let (query, passages) = try evidence(
-            for: question.text, from: system, limit: max(kept, options.evidencePassages, asksForAll ? Self.listPassages : 0))
+        let passages = try evidence(
+            for: query, from: system, limit: max(kept, options.evidencePassages, asksForAll ? Self.listPassages : 0))
         if asksForAll, let list = listAnswer(question, query: query, passages: passages) { return (list, passages) }
         guard !passages.isEmpty,
             let reading = EvidenceReader().read(question, query: query, passages: passages)

@@ -228,7 +228,7 @@ extension QuestionAnswerer {
         let query = EvidenceQuery(question: question.text, weights: system.evidenceWeights(of:))
         guard query.totalWeight > 0 else { return probed }
         var probe = probed
-        let (found, passages) = try answerFromEvidence(question, from: system, keeping: 5)
+        let (found, passages) = try answerFromEvidence(question, query: query, from: system, keeping: 5)
         let spoken = probe.answer.isEmpty ? probe.withheld : probe.answer
         // A probe that a passage recalled by the question's words contradicts (the passage holds
         // most of the question but not the probe's answer) counts only as far as the words the
@@ -237,8 +237,7 @@ extension QuestionAnswerer {
         // (its sentence out of the ring, or badly decoded) the probe stands as it read.
         // A passage holds the question by its text or, where its decoding lost words, by what the
         // topic memory read for it.
-        let total = query.totalWeight
-        let holding = { (passage: Passage) in max(passage.support, min(max(passage.score / total, 0), 1)) }
+        let holding = { (passage: Passage) in max(passage.support, query.scoreShare(of: passage)) }
         let contradicted = passages.contains { holding($0) >= Self.contradictingSupport }
         let best = passages.map(holding).max() ?? 0
         let witnesses = passages.filter { holding($0) >= best * Self.corroboratingShare }

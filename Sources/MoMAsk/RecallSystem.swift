@@ -33,11 +33,9 @@ extension RecallSystem {
     public func evidenceWeights(of words: [String]) -> [Float] { words.map { _ in 0 } }
     public func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage] { [] }
 
-    /// Whether a passage's text holds the answer (spacing aside).
+    /// Whether a passage's text holds the answer (`Passage.holds`).
     public func corroborates(_ answer: String, in passages: [Passage]) -> Bool {
-        let compact = { (text: String) in String(text.lowercased().filter { !$0.isWhitespace }) }
-        let wanted = compact(answer)
-        return !wanted.isEmpty && passages.contains { compact($0.text).contains(wanted) }
+        passages.contains { $0.holds(answer) }
     }
 
     /// Reads the cue again with the higher limit; a system that can go on where a read stopped
@@ -75,10 +73,7 @@ extension MoMState: RecallSystem {
     /// A passage's decoded text, or the topic memory: a sentence written under most of the
     /// answer's own words (by weight) holds it, whatever its decoding lost.
     public func corroborates(_ answer: String, in passages: [Passage]) -> Bool {
-        let compact = { (text: String) in String(text.lowercased().filter { !$0.isWhitespace }) }
-        let wanted = compact(answer)
-        guard !wanted.isEmpty else { return false }
-        if passages.contains(where: { compact($0.text).contains(wanted) }) { return true }
+        if passages.contains(where: { $0.holds(answer) }) { return true }
         let words = EvidenceText.terms(answer)
         let weighted = Array(zip(words, evidenceWeights(of: words)))
         return passages.contains { topicSupport(of: weighted, inSentence: UInt64($0.sentence)) >= Self.corroboratingShare }

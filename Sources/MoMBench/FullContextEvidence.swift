@@ -88,7 +88,7 @@ extension FullContextBaseline {
         for (position, entry) in cache.tokens.enumerated() {
             let surface = cache.vocabulary.surface(Int(entry))
             let space = cache.vocabulary.hasLeadingSpace(Int(entry))
-            let begins = (endPending && space) || length >= Int(TopicMemory.maxSentenceTokens)
+            let begins = TopicMemory.beginsSentence(afterEnd: endPending, leadingSpace: space, length: UInt16(min(length, Int(UInt16.max))))
             endPending = false
             if begins && length > 0 {
                 sentences.append((text, start))
@@ -99,7 +99,7 @@ extension FullContextBaseline {
             if space && !text.isEmpty { text += " " }
             text += surface
             length += 1
-            endPending = surface == "." || surface == "!" || surface == "?"
+            endPending = TopicMemory.endsSentence(surface.utf8)
         }
         if length > 0 { sentences.append((text, start)) }
         return sentences

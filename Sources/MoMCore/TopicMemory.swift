@@ -44,8 +44,9 @@ public struct TopicMemory: Sendable, Equatable {
     /// The digits of a number still open, as a running hash, and their count (0: none open).
     var numberHash: UInt64 = 0
     var numberLength: UInt8 = 0
-    /// The open sentence's code (`sentenceCode(sentences - 1)`), drawn once; not encoded.
-    var openCode: [UInt64] = []
+    /// The open sentence's code as width signs of ±1 (`sentenceCode(sentences - 1)`), drawn
+    /// once per sentence so that each write is a plain saturating add; not encoded.
+    var openSigns: [Int8] = []
 
     /// A sentence is cut after this many tokens, so every slot decodes in bounded time.
     public static let maxSentenceTokens: UInt16 = 72
@@ -94,11 +95,9 @@ public struct TopicMemory: Sendable, Equatable {
     mutating func accept(folded: UnsafeBufferPointer<UInt8>, leadingSpace: Bool, context: ContextWindow, token: UInt64) {
         let isDigit = ContextWindow.isDigit(folded)
         if numberLength > 0 && (!isDigit || leadingSpace) { closeNumber() }
-        if endPending {
-            endPending = false
-            if leadingSpace { begin(context: context, token: token) }
-        }
-        if sentences == 0 || slots[openSlot].length >= Self.maxSentenceTokens { begin(context: context, token: token) }
+        let begins = Self.beginsSentence(afterEnd: endPending, leadingSpace: leadingSpace, length: slots[openSlot].length)
+        endPending = false
+        if sentences == 0 || begins { begin(context: context, token: token) }
         var length = slots[openSlot].length
         if length == 1 && slots[openSlot].context.count == 0 {
             // The document's first token was written under no context, so nothing can read it
@@ -112,7 +111,7 @@ public struct TopicMemory: Sendable, Equatable {
         if isDigit {
             numberHash = StableHash.combine(numberLength == 0 ? seed : numberHash, UInt64(folded[0]))
             numberLength &+= numberLength < 255 ? 1 : 0
-        } else if folded.count == 1 && (folded[0] == 0x2E || folded[0] == 0x21 || folded[0] == 0x3F) {
+        } else if Self.endsSentence(folded) {
             endPending = true
         } else if let term = TopicTerms.term(folded, seed: seed) {
             add(term)
@@ -121,10 +120,22 @@ public struct TopicMemory: Sendable, Equatable {
 
     var openSlot: Int { Int((sentences &- 1) % UInt64(slotCount)) }
 
+    /// Whether a token ends a sentence: ". ! ?" alone.
+    public static func endsSentence(_ token: some Collection<UInt8>) -> Bool {
+        token.count == 1 && [0x2E, 0x21, 0x3F].contains(token.first!)
+    }
+
+    /// Whether a token begins a new sentence: after a sentence end when whitespace stands before
+    /// it (so "3.5" and "U.S." stay in theirs), or once the open sentence has
+    /// `maxSentenceTokens` tokens.
+    public static func beginsSentence(afterEnd: Bool, leadingSpace: Bool, length: UInt16) -> Bool {
+        (afterEnd && leadingSpace) || length >= maxSentenceTokens
+    }
+
     mutating func begin(context: ContextWindow, token: UInt64) {
         if numberLength > 0 { closeNumber() }
         sentences += 1
-        openCode = sentenceCode(sentences - 1)
+        openSigns = signs(of: sentences - 1)
         slots[openSlot] = SentenceSlot(sentence: sentences, token: token, length: 0, context: context)
         openTerms.removeAll(keepingCapacity: true)
     }
@@ -140,19 +151,18 @@ public struct TopicMemory: Sendable, Equatable {
     mutating func add(_ term: UInt64) {
         guard sentences > 0, openTerms.count < Self.maxTermsPerSentence, !openTerms.contains(term) else { return }
         openTerms.append(term)
-        let code = openCode
-        for (row, negative) in Self.rowsOf(term, rows: rows) {
+        for probe in 0..<Self.hashesPerTerm {
+            let (row, negative) = Self.row(of: term, probe: probe, rows: rows)
             if rowSentences[row] < UInt32.max { rowSentences[row] += 1 }
+            let flip: Int16 = negative ? -1 : 1
             codes.withUnsafeMutableBufferPointer { matrix in
-                let base = row * width
-                for word in 0..<(width / 64) {
-                    let bits = code[word]
-                    for bit in 0..<64 {
-                        // The code's sign, flipped by the row's: +1 or −1, saturating at ±127.
-                        let minus = ((bits >> UInt64(bit)) & 1 == 1) != negative
-                        let index = base + word * 64 + bit
-                        let old = matrix[index]
-                        if minus { if old > -127 { matrix[index] = old - 1 } } else if old < 127 { matrix[index] = old + 1 }
+                openSigns.withUnsafeBufferPointer { signs in
+                    let row = matrix.baseAddress! + row * width
+                    // The code's sign, flipped by the row's: +1 or −1, saturating at ±127 (a
+                    // clamped sum always fits in Int8, so the conversion needs no check).
+                    for column in 0..<width {
+                        let sum = Int16(row[column]) &+ flip &* Int16(signs[column])
+                        row[column] = Int8(truncatingIfNeeded: min(max(sum, -127), 127))
                     }
                 }
             }
@@ -164,12 +174,22 @@ public struct TopicMemory: Sendable, Equatable {
         (0..<(width / 64)).map { StableHash.mix64(StableHash.combine(codeSeed, index &* 64 &+ UInt64($0))) }
     }
 
+    /// The sentence's code as ±1 signs, one per column.
+    func signs(of index: UInt64) -> [Int8] {
+        let code = sentenceCode(index)
+        return (0..<width).map { column in (code[column / 64] >> UInt64(column % 64)) & 1 == 1 ? -1 : 1 }
+    }
+
+    /// The row a term's `probe`-th hash writes, and whether it is written negated.
+    @inline(__always)
+    static func row(of term: UInt64, probe: Int, rows: Int) -> (row: Int, negative: Bool) {
+        let hash = StableHash.combine(term, UInt64(probe) &+ 0x726F_7773)  // "rows"
+        return (Int(hash % UInt64(rows)), hash >> 63 == 1)
+    }
+
     /// The rows a term writes and whether each is written negated.
     static func rowsOf(_ term: UInt64, rows: Int) -> [(row: Int, negative: Bool)] {
-        (0..<hashesPerTerm).map { probe in
-            let hash = StableHash.combine(term, UInt64(probe) &+ 0x726F_7773)  // "rows"
-            return (Int(hash % UInt64(rows)), hash >> 63 == 1)
-        }
+        (0..<hashesPerTerm).map { row(of: term, probe: $0, rows: rows) }
     }
 
     // MARK: Read
@@ -244,13 +264,15 @@ public struct TopicMemory: Sendable, Equatable {
 
     /// A readout's projection on a sentence's code, per term row written.
     func score(_ readout: [Float], sentence: UInt64) -> Float {
-        let code = sentenceCode(sentence)
         var sum: Float = 0
-        for word in 0..<(width / 64) {
-            let bits = code[word]
-            for bit in 0..<64 {
-                let value = readout[word * 64 + bit]
-                sum += (bits >> UInt64(bit)) & 1 == 1 ? -value : value
+        readout.withUnsafeBufferPointer { readout in
+            for word in 0..<(width / 64) {
+                // `sentenceCode(sentence)[word]`, drawn here so that scoring a ring allocates nothing.
+                let bits = StableHash.mix64(StableHash.combine(codeSeed, sentence &* 64 &+ UInt64(word)))
+                for bit in 0..<64 {
+                    let value = readout[word * 64 + bit]
+                    sum += (bits >> UInt64(bit)) & 1 == 1 ? -value : value
+                }
             }
         }
         return sum / Float(width * Self.hashesPerTerm)
@@ -341,7 +363,7 @@ extension TopicMemory {
         for row in 0..<memory.rows { memory.rowSentences[row] = try reader.read(UInt32.self) }
         guard let codes = try reader.readCodes(count: memory.rows * memory.width) else { throw corrupt("holds a code outside −127…127") }
         memory.codes = codes
-        if memory.sentences > 0 { memory.openCode = memory.sentenceCode(memory.sentences - 1) }
+        if memory.sentences > 0 { memory.openSigns = memory.signs(of: memory.sentences - 1) }
         for index in 0..<memory.slotCount {
             let sentence = try reader.read(UInt64.self)
             let token = try reader.read(UInt64.self)

@@ -32,6 +32,8 @@ struct ClusterBench: AsyncParsableCommand {
             keys (a throwaway CA and certificate made with openssl, the daemons forwarding over \
             https), and the failover phase runs over TLS with keys: the cost of TLS against plain \
             TCP in one run.
+
+            Example: momd bench cluster --db postgres://momd@127.0.0.1:5432/momd_bench --seconds 10 --tls
             """
     )
 
@@ -599,26 +601,6 @@ final class Cluster: @unchecked Sendable {
         }
         for process in processes { process.waitUntilExit() }
     }
-}
-
-/// A TCP port on loopback that nothing listens on now.
-func freeLoopbackPort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw CommandError("cannot open a socket", exitCode: .failure) }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw CommandError("cannot bind a loopback port", exitCode: .failure) }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// What `bench cluster --tls` gives its daemons and clients: a throwaway CA with a certificate for

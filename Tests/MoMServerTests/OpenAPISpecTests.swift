@@ -8,12 +8,14 @@ import Testing
 
 @Suite("schemas/openapi.yaml")
 struct OpenAPISpecTests {
-    /// `METHOD /path` for every operation under `paths:`.
-    static func specifiedRoutes() throws -> [String] {
+    /// Every operation under `paths:`, in the spec's order: `METHOD /path` and the statuses it
+    /// declares (`"404": …` under its `responses:`).
+    static func specifiedOperations() throws -> [(route: String, statuses: Set<Int>)] {
         let text = try String(contentsOf: packageRoot.appendingPathComponent("schemas/openapi.yaml"), encoding: .utf8)
-        var routes: [String] = []
+        var operations: [(route: String, statuses: Set<Int>)] = []
         var inPaths = false
         var path: String?
+        var inOperation = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line == "paths:" {
                 inPaths = true
@@ -25,38 +27,23 @@ struct OpenAPISpecTests {
                 path = String(line.dropFirst(2).dropLast())
             } else if let path, line.hasPrefix("    ") && !line.hasPrefix("     ") {
                 let key = line.dropFirst(4).prefix(while: { $0 != ":" })
-                if ["get", "post", "put", "delete", "patch"].contains(key) { routes.append("\(key.uppercased()) \(path)") }
-            }
-        }
-        return routes
-    }
-
-    /// The statuses each operation declares (`"404": …` under its `responses:`), by `METHOD /path`.
-    static func specifiedStatuses() throws -> [String: Set<Int>] {
-        let text = try String(contentsOf: packageRoot.appendingPathComponent("schemas/openapi.yaml"), encoding: .utf8)
-        var statuses: [String: Set<Int>] = [:]
-        var inPaths = false
-        var path: String?
-        var route: String?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == "paths:" {
-                inPaths = true
-                continue
-            }
-            guard inPaths else { continue }
-            if !line.hasPrefix(" ") && !line.isEmpty { break }
-            if line.hasPrefix("  /") && line.hasSuffix(":") && !line.hasPrefix("   ") {
-                path = String(line.dropFirst(2).dropLast())
-            } else if let path, line.hasPrefix("    ") && !line.hasPrefix("     ") {
-                let key = line.dropFirst(4).prefix(while: { $0 != ":" })
-                route = ["get", "post", "put", "delete", "patch"].contains(key) ? "\(key.uppercased()) \(path)" : nil
-            } else if let route, line.hasPrefix("        \"") && !line.hasPrefix("         "),
+                inOperation = ["get", "post", "put", "delete", "patch"].contains(key)
+                if inOperation { operations.append(("\(key.uppercased()) \(path)", [])) }
+            } else if inOperation, line.hasPrefix("        \"") && !line.hasPrefix("         "),
                 let status = Int(line.dropFirst(9).prefix(3))
             {
-                statuses[route, default: []].insert(status)
+                operations[operations.count - 1].statuses.insert(status)
             }
         }
-        return statuses
+        return operations
+    }
+
+    /// `METHOD /path` for every operation under `paths:`.
+    static func specifiedRoutes() throws -> [String] { try specifiedOperations().map(\.route) }
+
+    /// The statuses each operation declares, by `METHOD /path`.
+    static func specifiedStatuses() throws -> [String: Set<Int>] {
+        Dictionary(try specifiedOperations().map { ($0.route, $0.statuses) }, uniquingKeysWith: { $0.union($1) })
     }
 
     @Test("every route declares what a TCP listener refuses before routing: 421, 401 but on /healthz, 403 but on GETs")

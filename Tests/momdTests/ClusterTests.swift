@@ -1,4 +1,5 @@
 import Foundation
+import MoMAPI
 import Testing
 
 @testable import momd_server
