@@ -31,13 +31,21 @@ public struct AskRequest: Codable, Sendable {
 
     /// Reads the thresholds as JSON numbers of any magnitude and checks their range before
     /// rounding them to the nearest Float (the synthesized decoding refuses one a Float cannot
-    /// hold, 1e-300 say, as "not valid JSON").
+    /// hold, 1e-300 say, as "not valid JSON"). An optional field is left out for its default;
+    /// `null` is refused, as the spec gives every field a type that is not null.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        func optional<Value: Decodable>(_ type: Value.Type, _ key: CodingKeys, _ name: String) throws -> Value? {
+            guard container.contains(key) else { return nil }
+            if try container.decodeNil(forKey: key) {
+                throw RequestFieldError("\(name) must be a number, not null (leave it out for the default)")
+            }
+            return try container.decode(type, forKey: key)
+        }
         question = try container.decode(String.self, forKey: .question)
-        maxTokens = try container.decodeIfPresent(Int.self, forKey: .maxTokens)
+        maxTokens = try optional(Int.self, .maxTokens, "max_tokens")
         func threshold(_ key: CodingKeys, _ name: String) throws -> Float? {
-            guard let value = try container.decodeIfPresent(Double.self, forKey: key) else { return nil }
+            guard let value = try optional(Double.self, key, name) else { return nil }
             guard (-1...1).contains(value) else {
                 throw RequestFieldError("\(name) is a cosine: it must be in -1...1, not \(value)")
             }
@@ -45,8 +53,8 @@ public struct AskRequest: Codable, Sendable {
         }
         minConfidence = try threshold(.minConfidence, "min_confidence")
         abstainBelow = try threshold(.abstainBelow, "abstain_below")
-        at = try container.decodeIfPresent(UInt64.self, forKey: .at)
-        evidence = try container.decodeIfPresent(Int.self, forKey: .evidence)
+        at = try optional(UInt64.self, .at, "at")
+        evidence = try optional(Int.self, .evidence, "evidence")
     }
 
     public var options: AskOptions {

@@ -128,6 +128,14 @@ struct DocumentAPITests {
             try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: ByteBuffer(string: "{not json")) {
                 try expectError($0, .badRequest, "bad_request")
             }
+            // A field given as null is refused, naming it, not read as its default.
+            for field in ["abstain_below", "min_confidence", "max_tokens", "at", "evidence"] {
+                let body = ByteBuffer(string: #"{"question": "Is the sky blue?", "\#(field)": null}"#)
+                try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: body) { response in
+                    try expectError(response, .badRequest, "bad_request")
+                    #expect(String(buffer: response.body).contains("\(field) must be a number, not null"))
+                }
+            }
             let long = String(repeating: "word ", count: 400)
             try await client.execute(uri: "/v1/docs/doc/ask", method: .post, body: try json(AskRequest(question: long))) {
                 #expect($0.status == .contentTooLarge)
