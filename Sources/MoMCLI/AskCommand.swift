@@ -17,6 +17,11 @@ struct AskCommand: AsyncParsableCommand {
             a name, a phrase) is printed. When nothing in the state answers, nothing is printed: one line on \
             stderr and exit 3. --json adds the continuation, the probe that matched, per-token confidence and \
             the memories read.
+
+            Examples:
+              momd ask notes "Where was Maria born?"
+              momd ask notes "The door code is" --json
+              momd ask notes "When does the train leave?" --abstain-below 0.5
             """
     )
 

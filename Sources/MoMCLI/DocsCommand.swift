@@ -6,7 +6,12 @@ import MoMStore
 struct DocsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docs",
-        abstract: "List the documents with their tokens, bytes, snapshots and stored size."
+        abstract: "List the documents with their tokens, bytes, snapshots and stored size.",
+        discussion: """
+            Examples:
+              momd docs
+              momd docs --json --db postgres://momd@db.internal:5432/momd
+            """
     )
 
     @OptionGroup var store: StoreOptions

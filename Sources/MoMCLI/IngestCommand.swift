@@ -16,6 +16,11 @@ struct IngestCommand: AsyncParsableCommand {
             given here (the defaults otherwise) and keeps them. When a daemon owns the database the \
             bytes go through it, one acknowledged request per chunk; the snapshot options are then \
             the daemon's.
+
+            Examples:
+              momd ingest notes notes.txt
+              tail -f chat.log | momd ingest chat
+              momd ingest --resume notes notes.txt
             """
     )
 

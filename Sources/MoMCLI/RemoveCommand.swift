@@ -5,7 +5,11 @@ import MoMStore
 struct RemoveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
-        abstract: "Delete a document with its snapshots, journal and routing history."
+        abstract: "Delete a document with its snapshots, journal and routing history.",
+        discussion: """
+            Example:
+              momd rm notes
+            """
     )
 
     @Argument(help: "The document.")

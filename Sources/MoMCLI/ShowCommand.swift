@@ -7,7 +7,12 @@ import MoMStore
 struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show a document: tokens and bytes folded, state size, snapshots, memory load and the state's digest."
+        abstract: "Show a document: tokens and bytes folded, state size, snapshots, memory load and the state's digest.",
+        discussion: """
+            Examples:
+              momd show notes
+              momd show notes --at 16384 --json
+            """
     )
 
     @Argument(help: "The document.")

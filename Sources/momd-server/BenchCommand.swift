@@ -36,7 +36,8 @@ struct CorpusOptions: ParsableArguments {
 struct FoldBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fold",
-        abstract: "Fold a generated corpus (words and numbers) with the default configuration and report tokens/s."
+        abstract: "Fold a generated corpus (words and numbers) with the default configuration and report tokens/s.",
+        discussion: "Example: momd bench fold --tokens 3000000 --json"
     )
 
     @OptionGroup var corpus: CorpusOptions
@@ -72,6 +73,8 @@ struct PasskeyBench: ParsableCommand {
             "The pass key is KEY. Remember it. KEY is the pass key." at a depth, and the question \
             "What is the pass key? The pass key is". Scored by exact match of the first run of digits. \
             Lengths take K (×1024) and M (×1048576) suffixes.
+
+            Example: momd bench passkey --haystack fixtures/prose/devils-dictionary.txt --lengths 16K,64K --trials 4
             """
     )
 
@@ -181,7 +184,11 @@ struct HaystackBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "haystack",
         abstract: "Print a pass-key haystack, the text `bench passkey` folds, to pipe into `momd ingest`.",
-        discussion: "Its question is \"\(Passkey.question)\"; the answer is the key."
+        discussion: """
+            Its question is "\(Passkey.question)"; the answer is the key.
+
+            Example: momd bench haystack --tokens 16K --key 68048 | momd ingest notes
+            """
     )
 
     @Option(help: "Length in tokens (K and M suffixes).", transform: { try parseTokenCounts($0).first ?? 0 })

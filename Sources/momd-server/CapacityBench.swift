@@ -16,6 +16,8 @@ struct CapacityBench: ParsableCommand {
             the default. delta-single is one delta-rule memory of the same bytes; full-context keeps \
             every token and grows with the text. The haystack is public-domain prose (the repository's \
             Devil's Dictionary unless --haystack names another file), a five-digit key at each depth.
+
+            Example: momd bench capacity --sizes 1,4 --lengths 8K,16K,32K
             """
     )
 

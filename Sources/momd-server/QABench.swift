@@ -19,6 +19,8 @@ struct QABench: ParsableCommand {
             with unanswerable questions mixed in. Accuracy is the share of references found in the answer \
             (RULER's string match), an abstention scoring 0; precision is the share of answered questions \
             answered right. Lengths take K (×1024) suffixes.
+
+            Example: momd bench qa --trials 8 --lengths 4K,16K,32K --systems mom,full-context
             """
     )
 

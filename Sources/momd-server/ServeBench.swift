@@ -20,6 +20,8 @@ struct ServeBench: AsyncParsableCommand {
             client; (3) ingests more documents until there are --total-documents and reads the \
             daemon's resident memory from /proc; (4) stops it with SIGTERM and reports its exit \
             status. Everything goes through the socket; nothing is folded in this process.
+
+            Example: momd bench serve --seconds 15 --hot-documents 64
             """
     )
 

@@ -18,6 +18,11 @@ struct ServeCommand: AsyncParsableCommand {
             While it runs, the daemon owns the database: other momd commands on the same database \
             go through it. SIGTERM or SIGINT stops accepting, finishes requests in flight, \
             snapshots every dirty document and exits 0.
+
+            Examples:
+              momd serve
+              momd serve --listen 127.0.0.1:7411 --api-key-file keys.txt
+              momd serve --db postgres://momd@db.internal:5432/momd --listen 10.0.0.11:7411 --api-key-file keys.txt --tls-cert momd.pem --tls-key momd.key
             """
     )
 

@@ -16,6 +16,8 @@ struct StoreBench: ParsableCommand {
             session on a scratch database (every chunk journalled and committed, snapshots by the \
             policy given). Then times --repeats snapshot writes and loads of the final state, and \
             reports the compression ratio and the database's bytes.
+
+            Example: momd bench store --tokens 2000000 --repeats 16
             """
     )
 
