@@ -142,8 +142,17 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     /// Reads the floats as JSON numbers of any magnitude, rounded to the nearest Float (the
     /// synthesized decoding refuses a number a Float cannot hold exactly in range, 1e-300 say,
     /// as "not valid JSON"); `validate()` then judges the values.
+    /// A field that may be left out is never `null`: that is refused, not read as the default.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        func optional<Value: Decodable>(_ type: Value.Type, _ key: CodingKeys) throws -> Value? {
+            guard container.contains(key) else { return nil }
+            if try container.decodeNil(forKey: key) {
+                throw DecodingError.valueNotFound(
+                    type, .init(codingPath: container.codingPath + [key], debugDescription: "\(key.stringValue) is null"))
+            }
+            return try container.decode(type, forKey: key)
+        }
         memories = try container.decode(Int.self, forKey: .memories)
         topK = try container.decode(Int.self, forKey: .topK)
         dk = try container.decode(Int.self, forKey: .dk)
@@ -159,15 +168,15 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
         routingChunkTokens = try container.decode(Int.self, forKey: .routingChunkTokens)
         updateRule = try container.decode(UpdateRule.self, forKey: .updateRule)
         // Configurations stored before int8 rows existed hold Float32 ones.
-        rowFormat = try container.decodeIfPresent(RowFormat.self, forKey: .rowFormat) ?? .float32
+        rowFormat = try optional(RowFormat.self, .rowFormat) ?? .float32
         // And before hashed ties, the lowest tied memory took a key.
-        tieBreak = try container.decodeIfPresent(TieBreak.self, forKey: .tieBreak) ?? .lowest
+        tieBreak = try optional(TieBreak.self, .tieBreak) ?? .lowest
         // And before anchored number keys, numbers were keyed by the window alone.
-        numberKeys = try container.decodeIfPresent(NumberKeys.self, forKey: .numberKeys) ?? .window
+        numberKeys = try optional(NumberKeys.self, .numberKeys) ?? .window
         // And before the topic memory, a state had none.
-        topicRows = try container.decodeIfPresent(Int.self, forKey: .topicRows) ?? 0
-        topicWidth = try container.decodeIfPresent(Int.self, forKey: .topicWidth) ?? 0
-        sentenceSlots = try container.decodeIfPresent(Int.self, forKey: .sentenceSlots) ?? 0
+        topicRows = try optional(Int.self, .topicRows) ?? 0
+        topicWidth = try optional(Int.self, .topicWidth) ?? 0
+        sentenceSlots = try optional(Int.self, .sentenceSlots) ?? 0
     }
 
     /// The defaults the README documents and the benchmarks measure: the memberwise defaults

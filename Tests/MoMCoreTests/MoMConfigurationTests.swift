@@ -287,6 +287,17 @@ struct ConfigurationChange: Sendable, CustomTestStringConvertible {
         #expect(decoded.numberKeys == .window && decoded.tieBreak == .hashed && decoded.rowFormat == .int8)
     }
 
+    @Test(arguments: ["rowFormat", "tieBreak", "numberKeys", "topicRows", "topicWidth", "sentenceSlots"])
+    func aFieldThatMayBeLeftOutIsRefusedAsNull(field: String) throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(MoMConfiguration.default)) as! [String: Any]
+        json[field] = NSNull()
+        let data = try JSONSerialization.data(withJSONObject: json)
+        #expect { try JSONDecoder().decode(MoMConfiguration.self, from: data) } throws: { error in
+            guard case .valueNotFound(_, let context) = error as? DecodingError else { return false }
+            return context.codingPath.last?.stringValue == field
+        }
+    }
+
     static let pinnedFingerprint: UInt64 = 0x4823_2F5D_67A9_8E17
 
     // MARK: Codable
