@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the "Many daemons on PostgreSQL" figures of docs/benchmarks.md: starts the private
+# Reproduces the figures of docs/benchmarks.md, "bench cluster": starts the private
 # PostgreSQL server of scripts/postgres.sh on loopback, makes a fresh database, runs
 # `momd bench cluster` on it with the release build (arguments are passed on, e.g. --json), and
 # stops the server afterwards.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the system libraries momd links (liblz4, SQLite) and the tools the tests use (lz4,
-# sqlite3, openssl, schemathesis, Chromium with chromedriver and Selenium) when they are missing;
-# then, unless --deps-only is given, builds the release binary.
+# Installs the system libraries momd links (liblz4, SQLite) and the tools the tests and the docs'
+# examples use (lz4, sqlite3, openssl, jq, curl, schemathesis, Chromium with chromedriver and
+# Selenium) when they are missing; then, unless --deps-only is given, builds the release binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +24,7 @@ install_venv() {
     "$1/bin/pip" install -q "$2"
 }
 
-install_packages liblz4-dev lz4 libsqlite3-dev sqlite3 openssl
+install_packages liblz4-dev lz4 libsqlite3-dev sqlite3 openssl jq curl
 
 # schemathesis checks the daemon against schemas/openapi.yaml in the test suite
 # (Tests/momdTests/SchemathesisTests.swift). A pinned version, used from PATH when it is that

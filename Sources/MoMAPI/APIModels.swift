@@ -129,7 +129,7 @@ public struct AskResponse: Codable, Sendable, Equatable {
 
     /// The wire's names, written out: encoded with `JSONCoding.wireKeyEncoder` no key is converted
     /// (the snake-case strategy rewrote every key of every answer, a quarter of the daemon's JSON
-    /// work; docs/benchmarks.md, "Answers without key conversion"), and the snake-case encoder
+    /// work), and the snake-case encoder
     /// leaves them as they are. The nested types' keys are single words. Decoding is synthesized,
     /// from the snake-case decoder's converted keys.
     enum WireKeys: String, CodingKey {

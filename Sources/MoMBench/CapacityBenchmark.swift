@@ -80,7 +80,7 @@ public struct CapacityBenchmark: Sendable {
 
     /// What `momd bench capacity` measured MoM holding, per size: the longest prose length at
     /// ≥ 95 %, every shorter one too (Devil's Dictionary, 4 trials × 5 depths, lengths 4K–128K
-    /// in powers of two, so each is a lower bound; docs/benchmarks.md, "Capacity").
+    /// in powers of two, so each is a lower bound; docs/benchmarks.md, "bench capacity").
     public static let measuredReach: [(mebibytes: Int, tokens: Int)] = [(1, 8192), (4, 32768), (16, 131072), (64, 131072)]
 
     /// The smallest measured default-shaped size, in MiB, whose MoM state holds `tokens` prose

@@ -70,7 +70,7 @@ struct SQLiteBackend: StoreBackend {
     /// Copies the whole log into the file and empties it, then closes. SQLite's own close does
     /// that only on the file's last connection and only if it may write, and a pool's last is a
     /// read-only reader: the log was left full, and every later open (each command-line ask)
-    /// rebuilt its index by reading all of it (docs/benchmarks.md, "The log a command leaves").
+    /// rebuilt its index by reading all of it.
     func close() throws {
         if let checkpointer {
             checkpointer.close()
@@ -80,7 +80,7 @@ struct SQLiteBackend: StoreBackend {
     }
 
     /// SQLite pages of a new file: a snapshot's 4 MiB blob is written page by page, and 64 KiB
-    /// pages write it in a sixteenth of the pages (docs/benchmarks.md, "SQLite page size").
+    /// pages write it in a sixteenth of the pages.
     static let pageSize = 65_536
 
     /// Creates a missing or empty file with `pageSize` pages (a page size holds only from a file's

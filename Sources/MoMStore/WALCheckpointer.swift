@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// SQLite's own rule (`wal_autocheckpoint`) runs the checkpoint inside the commit that crosses
 /// the threshold: with 4 MiB snapshots and a 16 MiB log, one save in four took twice as long as
-/// the others (docs/benchmarks.md, "Checkpoints off the write path"). This keeps the threshold
+/// the others. This keeps the threshold
 /// and moves the work: the writer's commit hook only notices the log's length, and a passive
 /// checkpoint runs on a separate connection, which SQLite lets proceed beside readers and the
 /// next writer. A checkpoint is SQLite's own crash-safe operation; stopping the process halfway

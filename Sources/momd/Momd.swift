@@ -3,7 +3,7 @@ import MoMCLI
 
 /// momd: the command-line binary. It runs the commands on a database file itself and links none
 /// of the daemon's libraries (NIO, Hummingbird, AsyncHTTPClient, postgres-nio), which would
-/// double what a command-line ask costs to start (docs/benchmarks.md, "Two binaries"). `serve`,
+/// double what a command-line ask costs to start. `serve`,
 /// `bench`, a `postgres://` database and a database a daemon owns are handed to momd-server
 /// (`ServerHandOff`).
 @main
