@@ -210,10 +210,15 @@ public struct DocumentController<Context: RequestContext>: Sendable {
         let before = await actor.committedOffset
         var pending: [UInt8] = []
         pending.reserveCapacity(limits.ingestBatchBytes)
+        // Counted per committed batch, so a request stopped part-way counts what it folded.
+        var tokens = await actor.tokenCount
         func flush() async throws {
             guard !pending.isEmpty else { return }
             let (_, snapshotTime) = try await actor.append(pending, at: position, allowingBinary: allowingBinary)
             metrics.recordSnapshot(snapshotTime)
+            let folded = await actor.tokenCount
+            metrics.tokensFolded.increment(by: Int64(folded - tokens))
+            tokens = folded
             if let start = position { position = start + UInt64(pending.count) }
             pending.removeAll(keepingCapacity: true)
         }

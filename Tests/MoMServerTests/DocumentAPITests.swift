@@ -224,7 +224,10 @@ struct DocumentAPITests {
         let daemon = try TestDaemon()
         let text = passkeyText(tokens: 9000)
         try await daemon.test { client in
-            try await client.execute(uri: "/v1/docs/r/ingest", method: .post, body: ByteBuffer(string: text)) { #expect($0.status == .ok) }
+            let ingested = try await client.execute(uri: "/v1/docs/r/ingest", method: .post, body: ByteBuffer(string: text)) {
+                try decode(IngestResponse.self, $0)
+            }
+            #expect(ingested.tokens > 9000)
             let routing = try await client.execute(uri: "/v1/docs/r/routing", method: .get) { try decode(RoutingResponse.self, $0) }
             #expect(routing.chunkTokens == MoMConfiguration.default.routingChunkTokens)
             #expect(routing.chunks.count == 2)  // 9000 tokens: two full chunks of 4096
@@ -237,6 +240,7 @@ struct DocumentAPITests {
             #expect(metrics.contains("momd_asks_total 1"))
             #expect(metrics.contains("momd_documents 1"))
             #expect(metrics.contains("momd_bytes_folded_total \(text.utf8.count)"))
+            #expect(metrics.contains("momd_tokens_folded_total \(ingested.tokens)"), "\(metrics)")
             #expect(metrics.contains("momd_ask_duration_seconds_count 1"))
             #expect(metrics.contains("momd_snapshot_duration_seconds"))
         }
