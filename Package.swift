@@ -127,6 +127,7 @@ let package = Package(
             dependencies: [
                 "MoMServer",
                 "MoMBench",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -111,7 +111,8 @@ public func buildRouter(
 public func buildApplication(store: MoMStore, options: ServerOptions, logger: Logger) throws -> some ApplicationProtocol {
     let metrics = ServerMetrics()
     let registry = DocumentRegistry(
-        store: store, capacity: options.hotDocuments, policy: options.policy, metrics: metrics, leaseHolder: options.leaseHolder)
+        store: store, capacity: options.hotDocuments, policy: options.policy, metrics: metrics, leaseHolder: options.leaseHolder,
+        logger: logger)
     let router = buildRouter(
         registry: registry, metrics: metrics, limits: options.limits, access: options.listenerAccess,
         forwardingKey: options.apiKeys?.forwardingKey, forwardingTLS: options.forwardingTLS)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MoMAPI
 import MoMAsk
 import MoMCore
@@ -83,6 +84,8 @@ public actor DocumentRegistry {
     public nonisolated let leaseHolder: LeaseHolder
     let policy: SnapshotPolicy
     let metrics: ServerMetrics
+    /// Where the damaged snapshots an open or a read skipped are said.
+    public nonisolated let logger: Logger
     var actors: [String: DocumentActor] = [:] {
         didSet { metrics.hotDocuments.set(to: Double(actors.count)) }
     }
@@ -93,7 +96,7 @@ public actor DocumentRegistry {
 
     public init(
         store: MoMStore, capacity: Int, policy: SnapshotPolicy, metrics: ServerMetrics,
-        leaseHolder: LeaseHolder = .thisProcess
+        leaseHolder: LeaseHolder = .thisProcess, logger: Logger = Logger(label: "momd")
     ) {
         precondition(capacity >= 1, "the registry must hold at least one document")
         self.store = store
@@ -101,6 +104,15 @@ public actor DocumentRegistry {
         self.capacity = capacity
         self.policy = policy
         self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Says each damaged snapshot an open or a read skipped in the log, and counts it.
+    nonisolated func report(_ warnings: [StoreWarning], document: String) {
+        for warning in warnings {
+            logger.warning("\(warning.message)", metadata: ["document": "\(document)"])
+        }
+        if !warnings.isEmpty { metrics.snapshotsSkipped.increment(by: Int64(warnings.count)) }
     }
 
     /// Hot documents now.
@@ -119,6 +131,7 @@ public actor DocumentRegistry {
             if actors[name] == nil {
                 let session = try store.openSession(
                     named: name, createIfMissing: createIfMissing, policy: policy, leaseHolder: leaseHolder)
+                report(session.warnings, document: name)
                 actors[name] = DocumentActor(session: session)
             }
         }

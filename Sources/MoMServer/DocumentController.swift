@@ -271,6 +271,7 @@ public struct DocumentController<Context: RequestContext>: Sendable {
                 let read = try store.read(name, at: ask.at.map { .atOrBefore(tokens: $0) } ?? .current) { state in
                     try answerer.answer(ask.question, from: state)
                 }
+                registry.report(read.warnings, document: name)
                 (answer, tokens) = (read.value, read.tokenCount)
             }
             let elapsed = clock.now - started

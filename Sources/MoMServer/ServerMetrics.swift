@@ -17,6 +17,7 @@ public struct ServerMetrics: Sendable {
     let requestsTooLarge: Counter
     let connectionsRefused: Counter
     let leaseWaits: Counter
+    let snapshotsSkipped: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -49,6 +50,8 @@ public struct ServerMetrics: Sendable {
             descriptor: name("connections_refused", "total", "Connections answered 503 (or closed) past --max-connections."))
         leaseWaits = registry.makeCounter(
             descriptor: name("lease_waits", "total", "Writes for a document whose lease holder could not be reached, held until its lease lapsed and then folded here."))
+        snapshotsSkipped = registry.makeCounter(
+            descriptor: name("snapshots_skipped", "total", "Damaged snapshots skipped on opening or reading a document, which was restored from an older snapshot plus the journal."))
     }
 
     func recordSnapshot(_ duration: Duration) {

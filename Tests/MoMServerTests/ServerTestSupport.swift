@@ -8,7 +8,7 @@ import MoMServer
 import MoMStore
 import Testing
 
-/// An in-process daemon over an in-memory store.
+/// An in-process daemon over a store (in memory unless one is given).
 ///
 /// `@unchecked Sendable`: the router is built once in `init` and only read afterwards, and the
 /// other members are Sendable.
@@ -18,10 +18,13 @@ struct TestDaemon: @unchecked Sendable {
     let metrics: ServerMetrics
     let router: Hummingbird.Router<BasicRequestContext>
 
-    init(hotDocuments: Int = 8, limits: RequestLimits = RequestLimits(), policy: SnapshotPolicy = .default) throws {
-        store = try MoMStore.inMemory()
+    init(
+        hotDocuments: Int = 8, limits: RequestLimits = RequestLimits(), policy: SnapshotPolicy = .default,
+        store: MoMStore? = nil
+    ) throws {
+        self.store = try store ?? MoMStore.inMemory()
         metrics = ServerMetrics()
-        registry = DocumentRegistry(store: store, capacity: hotDocuments, policy: policy, metrics: metrics)
+        registry = DocumentRegistry(store: self.store, capacity: hotDocuments, policy: policy, metrics: metrics)
         router = buildRouter(registry: registry, metrics: metrics, limits: limits)
     }
 
