@@ -165,13 +165,16 @@ public struct AnswerSpan: Sendable, Equatable {
             return first..<end
         case .place, .name:
             // A few words may come first ("in", "written by"): the name is the first capitalised run.
+            // A capitalised function word ("The", "In") opens a sentence, not a name.
             var first = start
-            while first - start < 4 && pieces.has(first) && !(pieces[first].isCapitalized && pieces[first].isWord)
+            while first - start < 4 && pieces.has(first)
+                && !(pieces[first].isCapitalized && pieces[first].isWord && !TopicTerms.isFunctionWord(pieces[first].lower))
                 && !clauseEnds.contains(pieces[first].text)
             {
                 first += 1
             }
-            guard pieces.has(first), pieces[first].isCapitalized, pieces[first].isWord else { return nil }
+            guard pieces.has(first), pieces[first].isCapitalized, pieces[first].isWord, !TopicTerms.isFunctionWord(pieces[first].lower)
+            else { return nil }
             var end = first + 1
             while pieces.has(end) {
                 let piece = pieces[end]

@@ -240,8 +240,10 @@ public struct ProbeWriter: Sendable {
 
     /// A body that names a list ("numbers for A, B and C") as one body per item, each with the item;
     /// any other body as itself.
+    /// "Between A and B" names the two sides of one relation, not two things asked about.
     static func listItems(_ body: [String]) -> [(String?, [String])] {
         let lower = body.map { $0.lowercased() }
+        if let and = lower.lastIndex(of: "and"), lower[..<and].contains("between") { return [(nil, body)] }
         guard lower.contains(","), let and = lower.lastIndex(where: { $0 == "and" }) else {
             if let and = lower.lastIndex(of: "and"), and > 0, and < body.count - 1,
                 let preposition = lower[..<and].lastIndex(where: { EnglishWords.prepositions.contains($0) }), preposition < and - 1 {

@@ -60,7 +60,7 @@ extension QuestionAnswerer {
         let asksForAll = Self.asksForAll(question.text)
         let passages = try evidence(
             for: query, from: system, limit: max(kept, options.evidencePassages, asksForAll ? Self.listPassages : 0))
-        if asksForAll, let list = listAnswer(question, query: query, passages: passages) { return (list, passages) }
+        if asksForAll, let list = listAnswer(question, query: query, passages: passages, from: system) { return (list, passages) }
         guard !passages.isEmpty,
             let reading = EvidenceReader().read(question, query: query, passages: passages)
         else { return (nil, passages) }
@@ -74,6 +74,8 @@ extension QuestionAnswerer {
         where held.isDisjoint(with: names.map(TopicTerms.stem)) {
             confidence = 0
         }
+        // A span the sentence never held was decoded from another sentence's words.
+        if !system.mayHold(reading.answer, in: passage) { confidence = 0 }
         var answer = Answer(
             answer: reading.answer, continuation: passage.text, confidence: confidence, abstained: false,
             answerType: question.answerType, probe: nil, tokens: [], memoriesRead: [], probesRead: 0, items: nil)
@@ -98,14 +100,15 @@ extension QuestionAnswerer {
     /// A question over a list, answered from every passage that holds about as much of the
     /// question as the best one: each one's span, distinct values in the passages' order. Nil
     /// when fewer than two passages give a value (the single answer then stands).
-    func listAnswer(_ question: Question, query: EvidenceQuery, passages: [Passage]) -> Answer? {
+    func listAnswer(_ question: Question, query: EvidenceQuery, passages: [Passage], from system: some RecallSystem) -> Answer? {
         guard let best = passages.map(\.support).max(), best > 0 else { return nil }
         let reader = EvidenceReader()
         var items: [Answer] = []
         var seen = Set<String>()
         for passage in passages where passage.support >= best * Self.listSupportShare {
+            // A value the sentence never held was decoded from another's words: no item.
             guard let reading = reader.read(question, query: query, passages: [passage]), reading.fitsType,
-                seen.insert(reading.answer.lowercased()).inserted
+                system.mayHold(reading.answer, in: passage), seen.insert(reading.answer.lowercased()).inserted
             else { continue }
             var item = Answer(
                 answer: reading.answer, continuation: passage.text, confidence: Self.evidenceConfidence(passage: passage, reading: reading),

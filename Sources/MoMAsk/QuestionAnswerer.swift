@@ -1,3 +1,4 @@
+import Foundation
 import MoMCore
 
 /// How the question layer reads and when it declines to answer.
@@ -201,6 +202,9 @@ public struct QuestionAnswerer: Sendable {
             for case let names? in required where cue.spaced.isDisjoint(with: names) && !cue.isCorroborated(by: around, words: names) {
                 confidence = 0
             }
+            // The question's own words are no answer to it ("the Band of the Fighting Irish" →
+            // "Fighting Irish").
+            if Self.repeatsTheQuestion(span.text, question) { confidence = 0 }
             for token in continuation.tokens[..<span.tokens.upperBound] { confidence = min(confidence, token.confidence) }
             // A number or code whose decoding broke off right after it may be cut short: the
             // token that failed is part of its evidence.
@@ -232,8 +236,8 @@ extension QuestionAnswerer {
         let spoken = probe.answer.isEmpty ? probe.withheld : probe.answer
         // A probe that a passage recalled by the question's words contradicts (the passage holds
         // most of the question but not the probe's answer) counts only as far as the words the
-        // state matched (the cue's last `window` tokens) and read on hold the question's weighted
-        // words: the rest of the cue is the question's own. Where no passage holds the question
+        // state read the answer under (the `window` tokens before it) and read on hold the
+        // question's weighted words: the rest of the cue is the question's own. Where no passage holds the question
         // (its sentence out of the ring, or badly decoded) the probe stands as it read.
         // A passage holds the question by its text or, where its decoding lost words, by what the
         // topic memory read for it.
@@ -242,8 +246,13 @@ extension QuestionAnswerer {
         let best = passages.map(holding).max() ?? 0
         let witnesses = passages.filter { holding($0) >= best * Self.corroboratingShare }
         if !spoken.isEmpty, contradicted, let cue = probe.probe?.cue, !system.corroborates(spoken, in: witnesses) {
-            let matched = ProbeWriter.readKey(cue).joined(separator: " ")
-            let stems = EvidenceText.stems(matched + " " + probe.continuation)
+            // The answer's first token was read under the `window` tokens before it, which may
+            // have left some of the cue behind: a phrase written elsewhere too decodes the other
+            // place's continuation.
+            let continuation = probe.continuation
+            let at = continuation.range(of: spoken)?.lowerBound ?? continuation.startIndex
+            let matched = ProbeWriter.readKey(cue + " " + continuation[..<at]).joined(separator: " ")
+            let stems = EvidenceText.stems(matched + " " + continuation[at...])
             let support = query.support(of: stems)
             probe.confidence *= support * support
         }
@@ -275,6 +284,15 @@ extension QuestionAnswerer {
             return probe
         }
         return read
+    }
+
+    /// Whether every content word of a span (a word outside the function words, or a number) is
+    /// one of the question's, in either number: a reading that names what was asked, not an
+    /// answer.
+    static func repeatsTheQuestion(_ span: String, _ question: Question) -> Bool {
+        let asked = Set(EvidenceQuery.words(of: question.text).map(TopicTerms.stem))
+        let said = EvidenceText.terms(span).filter { !TopicTerms.isFunctionWord($0) && ($0.count > 1 || $0.allSatisfy(\.isNumber)) }
+        return !said.isEmpty && said.allSatisfy { asked.contains(TopicTerms.stem($0)) }
     }
 
     /// The share of the question a recalled passage must hold for its silence on a probe's

@@ -27,11 +27,16 @@ public protocol RecallSystem {
     /// Whether `answer` is held together with the question in one of `passages` (recalled for
     /// it): the answer stands on the evidence, not only on the words before it.
     func corroborates(_ answer: String, in passages: [Passage]) -> Bool
+    /// Whether `passage`, as recalled, may hold `answer`: false when the system knows the
+    /// sentence never held one of the answer's words (its decoding took them from elsewhere).
+    func mayHold(_ answer: String, in passage: Passage) -> Bool
 }
 
 extension RecallSystem {
     public func evidenceWeights(of words: [String]) -> [Float] { words.map { _ in 0 } }
     public func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage] { [] }
+    /// A system that holds its text verbatim holds what it recalls.
+    public func mayHold(_ answer: String, in passage: Passage) -> Bool { true }
 
     /// Whether a passage's text holds the answer (`Passage.holds`).
     public func corroborates(_ answer: String, in passages: [Passage]) -> Bool {
@@ -70,13 +75,24 @@ extension MoMState: RecallSystem {
 
     public func evidenceWeights(of words: [String]) -> [Float] { words.map(inverseSentenceFrequency(of:)) }
 
-    /// A passage's decoded text, or the topic memory: a sentence written under most of the
-    /// answer's own words (by weight) holds it, whatever its decoding lost.
+    /// A passage's decoded text, unless the topic memory says its sentence never held one of the
+    /// answer's words (the decoding that read the answer took the same wrong turn); or the topic
+    /// memory: a sentence written under most of the answer's own words (by weight) holds it,
+    /// whatever its decoding lost.
     public func corroborates(_ answer: String, in passages: [Passage]) -> Bool {
-        if passages.contains(where: { $0.holds(answer) }) { return true }
+        if passages.contains(where: { $0.holds(answer) && mayHold(answer, in: $0) }) { return true }
         let words = EvidenceText.terms(answer)
         let weighted = Array(zip(words, evidenceWeights(of: words)))
-        return passages.contains { topicSupport(of: weighted, inSentence: UInt64($0.sentence)) >= Self.corroboratingShare }
+        return passages.contains {
+            topicSupport(of: weighted, inSentence: UInt64($0.sentence)) >= Self.corroboratingShare
+                && sentence(UInt64($0.sentence), holds: words) == true
+        }
+    }
+
+    /// The topic memory's check of the decoding: no word of the answer is one its sentence's
+    /// rows say it was never written under.
+    public func mayHold(_ answer: String, in passage: Passage) -> Bool {
+        sentence(UInt64(passage.sentence), holds: EvidenceText.terms(answer)) != false
     }
 
     /// The share of an answer's weighted words a sentence must hold to corroborate it.

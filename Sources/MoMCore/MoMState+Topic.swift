@@ -55,6 +55,33 @@ extension MoMState {
         return max(0, min(1, topic.scores(of: terms, in: [sentence])[0] / total))
     }
 
+    /// Rows written by more sentences than this read too loosely to say a term is missing.
+    public static let membershipWriters: UInt32 = 12
+    /// Terms whose rows read a sentence's code below this on average were not written by it;
+    /// at or above 1 minus this, they were.
+    public static let membershipFloor: Float = 0.35
+
+    /// Whether sentence `sentence` was written under the words of `words` (letter words and
+    /// whole numbers), as far as the topic memory can tell: the mean reading of their rows
+    /// against its code, over the words whose rows few sentences wrote (each reads about 1 if it
+    /// holds the word, about 0 if not, give or take √(writers / width)). True at or above
+    /// 1 − `membershipFloor`, false below `membershipFloor`, nil in between, without a topic
+    /// memory, or when no word's rows are clear enough to tell. A decoded word the sentence
+    /// does not hold came from another sentence that shares the context before it.
+    public func sentence(_ sentence: UInt64, holds words: [String]) -> Bool? {
+        guard let topic = engine.topic, sentence < topic.sentences else { return nil }
+        var readings: [Float] = []
+        for word in words {
+            guard let term = topic.term(of: word) else { continue }
+            let (reading, writers) = topic.membership(ofTerm: term, sentence: sentence)
+            if writers <= Self.membershipWriters { readings.append(reading) }
+        }
+        guard !readings.isEmpty else { return nil }
+        let mean = readings.reduce(0, +) / Float(readings.count)
+        if mean >= 1 - Self.membershipFloor { return true }
+        return mean < Self.membershipFloor ? false : nil
+    }
+
     /// The `limit` sentences the weighted words point to, best first, each decoded from the
     /// context it began in. Empty without a topic memory.
     public func recallSentences(words: [(word: String, weight: Float)], limit: Int) throws -> [RecalledSentence] {

@@ -262,6 +262,30 @@ public struct TopicMemory: Sendable, Equatable {
         return readout
     }
 
+    /// How a term's rows read sentence `sentence`'s code: the smaller of its rows' projections
+    /// (about 1 where the sentence wrote the term, about 0 where it did not, give or take
+    /// √(writers / width) of crosstalk), and the most sentences that wrote either row.
+    public func membership(ofTerm term: UInt64, sentence: UInt64) -> (reading: Float, writers: UInt32) {
+        var reading = Float.infinity
+        var writers: UInt32 = 0
+        codes.withUnsafeBufferPointer { matrix in
+            for (row, negative) in Self.rowsOf(term, rows: rows) {
+                var sum = 0
+                let base = row * width
+                for word in 0..<(width / 64) {
+                    let bits = StableHash.mix64(StableHash.combine(codeSeed, sentence &* 64 &+ UInt64(word)))
+                    for bit in 0..<64 {
+                        let value = Int(matrix[base + word * 64 + bit])
+                        sum += (bits >> UInt64(bit)) & 1 == 1 ? -value : value
+                    }
+                }
+                reading = min(reading, Float(negative ? -sum : sum) / Float(width))
+                writers = max(writers, rowSentences[row])
+            }
+        }
+        return (reading, writers)
+    }
+
     /// A readout's projection on a sentence's code, per term row written.
     func score(_ readout: [Float], sentence: UInt64) -> Float {
         var sum: Float = 0

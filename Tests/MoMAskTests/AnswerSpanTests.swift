@@ -46,6 +46,9 @@ import Testing
         (.place, "in Lisbon in the spring", "Lisbon"),
         (.name, "written by Ingrid Holm and", "Ingrid Holm"),
         (.name, "by Maria de Souza when", "Maria de Souza"),
+        // A capitalised function word opens a sentence; the name comes after it.
+        (.name, "The Juggler is released twice", "Juggler"),
+        (.place, "In Lisbon the trams", "Lisbon"),
         (.phrase, "is the old mill by the river . It", "the old mill by the river"),
     ])
     func findsTheSpan(type: AnswerType, text: String, expected: String) {
