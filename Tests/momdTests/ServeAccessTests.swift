@@ -55,7 +55,7 @@ import Testing
         return (object?["error"] as? [String: Any])?["code"] as? String
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(8)))
     func curlMeetsAKeyedDaemon() throws {
         let port = try freeLoopbackPort()
         let daemon = try DaemonProcess.start(
@@ -105,7 +105,7 @@ import Testing
         #expect(!log.contains(Self.writeKey) && !log.contains(Self.readKey), "a key reached the log:\n\(log)")
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(8)))
     func aRebindingPageGetsNothingFromAnUnkeyedLoopbackDaemon() throws {
         let port = try freeLoopbackPort()
         let daemon = try DaemonProcess.start(
