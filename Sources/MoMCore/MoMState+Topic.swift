@@ -52,7 +52,7 @@ extension MoMState {
         let terms = topicTerms(words)
         let total = terms.reduce(0) { $0 + $1.weight }
         guard total > 0 else { return 0 }
-        return max(0, min(1, topic.scores(of: terms, in: [sentence])[0] / total))
+        return max(0, min(1, topic.heldWeights(of: terms, in: [sentence])[0] / total))
     }
 
     /// Rows written by more sentences than this read too loosely to say a term is missing.

@@ -221,85 +221,133 @@ public struct TopicMemory: Sendable, Equatable {
         public var checkpoints: [ContextWindow]
     }
 
-    /// The `limit` sentences in the ring whose codes score highest against the weighted terms,
-    /// best first (ties to the earlier sentence).
+    /// The `limit` sentences in the ring that hold the most of the weighted terms, as
+    /// `heldWeights` reads them, best first (ties to the earlier sentence).
     public func strongestSentences(for terms: [(term: UInt64, weight: Float)], limit: Int) -> [Match] {
         guard sentences > 0, !terms.isEmpty, limit > 0 else { return [] }
-        let readout = self.readout(for: terms)
         let first = sentences > UInt64(slotCount) ? sentences - UInt64(slotCount) : 0
-        var scored: [(sentence: UInt64, score: Float)] = []
-        scored.reserveCapacity(Int(sentences - first))
-        for sentence in first..<sentences { scored.append((sentence, score(readout, sentence: sentence))) }
-        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.sentence < $1.sentence }
-        return scored.prefix(limit).map { entry in
-            let slot = slots[Int(entry.sentence % UInt64(slotCount))]
+        let scored = zip(first..<sentences, heldWeights(of: terms, in: Array(first..<sentences))).sorted {
+            $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0
+        }
+        return scored.prefix(limit).map { sentence, score in
+            let slot = slots[Int(sentence % UInt64(slotCount))]
             return Match(
-                sentence: entry.sentence, token: slot.token, length: Int(slot.length), score: entry.score, context: slot.context,
+                sentence: sentence, token: slot.token, length: Int(slot.length), score: score, context: slot.context,
                 checkpoints: slot.checkpoints)
         }
     }
 
-    /// How much of the weighted terms each of `sentences` was written under (about Σ weight of
-    /// the terms it holds, plus crosstalk), read from the codes alone.
-    public func scores(of terms: [(term: UInt64, weight: Float)], in sentences: [UInt64]) -> [Float] {
-        guard !terms.isEmpty else { return sentences.map { _ in 0 } }
-        let readout = self.readout(for: terms)
-        return sentences.map { score(readout, sentence: $0) }
+    /// How much of the weighted terms each of `sentences` was written under, read from the codes
+    /// alone: each term's membership reading (`membership(ofTerm:sentence:)`, clamped to 0…1),
+    /// weighed by its weight and by how clearly its rows read (`clarity`), scaled so that a
+    /// sentence holding every term scores the terms' summed weight.
+    ///
+    /// A row many sentences wrote reads every other sentence's code with noise of about
+    /// √(writers / width): for a term in a fifth of the sentences that is as large as the
+    /// reading itself, so summing raw readings lets common words drown the rare ones that find
+    /// the sentence.
+    public func heldWeights(of terms: [(term: UInt64, weight: Float)], in sentences: [UInt64]) -> [Float] {
+        let total = terms.reduce(0) { $0 + $1.weight }
+        let reads: [(rows: [RowSums], weight: Float)] = terms.compactMap { term, weight in
+            let rows = Self.rowsOf(term, rows: rows)
+            let writers = rows.map { rowSentences[$0.row] }.min() ?? 0
+            let clear = weight * clarity(writers: writers)
+            return clear > 0 ? (rows.map { RowSums(memory: self, row: $0.row, negative: $0.negative) }, clear) : nil
+        }
+        let possible = reads.reduce(0) { $0 + $1.weight }
+        guard total > 0, possible > 0 else { return sentences.map { _ in 0 } }
+        let scale = total / possible
+        var code = [UInt64](repeating: 0, count: width / 64)
+        return sentences.map { sentence in
+            for word in code.indices { code[word] = StableHash.mix64(StableHash.combine(codeSeed, sentence &* 64 &+ UInt64(word))) }
+            var held: Float = 0
+            for read in reads {
+                let reading = read.rows.map { $0.projection(code) }.min() ?? 0
+                held += read.weight * min(max(reading, 0), 1)
+            }
+            return held * scale
+        }
     }
 
-    /// The weighted sum of the terms' rows, signs undone: width floats.
-    func readout(for terms: [(term: UInt64, weight: Float)]) -> [Float] {
-        var readout = [Float](repeating: 0, count: width)
-        codes.withUnsafeBufferPointer { matrix in
-            for (term, weight) in terms {
-                for (row, negative) in Self.rowsOf(term, rows: rows) {
-                    let signed = negative ? -weight : weight
-                    let base = row * width
-                    for column in 0..<width { readout[column] += signed * Float(matrix[base + column]) }
+    /// One row, ready to be projected on many codes: for each 8 columns and each of the 256 ways
+    /// a code's signs can fall on them, the sum of the row's values where the code is negative.
+    struct RowSums {
+        let negative: Bool
+        let width: Int
+        /// The row's sum over all columns.
+        let all: Int32
+        /// (width / 8) × 256 partial sums.
+        let flipped: [Int32]
+
+        init(memory: TopicMemory, row: Int, negative: Bool) {
+            let width = memory.width
+            self.negative = negative
+            self.width = width
+            var all: Int32 = 0
+            var flipped = [Int32](repeating: 0, count: width / 8 * 256)
+            for group in 0..<(width / 8) {
+                let values = (0..<8).map { Int32(memory.codes[row * width + group * 8 + $0]) }
+                all += values.reduce(0, +)
+                for pattern in 1..<256 {
+                    // The pattern's lowest set bit, plus the pattern without it (built already).
+                    let lowest = pattern.trailingZeroBitCount
+                    flipped[group * 256 + pattern] = flipped[group * 256 + (pattern & (pattern - 1))] + values[lowest]
                 }
             }
+            self.all = all
+            self.flipped = flipped
         }
-        return readout
+
+        /// The row's projection on a code (width / 64 words, bit set → −1), its sign undone.
+        func projection(_ code: [UInt64]) -> Float {
+            var minus: Int32 = 0
+            flipped.withUnsafeBufferPointer { flipped in
+                for group in 0..<(width / 8) {
+                    let byte = Int((code[group / 8] >> UInt64(group % 8 * 8)) & 0xFF)
+                    minus &+= flipped[group &* 256 &+ byte]
+                }
+            }
+            let sum = all &- 2 &* minus
+            return Float(negative ? -sum : sum) / Float(width)
+        }
     }
+
+    /// How clearly a term's rows, written by `writers` sentences, tell whether a sentence wrote
+    /// them: 1 / (1 + 4 · writers / width), against a crosstalk variance of writers / width.
+    func clarity(writers: UInt32) -> Float { 1 / (1 + Self.crosstalkWeight * Float(writers) / Float(width)) }
+
+    /// How much a row's crosstalk variance takes from its term's weight in a read.
+    static let crosstalkWeight: Float = 4
 
     /// How a term's rows read sentence `sentence`'s code: the smaller of its rows' projections
     /// (about 1 where the sentence wrote the term, about 0 where it did not, give or take
     /// √(writers / width) of crosstalk), and the most sentences that wrote either row.
     public func membership(ofTerm term: UInt64, sentence: UInt64) -> (reading: Float, writers: UInt32) {
-        var reading = Float.infinity
-        var writers: UInt32 = 0
-        codes.withUnsafeBufferPointer { matrix in
-            for (row, negative) in Self.rowsOf(term, rows: rows) {
-                var sum = 0
-                let base = row * width
-                for word in 0..<(width / 64) {
-                    let bits = StableHash.mix64(StableHash.combine(codeSeed, sentence &* 64 &+ UInt64(word)))
-                    for bit in 0..<64 {
-                        let value = Int(matrix[base + word * 64 + bit])
-                        sum += (bits >> UInt64(bit)) & 1 == 1 ? -value : value
-                    }
-                }
-                reading = min(reading, Float(negative ? -sum : sum) / Float(width))
-                writers = max(writers, rowSentences[row])
-            }
-        }
-        return (reading, writers)
+        let rows = Self.rowsOf(term, rows: rows)
+        let reading = rows.map { projection(row: $0.row, negative: $0.negative, sentence: sentence) }.min() ?? 0
+        return (reading, rows.map { rowSentences[$0.row] }.max() ?? 0)
     }
 
-    /// A readout's projection on a sentence's code, per term row written.
-    func score(_ readout: [Float], sentence: UInt64) -> Float {
-        var sum: Float = 0
-        readout.withUnsafeBufferPointer { readout in
+    /// A row's projection on sentence `sentence`'s code, its sign undone: about the times that
+    /// sentence wrote it (0 or 1), plus crosstalk.
+    func projection(row: Int, negative: Bool, sentence: UInt64) -> Float {
+        var sum: Int32 = 0
+        codes.withUnsafeBufferPointer { matrix in
+            let base = row * width
             for word in 0..<(width / 64) {
-                // `sentenceCode(sentence)[word]`, drawn here so that scoring a ring allocates nothing.
+                // `sentenceCode(sentence)[word]`, drawn here so that a read allocates nothing.
                 let bits = StableHash.mix64(StableHash.combine(codeSeed, sentence &* 64 &+ UInt64(word)))
+                var all: Int32 = 0
+                var flipped: Int32 = 0
                 for bit in 0..<64 {
-                    let value = readout[word * 64 + bit]
-                    sum += (bits >> UInt64(bit)) & 1 == 1 ? -value : value
+                    let value = Int32(matrix[base &+ word &* 64 &+ bit])
+                    all &+= value
+                    flipped &+= (bits >> UInt64(bit)) & 1 == 1 ? value : 0
                 }
+                sum &+= all &- 2 &* flipped
             }
         }
-        return sum / Float(width * Self.hashesPerTerm)
+        return Float(negative ? -sum : sum) / Float(width)
     }
 
     /// Bytes the topic memory adds to the state.

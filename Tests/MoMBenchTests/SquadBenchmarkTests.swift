@@ -65,7 +65,7 @@ import Testing
             #expect(row.questions == 269)
             #expect(row.em <= row.f1 && row.evidenceRecallAt1 <= row.evidenceRecallAt3)
         }
-        #expect(mom.f1 >= 0.15 && mom.evidenceRecallAt3 >= 0.33)
+        #expect(mom.f1 >= 0.22 && mom.evidenceRecallAt3 >= 0.5)
         #expect(full.f1 >= 0.28 && full.evidenceRecallAt3 >= 0.68)
         #expect(mom.stateBytes > 5 << 20 && mom.stateBytes < 6 << 20)
     }

@@ -40,6 +40,65 @@ import Testing
         #expect(statue.first?.read.answer == "A copper statue of the founder faces the main gate.")
     }
 
+    /// A document where two words share a fifth of the sentences and one sentence alone holds a
+    /// rarer one.
+    static func harbourLog() -> (text: String, lighthouse: UInt64) {
+        let places = ["quay", "dock", "pier", "wharf", "jetty", "slipway", "mooring", "berth", "basin", "marina"]
+        let goods = ["coal", "timber", "salt", "grain", "wool", "copper", "tea", "cotton", "iron", "rope"]
+        var sentences: [String] = []
+        for index in 0..<300 {
+            let place = places[index % places.count]
+            let good = goods[(index / places.count) % goods.count]
+            let day = "day\(String(index, radix: 26))"
+            if index % 5 == 0 {
+                sentences.append("A boat left the harbour from the \(place) with \(good) on \(day).")
+            } else {
+                sentences.append("The \(place) held \(good) for the \(day) market.")
+            }
+        }
+        sentences.insert("Old Tobias kept the lighthouse lamp burning through the winter storms.", at: 151)
+        return (sentences.joined(separator: " ") + "\n", 151)
+    }
+
+    @Test func commonWordsDoNotDrownTheRareWordThatFindsTheSentence() throws {
+        let log = Self.harbourLog()
+        var state = try MoMState()
+        state.fold(log.text)
+        let topic = try #require(state.topicMemory)
+        let words = ["lighthouse", "harbour", "boat"].map { ($0, state.inverseSentenceFrequency(of: $0)) }
+        // Exactly, the lighthouse sentence holds the most weight: ln(302 / 1.5) ≈ 5.3 against
+        // 2 × ln(302 / 60.5) ≈ 3.2 for a boat leaving the harbour.
+        #expect(words[0].1 > words[1].1 + words[2].1)
+        let recalled = try state.recallSentences(words: words, limit: 3)
+        #expect(recalled.first?.sentence == log.lighthouse)
+        #expect(recalled.first?.read.answer == "Old Tobias kept the lighthouse lamp burning through the winter storms.")
+        // Each word's reading counts at most its weight: a sentence holding none of them scores
+        // far below one holding all, and the sentence holding every word scores their sum.
+        let terms = words.compactMap { word, weight in topic.term(of: word).map { ($0, weight) } }
+        let held = topic.heldWeights(of: terms, in: [log.lighthouse, 150, 0])
+        let total = words.reduce(0) { $0 + $1.1 }
+        #expect(held[0] > 0.6 * total && held[0] < total)
+        #expect(held[1] < 0.2 * total, "a sentence with none of the words")
+        #expect(held[2] > held[1] && held[2] < held[0], "a boat leaving the harbour")
+    }
+
+    @Test func aRowReadThroughItsTablesReadsAsItsProjection() throws {
+        let log = Self.harbourLog()
+        var state = try MoMState()
+        state.fold(log.text)
+        let topic = try #require(state.topicMemory)
+        for word in ["harbour", "lighthouse", "coal", "quay"] {
+            let term = try #require(topic.term(of: word))
+            for (row, negative) in TopicMemory.rowsOf(term, rows: topic.rows) {
+                let sums = TopicMemory.RowSums(memory: topic, row: row, negative: negative)
+                for sentence in [0, 1, 50, 151, 300] as [UInt64] {
+                    let code = topic.sentenceCode(sentence)
+                    #expect(sums.projection(code) == topic.projection(row: row, negative: negative, sentence: sentence))
+                }
+            }
+        }
+    }
+
     @Test func inverseSentenceFrequencyWeighsRareWordsAboveCommonOnes() throws {
         let state = try Self.state()
         // "college" is in two sentences, "statue" in one; "the" is a function word; "zebra" is
