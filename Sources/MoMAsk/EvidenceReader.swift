@@ -56,7 +56,8 @@ public struct EvidenceReader: Sendable {
         // A word's terms as the topic memory keys them ("spicy-spoon" holds "spicy" and "spoon").
         let stems = words.map(EvidenceText.stems)
         let questionStems = Set(query.stems)
-        let questionWords = EvidenceText.stems(question.text)
+        // The question's own words, function words aside ("the" of "the college" may join a name).
+        let questionWords = EvidenceText.stems(question.text).filter { !TopicTerms.isFunctionWord($0) }
         // Where each weighted question word occurs in the passage.
         var matches: [(position: Int, weight: Float)] = []
         for (position, held) in stems.enumerated() {
@@ -69,15 +70,19 @@ public struct EvidenceReader: Sendable {
         let asksPercent = question.text.lowercased().contains("percent")
         var readings: [Reading] = []
         for start in words.indices {
-            guard Self.canOpen(words[start], lower: lower[start]), !Self.isQuestionWord(stems[start], questionStems, questionWords)
-            else { continue }
+            let opens = Self.canOpen(words[start], lower: lower[start]) || Self.opensName(at: start, words: words, lower: lower)
+            guard opens, !Self.isQuestionWord(stems[start], questionStems, questionWords) else { continue }
             var end = start
             var asked = 0
             while end < words.count && end - start < Self.maxSpanWords {
                 let word = words[end]
                 // A span stays inside one clause; it may hold a word of the question only inside a
                 // name ("Snite Museum of Art", asked "Which art museum …"), at a cost.
-                if EvidenceText.isPunctuation(word) && !(word == "-" || word == "'s" || word == "%" || word == "$" || word == "&") { break }
+                if EvidenceText.isPunctuation(word) && !(word == "-" || word == "'s" || word == "%" || word == "$" || word == "&")
+                    && !(type == .time && Self.isDateComma(at: end, words: words))
+                {
+                    break
+                }
                 let isAsked = Self.isQuestionWord(stems[end], questionStems, questionWords)
                 if isAsked {
                     guard word.first?.isUppercase ?? false else { break }
@@ -90,7 +95,10 @@ public struct EvidenceReader: Sendable {
                 if asksPercent && !span.contains(where: { words[$0] == "%" || lower[$0] == "percent" }) { shape.bonus -= 0.8 }
                 // A span cut inside a name or a number leaves out part of the answer.
                 for neighbour in [start - 1, end] where neighbour >= 0 && neighbour < words.count {
-                    if Self.continues(words[neighbour], lower: lower[neighbour], type: type) {
+                    if Self.continues(words[neighbour], lower: lower[neighbour], type: type)
+                        || Self.linksName(at: neighbour, outward: neighbour == end ? 1 : -1, words: words, lower: lower, type: type)
+                        || (type == .time && Self.isDateComma(at: neighbour, words: words))
+                    {
                         shape.bonus -= 0.45
                     }
                 }
@@ -102,7 +110,8 @@ public struct EvidenceReader: Sendable {
                     pull += match.weight * Self.decay(distance)
                     if distance <= 4 { near += match.weight }
                 }
-                let length = Float(end - start)
+                // Punctuation inside a span ("June 3, 2008") is no extra length.
+                let length = Float(span.filter { !EvidenceText.isPunctuation(words[$0]) }.count)
                 let score =
                     2 * passage.support + pull / total + shape.bonus - Self.lengthCost(type) * (length - 1)
                     - Float(index) * 0.15 - 0.1 * Float(asked)
@@ -160,6 +169,9 @@ public struct EvidenceReader: Sendable {
             guard let first = words[index].first, first.isUppercase else { return false }
             return index > 0 || !TopicTerms.isFunctionWord(lower[index])
         }.count
+        // The words a name's capitals are counted over: not the lower-case links inside it
+        // ("Congregation of the Holy Cross" is all capitals).
+        let nameWords = max(span.filter { !(nameLinks.contains(lower[$0]) && words[$0] == lower[$0]) }.count, 1)
         switch type {
         case .time:
             let year = slice.contains { word in word.count == 4 && word.allSatisfy(\.isNumber) }
@@ -177,7 +189,7 @@ public struct EvidenceReader: Sendable {
         case .code:
             return hasDigit ? (1.0, true) : (-1.5, false)
         case .name, .place:
-            let share = Float(capitalised) / Float(span.count)
+            let share = Float(capitalised) / Float(nameWords)
             if capitalised == 0 { return (-0.8, false) }
             var bonus = 0.8 * share
             // "in Paris", "at the Vatican": a place follows its preposition.
@@ -186,7 +198,7 @@ public struct EvidenceReader: Sendable {
             }
             return (bonus, true)
         case .phrase:
-            let share = Float(capitalised) / Float(span.count)
+            let share = Float(capitalised) / Float(nameWords)
             // Verbs and adverbs are rarely what people ask for: "published", "reside", "immediately".
             var bonus: Float = 0.5 * share - (hasDigit ? 0.1 : 0)
             if span.count == 1, capitalised == 0, ["ed", "ing", "ly"].contains(where: { lower[span.lowerBound].hasSuffix($0) }) {
@@ -196,6 +208,48 @@ public struct EvidenceReader: Sendable {
             if span.lowerBound > 0, EvidenceVocabulary.phraseOpeners.contains(lower[span.lowerBound - 1]) { bonus += 0.25 }
             return (bonus, true)
         }
+    }
+
+    /// Whether a capitalised function word inside a sentence opens a name: "Under Armour", "Our
+    /// Lady of the Lake" (not the sentence's first word, and a capitalised word follows).
+    static func opensName(at index: Int, words: [String], lower: [String]) -> Bool {
+        guard index > 0, index + 1 < words.count, !EvidenceText.isPunctuation(words[index - 1]) else { return false }
+        return (words[index].first?.isUppercase ?? false) && TopicTerms.isFunctionWord(lower[index])
+            && (words[index + 1].first?.isUppercase ?? false)
+    }
+
+    /// Words that join the parts of a name: "Congregation of the Holy Cross", "Saint Mary's
+    /// College", "Notre Dame du Lac".
+    static let nameLinks: Set<String> = ["of", "the", "'s", "de", "du", "la", "le", "von", "van", "der", "del", "y"]
+
+    /// Whether the word at `index`, next to a span of a name, place or phrase, joins it to more
+    /// of the same name: linking words (`nameLinks`) stepping `outward`, then a capitalised word;
+    /// or a capitalised function word inside the sentence ("Under" before "Armour").
+    static func linksName(at index: Int, outward step: Int, words: [String], lower: [String], type: AnswerType) -> Bool {
+        guard [.name, .place, .phrase].contains(type) else { return false }
+        if step < 0, index > 0, TopicTerms.isFunctionWord(lower[index]), words[index].first?.isUppercase ?? false,
+            !EvidenceText.isPunctuation(words[index - 1])
+        {
+            return true
+        }
+        var position = index
+        var links = 0
+        while position >= 0, position < words.count, nameLinks.contains(lower[position]), links < 2 {
+            position += step
+            links += 1
+        }
+        guard links > 0, position >= 0, position < words.count, !EvidenceText.isPunctuation(words[position]) else { return false }
+        // Stepping back, the capitalised word must not open the sentence ("The" of "The Congregation").
+        if step < 0 && position == 0 { return false }
+        return words[position].first?.isUppercase ?? false
+    }
+
+    /// Whether the comma at `index` sits inside a date: "June 3, 2008".
+    static func isDateComma(at index: Int, words: [String]) -> Bool {
+        guard words[index] == ",", index > 0, index + 1 < words.count else { return false }
+        let day = words[index - 1]
+        let year = words[index + 1]
+        return day.count <= 2 && day.allSatisfy(\.isNumber) && year.count == 4 && year.allSatisfy(\.isNumber)
     }
 
     /// Whether a word next to a span would carry it on: a capitalised word for a name, place or

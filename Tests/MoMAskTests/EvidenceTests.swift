@@ -55,6 +55,25 @@ import Testing
         }
     }
 
+    /// Names joined by "of the" or opened by a capitalised function word, and dates with a
+    /// comma, are read whole, from the text alone.
+    @Test func theReaderKeepsNamesAndDatesWhole() {
+        let cases = [
+            ("Which company supplies the team's uniforms?", "In 2014 the university and Under Armour agreed to supply the uniforms.", "Under Armour"),
+            ("Which order founded the college?", "The college was founded by priests of the Congregation of the Holy Cross in 1842.", "Congregation of the Holy Cross"),
+            ("When did construction begin?", "Construction began on June 3, 2008, beside the campus.", "June 3, 2008"),
+            ("Where did the founder study?", "The founder studied at Saint Mary's College near the lake.", "Saint Mary's College"),
+        ]
+        for (text, sentence, expected) in cases {
+            let question = Question(text)
+            let query = EvidenceQuery(question: text) { words in words.map { _ in 1 } }
+            var passage = Passage(text: sentence, sentence: 0, token: 0, score: 0, sureness: 1)
+            passage.support = query.support(of: EvidenceText.stems(sentence))
+            let reading = EvidenceReader().read(question, query: query, passages: [passage])
+            #expect(reading?.answer == expected, "\(text)")
+        }
+    }
+
     @Test func anAnswerFromEvidenceCarriesItsPassagesAndReading() throws {
         let state = try Self.state()
         let answer = try QuestionAnswerer().answer("Who founded the university?", from: state)
