@@ -22,6 +22,14 @@ package struct ConfigurationOptions: ParsableArguments {
     @Option(name: .customLong("hashes"), help: "Signed hashed positions per n-gram order (s).")
     package var hashesPerOrder: Int = MoMConfiguration.default.hashesPerOrder
 
+    @Option(help: "Tokens of context a key is made from: n-gram orders 1 to this.")
+    package var window: Int = MoMConfiguration.default.window
+
+    @Option(
+        name: .customLong("order-weights"),
+        help: "The weight of each n-gram order, comma-separated, one per window token (default: the built-in weights, 1 for orders past them).")
+    package var orderWeights: String?
+
     @Option(help: "Per-token decay α of written memories, in (0, 1].")
     package var alpha: Float = MoMConfiguration.default.alpha
 
@@ -61,6 +69,8 @@ package struct ConfigurationOptions: ParsableArguments {
         configuration.dk = dk
         configuration.dv = dv
         configuration.hashesPerOrder = hashesPerOrder
+        configuration.window = window
+        configuration.orderWeights = weights
         configuration.alpha = alpha
         configuration.sharedMemory = sharedMemory
         configuration.rowFormat = rowFormat
@@ -74,6 +84,15 @@ package struct ConfigurationOptions: ParsableArguments {
             configuration.sentenceSlots = sentenceSlots
         }
         return configuration
+    }
+
+    /// The order weights: as given, or the built-in ones for the window (1 past them).
+    var weights: [Float] {
+        if let orderWeights {
+            return orderWeights.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) ?? .nan }
+        }
+        let builtIn = MoMConfiguration.default.orderWeights
+        return (0..<max(window, 0)).map { $0 < builtIn.count ? builtIn[$0] : 1 }
     }
 
     package func validate() throws {

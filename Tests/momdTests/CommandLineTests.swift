@@ -171,6 +171,21 @@ import Testing
         #expect(plain["fingerprint"] as? String == MoMConfiguration.default.fingerprintHex)
     }
 
+    @Test func theWindowAndItsOrderWeightsAreOptions() throws {
+        #expect(try Momd.run(["ingest", "wide", input.path, "--db", database, "--window", "5"] + model).status == 0)
+        let configuration = try #require(try Momd.run(["show", "wide", "--db", database, "--json"]).json()["configuration"] as? [String: Any])
+        #expect(configuration["window"] as? Int == 5)
+        #expect((configuration["order_weights"] as? [NSNumber])?.map(\.doubleValue) == [0.25, 0.5, 1, 1, 1])
+        #expect(try Momd.run(["ingest", "given", input.path, "--db", database, "--window", "2", "--order-weights", "0.5, 1"] + model).status == 0)
+        let given = try #require(try Momd.run(["show", "given", "--db", database, "--json"]).json()["configuration"] as? [String: Any])
+        #expect((given["order_weights"] as? [NSNumber])?.map(\.doubleValue) == [0.5, 1])
+        for bad in [["--window", "3", "--order-weights", "1,1"], ["--order-weights", "1,1,x,1"], ["--window", "17"]] {
+            let refused = try Momd.run(["ingest", "bad", input.path, "--db", database] + bad + model)
+            #expect(refused.status == 64, "\(bad)")
+            #expect(refused.stderr.contains(bad[0] == "--window" && bad[1] == "17" ? "window" : "orderWeights"), "\(bad): \(refused.stderr)")
+        }
+    }
+
     @Test func docsListsAndRmDeletes() throws {
         #expect(try Momd.run(["docs", "--db", database, "--json"]).stdout == "[]\n")
         for name in ["beta", "alpha"] {
