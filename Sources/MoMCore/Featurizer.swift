@@ -195,10 +195,16 @@ public struct Featurizer: Sendable {
     /// Writes the query a read of `context` asks with into `query`: the key, except that a
     /// number whose anchor is partial (`ContextWindow.hasPartialAnchor`) leaves the anchored
     /// orders out, since the cue could not give the anchor the fold hashed.
-    public func query(for context: ContextWindow, into query: inout SparseVector) {
+    public func query(for context: ContextWindow, into query: inout SparseVector, orders: Int? = nil) {
         // One key: sorting its few positions is cheaper than clearing a dk-wide scratch.
         var scratch = KeyScratch.sorting
-        key(for: context, into: &query, scratch: &scratch, anchored: !context.hasPartialAnchor)
+        key(for: context, into: &query, scratch: &scratch, anchored: !context.hasPartialAnchor, orders: orders ?? window)
+    }
+
+    /// Writes the key of `context`'s first `orders` orders into `key`: what a key is routed by.
+    public func routingKey(for context: ContextWindow, into key: inout SparseVector, orders: Int) {
+        var scratch = KeyScratch.sorting
+        self.key(for: context, into: &key, scratch: &scratch, anchored: true, orders: orders)
     }
 
     /// Writes the key of `context` into `key`; `scratch` (for this dk) is left as it was found.
@@ -207,7 +213,8 @@ public struct Featurizer: Sendable {
         self.key(for: context, into: &key, scratch: &scratch, anchored: true)
     }
 
-    func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch, anchored: Bool) {
+    func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch, anchored: Bool, orders: Int? = nil) {
+        let orders = orders ?? window
         let inNumber = anchored && anchorsNumbers && context.isInNumber
         let capacity = window * hashesPerOrder * (inNumber ? 2 : 1)
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { indices in
@@ -220,10 +227,10 @@ public struct Featurizer: Sendable {
                     // plain orders stay at a lower weight, so a cue that differs from the stored
                     // text before the number still reads it, as weakly as before.
                     let anchored = StableHash.combine(numberSeed, context.numberAnchor)
-                    count = addOrders(of: context, from: anchored, scale: 1, indices: indices, values: values, count: count)
-                    count = addOrders(of: context, from: keySeed, scale: Self.plainScaleInNumbers, indices: indices, values: values, count: count)
+                    count = addOrders(of: context, from: anchored, scale: 1, orders: orders, indices: indices, values: values, count: count)
+                    count = addOrders(of: context, from: keySeed, scale: Self.plainScaleInNumbers, orders: orders, indices: indices, values: values, count: count)
                 } else {
-                    count = addOrders(of: context, from: keySeed, scale: 1, indices: indices, values: values, count: count)
+                    count = addOrders(of: context, from: keySeed, scale: 1, orders: orders, indices: indices, values: values, count: count)
                 }
                 if scratch.isUsable {
                     count = scratch.canonicalize(indices: indices.baseAddress!, values: values.baseAddress!, count: count)
@@ -246,12 +253,12 @@ public struct Featurizer: Sendable {
     /// Appends `s` signed positions per order of `context`, each order's hash chained from
     /// `seed`; returns the new count.
     private func addOrders(
-        of context: ContextWindow, from seed: UInt64, scale: Float,
+        of context: ContextWindow, from seed: UInt64, scale: Float, orders limit: Int,
         indices: UnsafeMutableBufferPointer<Int32>, values: UnsafeMutableBufferPointer<Float>, count start: Int
     ) -> Int {
         var count = start
         var gram = seed
-        let orders = min(context.count, window)
+        let orders = min(context.count, window, limit)
         let dkWide = UInt64(dk)
         for order in 0..<orders {
             gram = StableHash.combine(gram, context.hashes[order])

@@ -206,8 +206,21 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     /// the query's orders cover, √(Σₙ₌₁..ₜ cₙ² / Σₙ₌₁..w cₙ²) (hash collisions aside); 1 from
     /// `window` tokens on.
     public func matchCeiling(contextTokens: Int) -> Float {
-        let total = orderWeights.reduce(0) { $0 + $1 * $1 }
-        let covered = orderWeights.prefix(max(contextTokens, 0)).reduce(0) { $0 + $1 * $1 }
+        matchCeiling(contextTokens: contextTokens, of: window)
+    }
+
+    /// The orders a key is routed by, and a question's cue read with: at most the first four.
+    /// A longer window's higher orders tell apart the places a four-token phrase recurs when a
+    /// recalled sentence is decoded from its own context, but a question's cue is no longer
+    /// than a phrase, and its tokens before that are the question's, not the document's.
+    public var routedOrders: Int { min(window, Self.questionOrders) }
+    /// Orders a question's cue can be trusted to hold.
+    public static let questionOrders = 4
+
+    /// `matchCeiling` over the first `orders` orders of the key.
+    public func matchCeiling(contextTokens: Int, of orders: Int) -> Float {
+        let total = orderWeights.prefix(max(orders, 0)).reduce(0) { $0 + $1 * $1 }
+        let covered = orderWeights.prefix(max(min(contextTokens, orders), 0)).reduce(0) { $0 + $1 * $1 }
         guard total > 0 else { return 0 }
         return (covered / total).squareRoot()
     }
@@ -220,8 +233,8 @@ public struct MoMConfiguration: Codable, Sendable, Hashable {
     /// by 1 / ceiling so that it reads like a full match. Shorter cues keep their strength as it is:
     /// two or three words recur, so a match on them alone is weak evidence.
     public func evidenceScale(contextTokens: Int) -> Float {
-        guard contextTokens == window - 1, window > 1 else { return 1 }
-        let ceiling = matchCeiling(contextTokens: contextTokens)
+        guard contextTokens == routedOrders - 1, routedOrders > 1 else { return 1 }
+        let ceiling = matchCeiling(contextTokens: contextTokens, of: routedOrders)
         return ceiling > 0 ? 1 / ceiling : 1
     }
 

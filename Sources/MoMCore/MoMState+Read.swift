@@ -161,6 +161,9 @@ struct CueDecoder {
     let window: Int
     let maxTokenLength: Int
     let configuration: MoMConfiguration
+    /// Whether reads use every order of the window (a recalled sentence decoded from its own
+    /// context) rather than the routed ones a question's cue can hold.
+    var readsEveryOrder = false
 
     init(state: MoMState) throws {
         guard state.tokenCount > 0 else {
@@ -199,13 +202,15 @@ struct CueDecoder {
     func readout(_ context: ContextWindow, into scratch: inout Scratch) -> Bool {
         // A number whose anchor the cue could not give is read by its plain orders alone.
         let partialAnchor = context.hasPartialAnchor
-        engine.featurizer.query(for: context, into: &scratch.query)
+        let routed = configuration.routedOrders
+        let orders = readsEveryOrder ? window : routed
+        engine.featurizer.query(for: context, into: &scratch.query, orders: orders)
         guard !scratch.query.isEmpty else { return false }
         let query = scratch.query
         for index in scratch.output.indices { scratch.output[index] = 0 }
         scratch.selection.memories.removeAll(keepingCapacity: true)
         scratch.selection.weights.removeAll(keepingCapacity: true)
-        if (context.count < window || partialAnchor) && configuration.memories > configuration.topK {
+        if (context.count < orders || partialAnchor) && configuration.memories > configuration.topK {
             // A context shorter than the window keys only its lower orders (and one without its
             // number's anchor only part of the key), and the router may send it elsewhere than
             // the full key it is part of was written: read every memory and keep the one that
@@ -227,6 +232,14 @@ struct CueDecoder {
             }
             scratch.selection.memories.append(loudestMemory)
             scratch.selection.weights.append(1)
+        } else if orders > routed {
+            var routing = SparseVector()
+            engine.featurizer.query(for: context, into: &routing, orders: routed)
+            engine.router.logits(of: routing, into: &scratch.logits)
+            engine.router.select(logits: scratch.logits, into: &scratch.selection)
+            for (memory, weight) in zip(scratch.selection.memories, scratch.selection.weights) {
+                engine.bank.read(memory: memory, query: query, weight: weight, into: &scratch.output)
+            }
         } else {
             engine.router.logits(of: query, into: &scratch.logits)
             engine.router.select(logits: scratch.logits, into: &scratch.selection)
@@ -236,6 +249,12 @@ struct CueDecoder {
         }
         if let shared = engine.sharedMemory {
             engine.bank.read(memory: shared, query: query, weight: 1, into: &scratch.output)
+        }
+        if orders < window {
+            // The stored keys hold orders the cue does not: a full match of the routed ones reads
+            // their share of the key, scaled back to a full match's strength.
+            let ceiling = configuration.matchCeiling(contextTokens: orders)
+            if ceiling > 0 { for index in scratch.output.indices { scratch.output[index] /= ceiling } }
         }
         return true
     }

@@ -89,7 +89,8 @@ extension MoMState {
         let terms = topicTerms(words)
         let matches = topic.strongestSentences(for: terms, limit: limit)
         guard !matches.isEmpty else { return [] }
-        let decoder = try CueDecoder(state: self)
+        var decoder = try CueDecoder(state: self)
+        decoder.readsEveryOrder = true
         return matches.map { match in
             RecalledSentence(
                 sentence: match.sentence, token: match.token, topicScore: match.score, read: decoder.decodeSentence(match))
@@ -98,7 +99,9 @@ extension MoMState {
 
     /// Decodes the sentence that began at `match` (its slot's context) for its length in tokens.
     public func decodeSentence(_ match: TopicMemory.Match) throws -> ReadResult {
-        try CueDecoder(state: self).decodeSentence(match)
+        var decoder = try CueDecoder(state: self)
+        decoder.readsEveryOrder = true
+        return decoder.decodeSentence(match)
     }
 }
 

@@ -82,6 +82,8 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
     let beta: Float
     let sharedMemory: Int?
     let updateRule: UpdateRule
+    /// The orders a key is routed by (`MoMConfiguration.routedOrders`).
+    let routedOrders: Int
     var bank: MemoryBank
     var vocabulary = Vocabulary()
     var context: ContextWindow
@@ -95,6 +97,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
 
     // Scratch, allocated once.
     var key = SparseVector()
+    var routingKey = SparseVector()
     var keyScratch: KeyScratch
     var logits: [Float] = []
     var selection = RouteSelection()
@@ -109,6 +112,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         beta = configuration.beta
         sharedMemory = configuration.sharedMemory ? configuration.memories : nil
         updateRule = configuration.updateRule
+        routedOrders = configuration.routedOrders
         self.bank = bank ?? MemoryBank(
             count: configuration.memoryCount, dk: configuration.dk, dv: configuration.dv, rowFormat: configuration.rowFormat)
         context = ContextWindow(configuration: configuration)
@@ -154,7 +158,14 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
 
     /// Routes the current key and asks the cache for the rows its write will touch.
     mutating func route() {
-        router.logits(of: key, into: &logits)
+        if routedOrders < featurizer.window {
+            // A longer window routes by its first orders only, so a question's cue reads where
+            // the write went.
+            featurizer.routingKey(for: context, into: &routingKey, orders: routedOrders)
+            router.logits(of: routingKey.isEmpty ? key : routingKey, into: &logits)
+        } else {
+            router.logits(of: key, into: &logits)
+        }
         router.select(logits: logits, into: &selection)
         for memory in selection.memories { bank.prefetch(memory: memory, key: key) }
         if let sharedMemory { bank.prefetch(memory: sharedMemory, key: key) }
