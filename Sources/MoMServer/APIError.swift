@@ -29,10 +29,18 @@ public struct APIError: HTTPResponseError, Sendable {
             public var message: String
         }
         public var error: Detail
+
+        /// The body as JSON, its keys sorted ("code" before "message"), so the same error reads
+        /// the same every time.
+        public func encoded() throws -> Data {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return try encoder.encode(self)
+        }
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = try JSONEncoder().encode(Body(error: .init(code: code, message: message)))
+        let body = try Body(error: .init(code: code, message: message)).encoded()
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
         if let challenge { headers[.wwwAuthenticate] = challenge }

@@ -214,7 +214,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// and closes it.
     func refuse(_ status: HTTPResponse.Status, code: String, _ message: String, retryAfter: Int? = nil) {
         guard let context else { return }
-        let body = (try? JSONEncoder().encode(APIError.Body(error: .init(code: code, message: message)))) ?? Data()
+        let body = (try? APIError.Body(error: .init(code: code, message: message)).encoded()) ?? Data()
         var fields: HTTPFields = [.contentType: "application/json", .connection: "close", .contentLength: "\(body.count)"]
         if let retryAfter { fields[.retryAfter] = "\(retryAfter)" }
         cancelTimer()

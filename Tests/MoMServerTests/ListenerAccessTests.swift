@@ -276,6 +276,8 @@ func expectRefusal(
     #expect(response.status == status, "\(what) answered \(response.status): \(response.body)", sourceLocation: sourceLocation)
     let body = try JSONDecoder().decode(APIError.Body.self, from: Data(response.body.utf8))
     #expect(body.error.code == code, "\(what): \(response.body)", sourceLocation: sourceLocation)
+    // The same error reads the same every time: keys sorted.
+    #expect(response.body.hasPrefix("{\"error\":{\"code\":\"\(code)\",\"message\":"), "\(what): \(response.body)", sourceLocation: sourceLocation)
 }
 
 /// `buildApplication` on a loopback port over a scratch SQLite file, for one test.
