@@ -213,9 +213,15 @@ public struct EvidenceReader: Sendable {
     /// Whether a capitalised function word inside a sentence opens a name: "Under Armour", "Our
     /// Lady of the Lake" (not the sentence's first word, and a capitalised word follows).
     static func opensName(at index: Int, words: [String], lower: [String]) -> Bool {
-        guard index > 0, index + 1 < words.count, !EvidenceText.isPunctuation(words[index - 1]) else { return false }
-        return (words[index].first?.isUppercase ?? false) && TopicTerms.isFunctionWord(lower[index])
+        index + 1 < words.count && isCapitalisedFunctionWordInside(at: index, words: words, lower: lower)
             && (words[index + 1].first?.isUppercase ?? false)
+    }
+
+    /// Whether the word at `index` is a capitalised function word that does not open its
+    /// sentence or clause: part of a name ("Under", "Our").
+    static func isCapitalisedFunctionWordInside(at index: Int, words: [String], lower: [String]) -> Bool {
+        index > 0 && !EvidenceText.isPunctuation(words[index - 1]) && (words[index].first?.isUppercase ?? false)
+            && TopicTerms.isFunctionWord(lower[index])
     }
 
     /// Words that join the parts of a name: "Congregation of the Holy Cross", "Saint Mary's
@@ -227,11 +233,7 @@ public struct EvidenceReader: Sendable {
     /// or a capitalised function word inside the sentence ("Under" before "Armour").
     static func linksName(at index: Int, outward step: Int, words: [String], lower: [String], type: AnswerType) -> Bool {
         guard [.name, .place, .phrase].contains(type) else { return false }
-        if step < 0, index > 0, TopicTerms.isFunctionWord(lower[index]), words[index].first?.isUppercase ?? false,
-            !EvidenceText.isPunctuation(words[index - 1])
-        {
-            return true
-        }
+        if step < 0, isCapitalisedFunctionWordInside(at: index, words: words, lower: lower) { return true }
         var position = index
         var links = 0
         while position >= 0, position < words.count, nameLinks.contains(lower[position]), links < 2 {

@@ -201,16 +201,12 @@ public struct Featurizer: Sendable {
         key(for: context, into: &query, scratch: &scratch, anchored: !context.hasPartialAnchor, orders: orders ?? window)
     }
 
-    /// Writes the key of `context`'s first `orders` orders into `key`: what a key is routed by.
-    public func routingKey(for context: ContextWindow, into key: inout SparseVector, orders: Int) {
-        var scratch = KeyScratch.sorting
-        self.key(for: context, into: &key, scratch: &scratch, anchored: true, orders: orders)
-    }
 
-    /// Writes the key of `context` into `key`; `scratch` (for this dk) is left as it was found.
-    /// `anchored: false` leaves out the anchored orders inside a number (`query(for:into:)`).
-    public func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch) {
-        self.key(for: context, into: &key, scratch: &scratch, anchored: true)
+    /// Writes the key of `context` into `key` (of its first `orders` orders, if given: what a
+    /// key is routed by); `scratch` (for this dk) is left as it was found. `anchored: false`
+    /// leaves out the anchored orders inside a number (`query(for:into:)`).
+    public func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch, orders: Int? = nil) {
+        self.key(for: context, into: &key, scratch: &scratch, anchored: true, orders: orders)
     }
 
     func key(for context: ContextWindow, into key: inout SparseVector, scratch: inout KeyScratch, anchored: Bool, orders: Int? = nil) {

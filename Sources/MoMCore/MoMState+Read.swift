@@ -184,6 +184,8 @@ struct CueDecoder {
     /// What a read-out works in, kept across a decoding's steps so that a step allocates nothing.
     struct Scratch {
         var query = SparseVector()
+        /// The query's routed orders, where it has more.
+        var routing = SparseVector()
         var logits: [Float] = []
         /// The memories read, and their weights.
         var selection = RouteSelection()
@@ -232,16 +234,10 @@ struct CueDecoder {
             }
             scratch.selection.memories.append(loudestMemory)
             scratch.selection.weights.append(1)
-        } else if orders > routed {
-            var routing = SparseVector()
-            engine.featurizer.query(for: context, into: &routing, orders: routed)
-            engine.router.logits(of: routing, into: &scratch.logits)
-            engine.router.select(logits: scratch.logits, into: &scratch.selection)
-            for (memory, weight) in zip(scratch.selection.memories, scratch.selection.weights) {
-                engine.bank.read(memory: memory, query: query, weight: weight, into: &scratch.output)
-            }
         } else {
-            engine.router.logits(of: query, into: &scratch.logits)
+            // Keys are routed by their first `routed` orders (`MoMConfiguration.routedOrders`).
+            if orders > routed { engine.featurizer.query(for: context, into: &scratch.routing, orders: routed) }
+            engine.router.logits(of: orders > routed ? scratch.routing : query, into: &scratch.logits)
             engine.router.select(logits: scratch.logits, into: &scratch.selection)
             for (memory, weight) in zip(scratch.selection.memories, scratch.selection.weights) {
                 engine.bank.read(memory: memory, query: query, weight: weight, into: &scratch.output)

@@ -89,8 +89,7 @@ extension MoMState {
         let terms = topicTerms(words)
         let matches = topic.strongestSentences(for: terms, limit: limit)
         guard !matches.isEmpty else { return [] }
-        var decoder = try CueDecoder(state: self)
-        decoder.readsEveryOrder = true
+        let decoder = try sentenceDecoder()
         return matches.map { match in
             RecalledSentence(
                 sentence: match.sentence, token: match.token, topicScore: match.score, read: decoder.decodeSentence(match))
@@ -99,9 +98,15 @@ extension MoMState {
 
     /// Decodes the sentence that began at `match` (its slot's context) for its length in tokens.
     public func decodeSentence(_ match: TopicMemory.Match) throws -> ReadResult {
+        try sentenceDecoder().decodeSentence(match)
+    }
+
+    /// A decoder for recalled sentences: from a slot's own context, every order of the window
+    /// is the document's.
+    func sentenceDecoder() throws -> CueDecoder {
         var decoder = try CueDecoder(state: self)
         decoder.readsEveryOrder = true
-        return decoder.decodeSentence(match)
+        return decoder
     }
 }
 

@@ -161,7 +161,7 @@ struct MemoryEngine: TokenSink, Sendable, Equatable {
         if routedOrders < featurizer.window {
             // A longer window routes by its first orders only, so a question's cue reads where
             // the write went.
-            featurizer.routingKey(for: context, into: &routingKey, orders: routedOrders)
+            featurizer.key(for: context, into: &routingKey, scratch: &keyScratch, orders: routedOrders)
             router.logits(of: routingKey.isEmpty ? key : routingKey, into: &logits)
         } else {
             router.logits(of: key, into: &logits)

@@ -171,7 +171,13 @@ public struct TopicMemory: Sendable, Equatable {
 
     /// The ±1 code of sentence `index`: bit set → −1.
     func sentenceCode(_ index: UInt64) -> [UInt64] {
-        (0..<(width / 64)).map { StableHash.mix64(StableHash.combine(codeSeed, index &* 64 &+ UInt64($0))) }
+        (0..<(width / 64)).map { codeWord(index, $0) }
+    }
+
+    /// Word `word` of sentence `index`'s code (64 signs).
+    @inline(__always)
+    func codeWord(_ index: UInt64, _ word: Int) -> UInt64 {
+        StableHash.mix64(StableHash.combine(codeSeed, index &* 64 &+ UInt64(word)))
     }
 
     /// The sentence's code as ±1 signs, one per column.
@@ -259,7 +265,7 @@ public struct TopicMemory: Sendable, Equatable {
         let scale = total / possible
         var code = [UInt64](repeating: 0, count: width / 64)
         return sentences.map { sentence in
-            for word in code.indices { code[word] = StableHash.mix64(StableHash.combine(codeSeed, sentence &* 64 &+ UInt64(word))) }
+            for word in code.indices { code[word] = codeWord(sentence, word) }
             var held: Float = 0
             for read in reads {
                 let reading = read.rows.map { $0.projection(code) }.min() ?? 0
@@ -335,8 +341,7 @@ public struct TopicMemory: Sendable, Equatable {
         codes.withUnsafeBufferPointer { matrix in
             let base = row * width
             for word in 0..<(width / 64) {
-                // `sentenceCode(sentence)[word]`, drawn here so that a read allocates nothing.
-                let bits = StableHash.mix64(StableHash.combine(codeSeed, sentence &* 64 &+ UInt64(word)))
+                let bits = codeWord(sentence, word)
                 var all: Int32 = 0
                 var flipped: Int32 = 0
                 for bit in 0..<64 {
