@@ -1,3 +1,4 @@
+import Foundation
 import MoMCore
 
 /// Reads the answer to a question out of recalled passages: the span that fits the question's
@@ -10,6 +11,8 @@ import MoMCore
 public struct EvidenceReader: Sendable {
     public init() {}
 
+    /// A lead over the best other answer counts up to this.
+    public static let maxMargin: Float = 4
     /// Words a span has at most.
     static let maxSpanWords = 7
     /// Passages read for spans (the best supported first).
@@ -26,26 +29,38 @@ public struct EvidenceReader: Sendable {
         public var fitsType: Bool
         /// Of the question's weight, the share within a few words of the span.
         public var nearSupport: Float
-        /// How far the span's score is ahead of the best other answer (a span elsewhere).
-        public var margin: Float = 1
+        /// How far the span's score is ahead of the best other answer (a span elsewhere), at most
+        /// `maxMargin`.
+        public var margin: Float = EvidenceReader.maxMargin
+        /// The span's share of the softmax over every candidate's score.
+        public var probability: Float = 1
         /// The span's words in its passage.
-        var words: Range<Int> = 0..<0
+        public internal(set) var words: Range<Int> = 0..<0
+        /// What the score was made of.
+        public var features = SpanFeatures()
     }
 
     /// The best span in `passages` (already ranked, their `support` set), or nil when none has a
     /// candidate.
     public func read(_ question: Question, query: EvidenceQuery, passages: [Passage]) -> Reading? {
-        var candidates: [Reading] = []
-        for (index, passage) in passages.prefix(Self.passagesRead).enumerated() where passage.support > 0 {
-            candidates += read(question, query: query, passage: passage, index: index)
-        }
+        let candidates = candidates(question, query: query, passages: passages)
         guard var best = candidates.max(by: { $0.score < $1.score }) else { return nil }
         let answer = best.answer.lowercased()
         let rival = candidates.filter { other in
             other.answer.lowercased() != answer && (other.passage != best.passage || !other.words.overlaps(best.words))
         }.map(\.score).max()
-        best.margin = rival.map { best.score - $0 } ?? 1
+        best.margin = min(rival.map { best.score - $0 } ?? Self.maxMargin, Self.maxMargin)
+        best.probability = 1 / candidates.reduce(0) { $0 + exp($1.score - best.score) }
         return best
+    }
+
+    /// Every candidate span of the passages the reader reads, scored.
+    public func candidates(_ question: Question, query: EvidenceQuery, passages: [Passage]) -> [Reading] {
+        var candidates: [Reading] = []
+        for (index, passage) in passages.prefix(Self.passagesRead).enumerated() where passage.support > 0 {
+            candidates += read(question, query: query, passage: passage, index: index)
+        }
+        return candidates
     }
 
     /// Every candidate span of one passage, scored.
@@ -68,6 +83,13 @@ public struct EvidenceReader: Sendable {
         let total = max(query.totalWeight, 1e-6)
         let type = Self.answerType(question)
         let asksPercent = question.text.lowercased().contains("percent")
+        let heads = Self.heads(of: question)
+        let phrase = Self.questionPhrase(of: question)
+        // Each word's clause: the run between punctuation it sits in.
+        var clauses = [Int](repeating: 0, count: words.count)
+        for index in words.indices.dropFirst() {
+            clauses[index] = clauses[index - 1] + (EvidenceText.isPunctuation(words[index - 1]) && words[index - 1] != "-" ? 1 : 0)
+        }
         var readings: [Reading] = []
         for start in words.indices {
             let opens = Self.canOpen(words[start], lower: lower[start]) || Self.opensName(at: start, words: words, lower: lower)
@@ -94,31 +116,76 @@ public struct EvidenceReader: Sendable {
                 var shape = Self.shape(of: span, words: words, lower: lower, type: type)
                 if asksPercent && !span.contains(where: { words[$0] == "%" || lower[$0] == "percent" }) { shape.bonus -= 0.8 }
                 // A span cut inside a name or a number leaves out part of the answer.
+                var cuts = 0
                 for neighbour in [start - 1, end] where neighbour >= 0 && neighbour < words.count {
                     if Self.continues(words[neighbour], lower: lower[neighbour], type: type)
                         || Self.linksName(at: neighbour, outward: neighbour == end ? 1 : -1, words: words, lower: lower, type: type)
                         || (type == .time && Self.isDateComma(at: neighbour, words: words))
                     {
-                        shape.bonus -= 0.45
+                        cuts += 1
                     }
                 }
                 // Each matched word pulls towards the span by its weight, less with distance.
                 var near: Float = 0
                 var pull: Float = 0
+                var left: Float = 0
+                var right: Float = 0
+                var nearest = Int.max
+                var clause: Float = 0
                 for match in matches {
+                    if clauses[match.position] == clauses[start] || clauses[match.position] == clauses[end - 1] { clause += match.weight }
                     let distance = match.position < start ? start - match.position : match.position - (end - 1)
                     pull += match.weight * Self.decay(distance)
                     if distance <= 4 { near += match.weight }
+                    if match.position < start { left += match.weight } else { right += match.weight }
+                    nearest = min(nearest, distance)
                 }
                 // Punctuation inside a span ("June 3, 2008") is no extra length.
                 let length = Float(span.filter { !EvidenceText.isPunctuation(words[$0]) }.count)
-                let score =
-                    2 * passage.support + pull / total + shape.bonus - Self.lengthCost(type) * (length - 1)
-                    - Float(index) * 0.15 - 0.1 * Float(asked)
+                let before = start > 0 ? lower[start - 1] : ""
+                let after = end < words.count ? lower[end] : ""
+                let isAskedAt = { (index: Int) in index >= 0 && index < words.count && Self.isQuestionWord(stems[index], questionStems, questionWords) }
+                let headNear = { (range: ClosedRange<Int>) in range.contains { index in index >= 0 && index < words.count && !stems[index].isDisjoint(with: heads) } }
+                var features = SpanFeatures()
+                features.support = passage.support
+                features.pull = pull / total
+                features.near = near / total
+                features.shape = shape.bonus
+                features.fits = shape.fits ? 1 : 0
+                features.length = length
+                features.single = length == 1 ? 1 : 0
+                features.passage = Float(index)
+                features.asked = Float(asked)
+                features.cut = Float(cuts)
+                features.adjacent = nearest == 1 ? 1 : 0
+                features.distance = Float(min(nearest, 12)) / 12
+                features.left = left / total
+                features.right = right / total
+                features.opener = EvidenceVocabulary.phraseOpeners.contains(before) ? 1 : 0
+                features.askedBefore = isAskedAt(start - 1) ? 1 : 0
+                features.askedAfter = isAskedAt(end) ? 1 : 0
+                features.closes = end == words.count || EvidenceText.isPunctuation(words[end]) ? 1 : 0
+                features.opens = start == 0 || EvidenceText.isPunctuation(words[start - 1]) ? 1 : 0
+                features.comma = before == "," ? 1 : 0
+                features.bracket = before == "(" ? 1 : 0
+                features.headInside = headNear(start...(end - 1)) ? 1 : 0
+                features.headAround = headNear((start - 2)...(start - 1)) || headNear(end...(end + 1)) ? 1 : 0
+                features.capitals = shape.capitals
+                features.digits = span.contains { words[$0].contains(where: \.isNumber) } ? 1 : 0
+                features.functionWords = Float(span.filter { TopicTerms.isFunctionWord(lower[$0]) }.count) / max(length, 1)
+                features.afterVerb = EvidenceVocabulary.copulas.contains(before) ? 1 : 0
+                features.beforeVerb = EvidenceVocabulary.copulas.contains(after) ? 1 : 0
+                features.leftAlign = Float(Self.aligned(phrase.before, lower, from: start - 1, step: -1)) / 4
+                features.rightAlign = Float(Self.aligned(phrase.after, lower, from: end, step: 1)) / 4
+                features.clause = clause / total
+                features.sureness = min(passage.sureness, 1)
+                features.headAfter = end < words.count && !stems[end].isDisjoint(with: heads) ? 1 : 0
+                features.unmentioned = query.unmentioned
+                features.setType(type)
                 readings.append(
                     Reading(
-                        answer: Self.text(words[span]), passage: index, score: score, fitsType: shape.fits,
-                        nearSupport: min(near / total, 1), words: span))
+                        answer: Self.text(words[span]), passage: index, score: features.score, fitsType: shape.fits,
+                        nearSupport: min(near / total, 1), words: span, features: features))
             }
         }
         return readings
@@ -140,19 +207,59 @@ public struct EvidenceReader: Sendable {
         return question.answerType == .code ? .phrase : question.answerType
     }
 
+    /// The question's head nouns: up to two content words right after its question word ("What
+    /// company …", "How many stories …", "Which art museum …"), as stems.
+    static func heads(of question: Question) -> Set<String> {
+        let words = EvidenceText.words(question.text).map { $0.lowercased() }
+        guard let wh = words.firstIndex(where: { ["what", "which", "whose", "how"].contains($0) }) else { return [] }
+        var heads: Set<String> = []
+        var index = wh + 1
+        while index < words.count, heads.count < 2 {
+            let word = words[index]
+            index += 1
+            if ["many", "much", "kind", "type", "sort", "name", "of"].contains(word) { continue }
+            guard !EvidenceText.isPunctuation(word), !TopicTerms.isFunctionWord(word) else { break }
+            // A second word in "-ed" is the question's verb ("Which order founded …").
+            if !heads.isEmpty && word.hasSuffix("ed") { break }
+            heads.insert(TopicTerms.stem(word))
+        }
+        return heads
+    }
+
+    /// The question's words before its question phrase (nearest first) and after it ("In what
+    /// year was …": ["in"] and ["was", …]), lower-case; empty without a question word.
+    static func questionPhrase(of question: Question) -> (before: [String], after: [String]) {
+        let words = EvidenceText.words(question.text).map { $0.lowercased() }.filter { !EvidenceText.isPunctuation($0) }
+        guard let wh = words.firstIndex(where: { ["what", "which", "whose", "who", "whom", "when", "where", "how"].contains($0) }) else {
+            return ([], [])
+        }
+        var end = wh + 1
+        let heads = Self.heads(of: question)
+        while end < words.count, ["many", "much", "long", "old", "far", "kind", "type", "of"].contains(words[end]) || heads.contains(TopicTerms.stem(words[end])) {
+            end += 1
+        }
+        return (Array(words[..<wh].reversed()), Array(words[end...]))
+    }
+
+    /// How many of `question`'s words match the passage's, stepping from `start` by `step` (at
+    /// most four).
+    static func aligned(_ question: [String], _ lower: [String], from start: Int, step: Int) -> Int {
+        var count = 0
+        var position = start
+        while count < min(question.count, 4), position >= 0, position < lower.count {
+            let (asked, held) = (question[count], lower[position])
+            guard asked == held || (!TopicTerms.isFunctionWord(asked) && TopicTerms.stem(asked) == TopicTerms.stem(held)) else { break }
+            count += 1
+            position += step
+        }
+        return count
+    }
+
     static func isQuestionWord(_ held: Set<String>, _ stems: Set<String>, _ words: Set<String>) -> Bool {
         !held.isEmpty && (!held.isDisjoint(with: stems) || !held.isDisjoint(with: words))
     }
 
     static func decay(_ distance: Int) -> Float { 1 / (1 + Float(max(distance - 1, 0)) * 0.35) }
-
-    static func lengthCost(_ type: AnswerType) -> Float {
-        switch type {
-        case .number, .time, .code: return 0.12
-        case .name, .place: return 0.08
-        case .phrase: return 0.06
-        }
-    }
 
     /// Whether a span may begin with this word: not a function word or punctuation.
     static func canOpen(_ word: String, lower: String) -> Bool {
@@ -162,16 +269,27 @@ public struct EvidenceReader: Sendable {
     static func canClose(_ word: String, lower: String) -> Bool { canOpen(word, lower: lower) || word == "%" }
 
     /// How well a span has the answer type's shape: a bonus (or a cost) and whether it fits.
-    static func shape(of span: Range<Int>, words: [String], lower: [String], type: AnswerType) -> (bonus: Float, fits: Bool) {
-        let slice = span.map { words[$0] }
-        let hasDigit = slice.contains { $0.contains(where: \.isNumber) }
+    static func shape(of span: Range<Int>, words: [String], lower: [String], type: AnswerType) -> (bonus: Float, fits: Bool, capitals: Float) {
+        let (bonus, fits) = typeShape(of: span, words: words, lower: lower, type: type)
+        return (bonus, fits, capitalShare(of: span, words: words, lower: lower))
+    }
+
+    /// The share of a span's words that are capitalised, over its words less the lower-case
+    /// links inside a name ("Congregation of the Holy Cross" is all capitals); a capitalised
+    /// function word opening the passage does not count.
+    static func capitalShare(of span: Range<Int>, words: [String], lower: [String]) -> Float {
         let capitalised = span.filter { index in
             guard let first = words[index].first, first.isUppercase else { return false }
             return index > 0 || !TopicTerms.isFunctionWord(lower[index])
         }.count
-        // The words a name's capitals are counted over: not the lower-case links inside it
-        // ("Congregation of the Holy Cross" is all capitals).
         let nameWords = max(span.filter { !(nameLinks.contains(lower[$0]) && words[$0] == lower[$0]) }.count, 1)
+        return Float(capitalised) / Float(nameWords)
+    }
+
+    static func typeShape(of span: Range<Int>, words: [String], lower: [String], type: AnswerType) -> (bonus: Float, fits: Bool) {
+        let slice = span.map { words[$0] }
+        let hasDigit = slice.contains { $0.contains(where: \.isNumber) }
+        let share = capitalShare(of: span, words: words, lower: lower)
         switch type {
         case .time:
             let year = slice.contains { word in word.count == 4 && word.allSatisfy(\.isNumber) }
@@ -189,8 +307,7 @@ public struct EvidenceReader: Sendable {
         case .code:
             return hasDigit ? (1.0, true) : (-1.5, false)
         case .name, .place:
-            let share = Float(capitalised) / Float(nameWords)
-            if capitalised == 0 { return (-0.8, false) }
+            if share == 0 { return (-0.8, false) }
             var bonus = 0.8 * share
             // "in Paris", "at the Vatican": a place follows its preposition.
             if type == .place, span.lowerBound > 0, ["in", "at", "from", "near", "to"].contains(lower[span.lowerBound - 1]) {
@@ -198,10 +315,9 @@ public struct EvidenceReader: Sendable {
             }
             return (bonus, true)
         case .phrase:
-            let share = Float(capitalised) / Float(nameWords)
             // Verbs and adverbs are rarely what people ask for: "published", "reside", "immediately".
             var bonus: Float = 0.5 * share - (hasDigit ? 0.1 : 0)
-            if span.count == 1, capitalised == 0, ["ed", "ing", "ly"].contains(where: { lower[span.lowerBound].hasSuffix($0) }) {
+            if span.count == 1, share == 0, ["ed", "ing", "ly"].contains(where: { lower[span.lowerBound].hasSuffix($0) }) {
                 bonus -= 0.6
             }
             // A noun phrase follows a determiner, a preposition or a copula.
@@ -282,6 +398,7 @@ public struct EvidenceReader: Sendable {
 
 /// Closed word lists the reader needs for answer shapes.
 enum EvidenceVocabulary {
+    static let copulas: Set<String> = ["is", "was", "are", "were", "be", "been", "became", "becomes"]
     static let phraseOpeners: Set<String> = ["a", "an", "the", "is", "was", "are", "were", "of", "as", "by", "called", "named", "known"]
     static let months: Set<String> = [
         "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",

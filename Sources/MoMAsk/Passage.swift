@@ -58,10 +58,23 @@ public struct EvidenceQuery: Sendable, Equatable {
         return words
     }
 
+    /// The share of the weight on words the document never mentions: a question about what
+    /// is not there.
+    public var unmentioned: Float = 0
+
     public init(question: String, weights weigh: ([String]) -> [Float]) {
         words = Self.words(of: question)
         stems = words.map(TopicTerms.stem)
         weights = weigh(words)
+    }
+
+    /// The question's words weighted by `system`, noting the share the document never mentions.
+    public init(question: String, system: some RecallSystem) {
+        self.init(question: question, weights: system.evidenceWeights(of:))
+        let total = totalWeight
+        guard total > 0 else { return }
+        let absent = zip(words, weights).filter { !system.mentions($0.0) }.reduce(Float(0)) { $0 + $1.1 }
+        unmentioned = absent / total
     }
 
     /// The summed weight of the words.

@@ -27,7 +27,7 @@ extension QuestionAnswerer {
     public func evidence(for text: String, from system: some RecallSystem, limit: Int = 3) throws -> (
         query: EvidenceQuery, passages: [Passage]
     ) {
-        let query = EvidenceQuery(question: text, weights: system.evidenceWeights(of:))
+        let query = EvidenceQuery(question: text, system: system)
         return (query, try evidence(for: query, from: system, limit: limit))
     }
 
@@ -74,6 +74,10 @@ extension QuestionAnswerer {
         where held.isDisjoint(with: names.map(TopicTerms.stem)) {
             confidence = 0
         }
+        // A question about something by name ("Who wrote The Last Kingdom?", "How old is
+        // Amara?") is not answered from a passage that holds none of its names.
+        let names = Self.names(in: question.text)
+        if !names.isEmpty && held.isDisjoint(with: names) { confidence = 0 }
         // A span the sentence never held was decoded from another sentence's words.
         if !system.mayHold(reading.answer, in: passage) { confidence = 0 }
         var answer = Answer(
@@ -84,6 +88,19 @@ extension QuestionAnswerer {
             passage: reading.passage, support: passage.support, sureness: passage.sureness, fitsType: reading.fitsType,
             nearSupport: reading.nearSupport, margin: reading.margin)
         return (answer, passages)
+    }
+
+    /// The stems of a question's names: capitalised words past its first that are not function
+    /// words ("Amara", "Last", "Kingdom" of "How old is Amara?" and "Who wrote The Last Kingdom?").
+    static func names(in question: String) -> Set<String> {
+        let words = EvidenceText.words(question)
+        var names: Set<String> = []
+        for (index, word) in words.enumerated() where index > 0 && word.first?.isUppercase == true {
+            let lower = word.lowercased()
+            guard !TopicTerms.isFunctionWord(lower), !EvidenceText.isPunctuation(word) else { continue }
+            names.formUnion(EvidenceText.stems(lower))
+        }
+        return names
     }
 
     /// Passages read for a question over a list.
@@ -125,17 +142,22 @@ extension QuestionAnswerer {
         return answer
     }
 
-    /// How much of the question the evidence supports times how sure the decode is: a logistic
-    /// model of whether the span is right (F1 ≥ 0.5) over the passage's weighted share of the
-    /// question, the share near the span, the span's lead over the best other answer, whether it
-    /// has the answer type's shape and whether it came from the best-ranked passage; times the
-    /// passage's mean decode confidence. The weights were fitted on the SQuAD article the repo
-    /// ships (fixtures/squad), both systems' answers, 5-fold cross-validated (docs/benchmarks.md).
+    /// How much of the question the evidence supports, and how sure the reading is: a logistic
+    /// model of whether the span is right (F1 ≥ 0.5) over the span's share of the softmax over
+    /// every candidate, its lead over the best other answer, the passage's weighted share of the
+    /// question, the share near the span, whether it has the answer type's shape, whether it came
+    /// from the best-ranked passage, how sure the passage's decoding was, the share in its clause,
+    /// the matched words' pull, whether a number or a name was asked, and the share of the
+    /// question the document never mentions. Fitted with the span
+    /// weights on SQuAD articles the repository ships (`scripts/fit-reader.py`,
+    /// docs/benchmarks.md): about the chance that the answer is right.
     static func evidenceConfidence(passage: Passage, reading: EvidenceReader.Reading) -> Float {
+        let features = reading.features
         let z =
-            -3.698 + 0.986 * passage.support + 0.534 * (reading.fitsType ? 1 : 0) + 0.961 * reading.nearSupport
-            + 1.176 * min(reading.margin, 2) + 1.084 * (reading.passage == 0 ? 1 : 0)
-        let right = 1 / (1 + exp(-z))
-        return max(0, min(1, right * min(passage.sureness, 1)))
+            -2.884 + 0.469 * reading.probability + 0.676 * min(reading.margin, EvidenceReader.maxMargin) + 0.739 * passage.support
+            - 0.004 * features.near + 0.312 * features.fits + 0.476 * (reading.passage == 0 ? 1 : 0) + 0.064 * features.sureness
+            + 0.114 * features.clause + 0.200 * features.pull + 0.302 * (features.lengthNumber > 0 ? 1 : 0)
+            + 0.094 * (features.lengthName > 0 ? 1 : 0) - 0.235 * features.unmentioned
+        return 1 / (1 + exp(-z))
     }
 }

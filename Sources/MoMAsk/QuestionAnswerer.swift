@@ -14,9 +14,9 @@ public struct AskOptions: Sendable, Codable, Equatable {
     public var candidates: Int
 
     public static let defaultAbstainBelow: Float = 0.72
-    /// Below this confidence an answer read from recalled evidence is not given. The default is
-    /// calibrated on the SQuAD article the repo ships (`momd bench squad`): the lowest at which
-    /// the full-context system's evidence answers were ≥ 85 % precise (MoM's: 60 %).
+    /// Below this confidence an answer read from recalled evidence is not given. The evidence
+    /// confidence is a fitted chance of being right (`QuestionAnswerer.evidenceConfidence`): the
+    /// default answers at 3 : 2 odds or better.
     public static let defaultEvidenceAbstainBelow: Float = 0.6
     /// The threshold for answers read from recalled evidence.
     public var evidenceAbstainBelow: Float = AskOptions.defaultEvidenceAbstainBelow
@@ -229,10 +229,47 @@ extension QuestionAnswerer {
     /// question's last words says nothing of the rest); the evidence answers when it is surer.
     func judged(_ probed: Answer, _ question: Question, from system: some RecallSystem) throws -> Answer {
         guard options.readsEvidence else { return probed }
-        let query = EvidenceQuery(question: question.text, weights: system.evidenceWeights(of:))
+        let query = EvidenceQuery(question: question.text, system: system)
         guard query.totalWeight > 0 else { return probed }
         var probe = probed
         let (found, passages) = try answerFromEvidence(question, query: query, from: system, keeping: 5)
+        probe = weighed(probe, query: query, passages: passages, from: system)
+        let spoken = probe.answer.isEmpty ? probe.withheld : probe.answer
+        guard var read = found else {
+            if !passages.isEmpty { probe.evidence = Array(passages.prefix(options.evidencePassages)) }
+            return probe
+        }
+        read.source = "evidence"
+        read.probesRead = probe.probesRead
+        // A question over a list, answered from the evidence with several values of which the
+        // probe read one: the probe vouches for the list, which answers all of the question.
+        let vouched =
+            !probe.abstained && (read.items?.count ?? 0) > 1
+            && read.items!.contains { $0.answer.lowercased() == spoken.lowercased() }
+        if vouched { read.confidence = max(read.confidence, probe.confidence) }
+        if !read.answer.isEmpty && read.confidence < options.evidenceAbstainBelow {
+            read.abstained = true
+            read.withheld = read.answer
+            read.answer = ""
+        }
+        if !probe.abstained && !vouched && (read.abstained || probe.confidence >= read.confidence) {
+            probe.evidence = read.evidence
+            return probe
+        }
+        if !read.abstained { return read }
+        // Neither answers: say what the surer of them would have answered.
+        if probe.confidence >= read.confidence {
+            probe.evidence = read.evidence
+            return probe
+        }
+        return read
+    }
+
+    /// A probe's answer weighed against the passages recalled for the question: one that a
+    /// passage contradicts keeps support² of its confidence, one with no content word none; then
+    /// judged against `abstainBelow`.
+    func weighed(_ probed: Answer, query: EvidenceQuery, passages: [Passage], from system: some RecallSystem) -> Answer {
+        var probe = probed
         let spoken = probe.answer.isEmpty ? probe.withheld : probe.answer
         // A probe that a passage recalled by the question's words contradicts (the passage holds
         // most of the question but not the probe's answer) counts only as far as the words the
@@ -245,6 +282,8 @@ extension QuestionAnswerer {
         let contradicted = passages.contains { holding($0) >= Self.contradictingSupport }
         let best = passages.map(holding).max() ?? 0
         let witnesses = passages.filter { holding($0) >= best * Self.corroboratingShare }
+        // "that", "a", "called": a probe whose answer holds no content word answers nothing.
+        if !spoken.isEmpty && !Self.saysSomething(spoken) { probe.confidence = 0 }
         if !spoken.isEmpty, contradicted, let cue = probe.probe?.cue, !system.corroborates(spoken, in: witnesses) {
             // The answer's first token was read under the `window` tokens before it, which may
             // have left some of the cue behind: a phrase written elsewhere too decodes the other
@@ -262,28 +301,13 @@ extension QuestionAnswerer {
             probe.answer = ""
         }
         probe.source = "probe"
-        guard var read = found else {
-            if !passages.isEmpty { probe.evidence = Array(passages.prefix(options.evidencePassages)) }
-            return probe
-        }
-        read.source = "evidence"
-        read.probesRead = probe.probesRead
-        if !read.answer.isEmpty && read.confidence < options.evidenceAbstainBelow {
-            read.abstained = true
-            read.withheld = read.answer
-            read.answer = ""
-        }
-        if !probe.abstained && (read.abstained || probe.confidence >= read.confidence) {
-            probe.evidence = read.evidence
-            return probe
-        }
-        if !read.abstained { return read }
-        // Neither answers: say what the surer of them would have answered.
-        if probe.confidence >= read.confidence {
-            probe.evidence = read.evidence
-            return probe
-        }
-        return read
+        return probe
+    }
+
+    /// Whether an answer holds a word outside the function words, or a digit: "that", "a" and
+    /// "called" answer nothing.
+    static func saysSomething(_ answer: String) -> Bool {
+        EvidenceText.terms(answer).contains { !TopicTerms.isFunctionWord($0) || $0.contains(where: \.isNumber) }
     }
 
     /// Whether every content word of a span (a word outside the function words, or a number) is

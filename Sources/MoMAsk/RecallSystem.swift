@@ -30,6 +30,8 @@ public protocol RecallSystem {
     /// Whether `passage`, as recalled, may hold `answer`: false when the system knows the
     /// sentence never held one of the answer's words (its decoding took them from elsewhere).
     func mayHold(_ answer: String, in passage: Passage) -> Bool
+    /// Whether the document mentions `word` anywhere (as far as the system can tell).
+    func mentions(_ word: String) -> Bool
 }
 
 extension RecallSystem {
@@ -37,6 +39,8 @@ extension RecallSystem {
     public func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage] { [] }
     /// A system that holds its text verbatim holds what it recalls.
     public func mayHold(_ answer: String, in passage: Passage) -> Bool { true }
+    /// A system that keeps no count of words cannot tell: every word may be mentioned.
+    public func mentions(_ word: String) -> Bool { true }
 
     /// Whether a passage's text holds the answer (`Passage.holds`).
     public func corroborates(_ answer: String, in passages: [Passage]) -> Bool {
@@ -74,6 +78,14 @@ extension MoMState: RecallSystem {
     }
 
     public func evidenceWeights(of words: [String]) -> [Float] { words.map(inverseSentenceFrequency(of:)) }
+
+    /// Whether a sentence was written under the word's term (the topic memory's count; true
+    /// without a topic memory).
+    public func mentions(_ word: String) -> Bool {
+        guard let topic = topicMemory else { return true }
+        guard let term = topic.term(of: word) else { return true }
+        return topic.sentenceFrequency(ofTerm: term) > 0
+    }
 
     /// A passage's decoded text, unless the topic memory says its sentence never held one of the
     /// answer's words (the decoding that read the answer took the same wrong turn); or the topic

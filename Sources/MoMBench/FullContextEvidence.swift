@@ -55,6 +55,8 @@ public struct FullContextEvidence: RecallSystem, Sendable {
         }
     }
 
+    public func mentions(_ word: String) -> Bool { frequencies[TopicTerms.stem(word.lowercased())] != nil }
+
     /// BM25's best sentences for the query's words (any of them).
     public func recall(_ query: EvidenceQuery, limit: Int) throws -> [Passage] {
         let terms = zip(query.words, query.weights).filter { $0.1 > 0 && frequencies[TopicTerms.stem($0.0)] != nil }.map { word, _ in

@@ -92,9 +92,9 @@ public struct QABenchmark: Sendable {
                     let document = generator.document(task, tokens: length, seed: seed &+ UInt64(trial) &* 0x9E37_79B9 &+ UInt64(length))
                     let bytes = Array(document.text.utf8)
                     for system in systems {
-                        let memory = try Self.fold(bytes, system: system, configuration: passkey.configuration(for: system))
+                        let (memory, stateBytes) = try Self.fold(bytes, system: system, configuration: passkey.configuration(for: system))
                         var cell = cells[system] ?? ([], [], 0)
-                        cell.bytes = memory.stateBytes
+                        cell.bytes = stateBytes
                         for question in document.questions {
                             let start = clock.now
                             let answer = try answerer.answer(question.text, from: memory)
@@ -126,7 +126,11 @@ public struct QABenchmark: Sendable {
         return (rows, outcomes)
     }
 
-    static func fold(_ bytes: [UInt8], system: PasskeyBenchmark.System, configuration: MoMConfiguration) throws -> any BenchmarkedSystem {
+    /// The system that answers over `bytes`: MoM's or one memory's state, or the full text with
+    /// its sentences searchable (the same evidence path `bench squad` measures).
+    static func fold(_ bytes: [UInt8], system: PasskeyBenchmark.System, configuration: MoMConfiguration) throws -> (
+        system: any RecallSystem, stateBytes: Int
+    ) {
         var memory: any BenchmarkedSystem
         switch system {
         case .fullContext: memory = try FullContextBaseline(configuration: configuration)
@@ -140,7 +144,11 @@ public struct QABenchmark: Sendable {
                 offset = end
             }
         }
-        return memory
+        if let baseline = memory as? FullContextBaseline {
+            let searchable = try FullContextEvidence(baseline)
+            return (searchable, searchable.stateBytes)
+        }
+        return (memory, memory.stateBytes)
     }
 
     /// The share of `references` found in `answer`, ignoring case.

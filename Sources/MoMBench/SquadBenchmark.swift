@@ -99,7 +99,21 @@ public struct SquadBenchmark: Sendable {
     }
 
     /// One question's outcome, for calibration and inspection.
+    /// A candidate span as the reader saw it.
+    public struct Candidate: Codable, Sendable, Equatable {
+        public var answer: String
+        public var f1: Double
+        public var em: Double
+        /// The passage (its rank among those read) and the span's words in it.
+        public var passage: Int
+        public var start: Int
+        public var end: Int
+        public var features: [Float]
+    }
+
     public struct Outcome: Codable, Sendable, Equatable {
+        /// The article's title (nil in outcomes written before it was kept).
+        public var article: String?
         public var system: String
         public var length: String
         public var question: String
@@ -116,6 +130,9 @@ public struct SquadBenchmark: Sendable {
         /// Rank (1-based) of the first recalled passage holding a reference answer; nil if none of
         /// the first three does.
         public var evidenceRank: Int?
+        /// Every candidate span the reader weighed, with its features and F1 (only when the
+        /// benchmark keeps them, for fitting the reader's weights).
+        public var candidates: [Candidate]?
     }
 
     public var articles: [Article]
@@ -126,6 +143,8 @@ public struct SquadBenchmark: Sendable {
     public var prose: [String]
     public var configuration: MoMConfiguration
     public var options: AskOptions
+    /// Whether each outcome keeps the reader's candidate spans.
+    public var keepsCandidates = false
 
     public init(
         articles: [Article], systems: [PasskeyBenchmark.System], lengths: [Length], seed: UInt64 = 1, prose: [String],
@@ -219,12 +238,22 @@ public struct SquadBenchmark: Sendable {
                 let text = " " + SquadScore.normalize(passage.text) + " "
                 return normalized.contains { !$0.isEmpty && text.contains(" " + $0 + " ") }
             }
+            var candidates: [Candidate]?
+            if keepsCandidates {
+                let query = EvidenceQuery(question: question, system: system)
+                candidates = EvidenceReader().candidates(Question(question), query: query, passages: evidence).map { reading in
+                    Candidate(
+                        answer: reading.answer, f1: SquadScore.f1(reading.answer, references),
+                        em: SquadScore.exactMatch(reading.answer, references), passage: reading.passage,
+                        start: reading.words.lowerBound, end: reading.words.upperBound, features: reading.features.vector)
+                }
+            }
             outcomes.append(
                 Outcome(
-                    system: name.rawValue, length: length.description, question: question, references: references, candidate: candidate,
+                    article: article.title, system: name.rawValue, length: length.description, question: question, references: references, candidate: candidate,
                     abstained: answer.abstained, confidence: answer.confidence, source: answer.source, reading: answer.reading,
                     f1: SquadScore.f1(candidate, references), em: SquadScore.exactMatch(candidate, references),
-                    evidenceRank: rank.map { $0 + 1 }))
+                    evidenceRank: rank.map { $0 + 1 }, candidates: candidates))
         }
         return outcomes
     }

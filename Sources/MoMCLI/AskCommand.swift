@@ -82,7 +82,9 @@ struct AskCommand: AsyncParsableCommand {
                 writeStandardOutput(response.answer + "\n")
             }
             if response.abstained {
-                if !store.json { writeStandardError("momd: no answer: \(Self.reason(response, threshold: abstainBelow))\n") }
+                // An answer read from evidence is judged against the evidence's threshold.
+                let threshold = response.source == "evidence" ? AskOptions.defaultEvidenceAbstainBelow : abstainBelow
+                if !store.json { writeStandardError("momd: no answer: \(Self.reason(response, threshold: threshold))\n") }
                 throw ExitCode(3)
             }
         }

@@ -42,6 +42,9 @@ struct SquadBench: ParsableCommand {
     @Option(help: "Write every question's outcome as JSON lines to this path.")
     var outcomes: String?
 
+    @Flag(help: "With --outcomes: keep every candidate span the reader weighed, with its features (for scripts/fit-reader.py).")
+    var candidates = false
+
     @OptionGroup(title: "Memory model")
     var model: ConfigurationOptions
 
@@ -72,9 +75,10 @@ struct SquadBench: ParsableCommand {
         let prose = needsProse ? try PasskeyBench.sentences(fromFile: try haystack ?? QABench.defaultProse()) : []
         var options = AskOptions()
         options.evidenceAbstainBelow = evidenceAbstainBelow
-        let benchmark = SquadBenchmark(
+        var benchmark = SquadBenchmark(
             articles: articles, systems: systems, lengths: lengths, seed: seed, prose: prose, configuration: model.configuration,
             options: options)
+        benchmark.keepsCandidates = candidates
         let (rows, outcomes) = try benchmark.run { row in
             if !json { FileHandle.standardError.write(Data("\(row.system) \(row.length): F1 \(QABench.percent(row.f1))\n".utf8)) }
         }

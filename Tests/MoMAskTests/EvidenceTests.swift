@@ -105,4 +105,37 @@ import Testing
         #expect(full > QuestionAnswerer.evidenceConfidence(passage: passage(1), reading: weaker))
         #expect((0...1).contains(full))
     }
+
+    /// The reader's score weighs every feature it names; a question's words before its question
+    /// phrase ("In what year …") align with the words before the span ("in 1986").
+    @Test func theReaderWeighsEveryFeatureItNamesAndAlignsTheQuestionsPhrase() throws {
+        let features = SpanFeatures()
+        #expect(SpanFeatures.names.count == features.vector.count && SpanFeatures.weights.count == features.vector.count)
+        let text = "In what year was the Kroc Institute founded?"
+        let sentence = "The Kroc Institute was founded in 1986 through the donations of Joan Kroc."
+        let query = EvidenceQuery(question: text) { words in words.map { _ in 1 } }
+        var passage = Passage(text: sentence, sentence: 0, token: 0, score: 0, sureness: 1)
+        passage.support = query.support(of: EvidenceText.stems(sentence))
+        let reading = try #require(EvidenceReader().read(Question(text), query: query, passages: [passage]))
+        #expect(reading.answer == "1986")
+        #expect(reading.features.leftAlign == 0.25 && reading.features.fits == 1 && reading.features.near > 0)
+        #expect(reading.probability > 0.5 && reading.probability <= 1)
+        #expect(QuestionAnswerer.evidenceConfidence(passage: passage, reading: reading) >= AskOptions.defaultEvidenceAbstainBelow)
+    }
+
+    @Test func theConfidenceGrowsWithTheSpansShareOfTheCandidates() {
+        var passage = Passage(text: "", sentence: 0, token: 0, score: 1, sureness: 1)
+        passage.support = 0.8
+        var reading = EvidenceReader.Reading(answer: "x", passage: 0, score: 1, fitsType: true, nearSupport: 1, margin: 1)
+        reading.probability = 0.9
+        var doubtful = reading
+        doubtful.probability = 0.2
+        #expect(QuestionAnswerer.evidenceConfidence(passage: passage, reading: reading) > QuestionAnswerer.evidenceConfidence(passage: passage, reading: doubtful))
+    }
+
+    /// A probe that reads "that" or "a" answers nothing.
+    @Test func anAnswerOfFunctionWordsSaysNothing() {
+        #expect(!QuestionAnswerer.saysSomething("that") && !QuestionAnswerer.saysSomething("a") && !QuestionAnswerer.saysSomething(""))
+        #expect(QuestionAnswerer.saysSomething("HD") && QuestionAnswerer.saysSomething("1986") && QuestionAnswerer.saysSomething("in 3"))
+    }
 }

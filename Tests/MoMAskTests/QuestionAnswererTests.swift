@@ -123,10 +123,11 @@ func recallSystems(folding text: String) throws -> [any RecallSystem] {
         state.fold("Η πόρτα του κήπου έχει κωδικό 4711. 門の番号は 8812 です。 Then nothing more. ")
         let answer = try QuestionAnswerer().answer("Η πόρτα του κήπου έχει κωδικό", from: state)
         #expect(answer.answer == "4711")
-        // Scripts written without spaces are one token a run: a run alone is a short match, read
-        // but not trusted.
+        // Scripts written without spaces are one token a run: a run alone is a short match for a
+        // probe, but the sentence that holds the whole run answers from evidence (the reader's
+        // span runs to the clause's end: "8812 です").
         let other = try QuestionAnswerer().answer("門の番号は", from: state)
-        #expect(other.abstained && other.withheld == "8812")
+        #expect(other.source == "evidence" && other.answer.hasPrefix("8812") && other.reading?.support == 1)
         // A question in a script the document never used reads nothing.
         #expect(try QuestionAnswerer().answer("Где родилась Мария?", from: state).abstained)
     }
