@@ -63,132 +63,189 @@ public struct EvidenceReader: Sendable {
         return candidates
     }
 
+    /// A passage's words as the reader weighs them against one question.
+    struct PassageWords {
+        let passage: Passage
+        /// The passage's rank among those read.
+        let index: Int
+        let words: [String]
+        let lower: [String]
+        /// Each word's terms as the topic memory keys them ("spicy-spoon" holds "spicy" and "spoon").
+        let stems: [Set<String>]
+        /// Each word's clause: the run between punctuation it sits in.
+        let clauses: [Int]
+        /// Where each weighted question word occurs.
+        let matches: [(position: Int, weight: Float)]
+        let questionStems: Set<String>
+        /// The question's own words, function words aside ("the" of "the college" may join a name).
+        let questionWords: Set<String>
+
+        init(_ passage: Passage, index: Int, question: Question, query: EvidenceQuery) {
+            self.passage = passage
+            self.index = index
+            words = EvidenceText.words(passage.text)
+            lower = words.map { $0.lowercased() }
+            stems = words.map(EvidenceText.stems)
+            var clauses = [Int](repeating: 0, count: words.count)
+            for index in words.indices.dropFirst() {
+                clauses[index] = clauses[index - 1] + (EvidenceText.isPunctuation(words[index - 1]) && words[index - 1] != "-" ? 1 : 0)
+            }
+            self.clauses = clauses
+            var matches: [(position: Int, weight: Float)] = []
+            for (position, held) in stems.enumerated() {
+                for (stem, weight) in zip(query.stems, query.weights) where weight > 0 && held.contains(stem) {
+                    matches.append((position, weight))
+                }
+            }
+            self.matches = matches
+            questionStems = Set(query.stems)
+            questionWords = EvidenceText.stems(question.text).filter { !TopicTerms.isFunctionWord($0) }
+        }
+
+        /// Whether the word at `index` (any index) is one of the question's.
+        func isAsked(_ index: Int) -> Bool {
+            index >= 0 && index < words.count && EvidenceReader.isQuestionWord(stems[index], questionStems, questionWords)
+        }
+
+        /// Whether a word in `range` (any indices) holds one of `heads`.
+        func holds(_ heads: Set<String>, in range: ClosedRange<Int>) -> Bool {
+            range.contains { index in index >= 0 && index < words.count && !stems[index].isDisjoint(with: heads) }
+        }
+    }
+
+    /// What the reader knows of a question, worked out once.
+    struct QuestionShape {
+        let type: AnswerType
+        let asksPercent: Bool
+        let heads: Set<String>
+        let phrase: (before: [String], after: [String])
+        let total: Float
+        let unmentioned: Float
+
+        init(_ question: Question, query: EvidenceQuery) {
+            type = EvidenceReader.answerType(question)
+            asksPercent = question.text.lowercased().contains("percent")
+            heads = EvidenceReader.heads(of: question)
+            phrase = EvidenceReader.questionPhrase(of: question)
+            total = max(query.totalWeight, 1e-6)
+            unmentioned = query.unmentioned
+        }
+    }
+
     /// Every candidate span of one passage, scored.
     func read(_ question: Question, query: EvidenceQuery, passage: Passage, index: Int) -> [Reading] {
-        let words = EvidenceText.words(passage.text)
-        guard !words.isEmpty else { return [] }
-        let lower = words.map { $0.lowercased() }
-        // A word's terms as the topic memory keys them ("spicy-spoon" holds "spicy" and "spoon").
-        let stems = words.map(EvidenceText.stems)
-        let questionStems = Set(query.stems)
-        // The question's own words, function words aside ("the" of "the college" may join a name).
-        let questionWords = EvidenceText.stems(question.text).filter { !TopicTerms.isFunctionWord($0) }
-        // Where each weighted question word occurs in the passage.
-        var matches: [(position: Int, weight: Float)] = []
-        for (position, held) in stems.enumerated() {
-            for (stem, weight) in zip(query.stems, query.weights) where weight > 0 && held.contains(stem) {
-                matches.append((position, weight))
-            }
-        }
-        let total = max(query.totalWeight, 1e-6)
-        let type = Self.answerType(question)
-        let asksPercent = question.text.lowercased().contains("percent")
-        let heads = Self.heads(of: question)
-        let phrase = Self.questionPhrase(of: question)
-        // Each word's clause: the run between punctuation it sits in.
-        var clauses = [Int](repeating: 0, count: words.count)
-        for index in words.indices.dropFirst() {
-            clauses[index] = clauses[index - 1] + (EvidenceText.isPunctuation(words[index - 1]) && words[index - 1] != "-" ? 1 : 0)
-        }
+        let text = PassageWords(passage, index: index, question: question, query: query)
+        guard !text.words.isEmpty else { return [] }
+        let asked = QuestionShape(question, query: query)
+        let words = text.words
         var readings: [Reading] = []
         for start in words.indices {
-            let opens = Self.canOpen(words[start], lower: lower[start]) || Self.opensName(at: start, words: words, lower: lower)
-            guard opens, !Self.isQuestionWord(stems[start], questionStems, questionWords) else { continue }
+            let opens = Self.canOpen(words[start], lower: text.lower[start]) || Self.opensName(at: start, words: words, lower: text.lower)
+            guard opens, !text.isAsked(start) else { continue }
             var end = start
-            var asked = 0
+            var askedInside = 0
             while end < words.count && end - start < Self.maxSpanWords {
                 let word = words[end]
                 // A span stays inside one clause; it may hold a word of the question only inside a
                 // name ("Snite Museum of Art", asked "Which art museum …"), at a cost.
                 if EvidenceText.isPunctuation(word) && !(word == "-" || word == "'s" || word == "%" || word == "$" || word == "&")
-                    && !(type == .time && Self.isDateComma(at: end, words: words))
+                    && !(asked.type == .time && Self.isDateComma(at: end, words: words))
                 {
                     break
                 }
-                let isAsked = Self.isQuestionWord(stems[end], questionStems, questionWords)
+                let isAsked = text.isAsked(end)
                 if isAsked {
                     guard word.first?.isUppercase ?? false else { break }
-                    asked += 1
+                    askedInside += 1
                 }
                 end += 1
-                guard Self.canClose(words[end - 1], lower: lower[end - 1]), !isAsked else { continue }
+                guard Self.canClose(words[end - 1], lower: text.lower[end - 1]), !isAsked else { continue }
                 let span = start..<end
-                var shape = Self.shape(of: span, words: words, lower: lower, type: type)
-                if asksPercent && !span.contains(where: { words[$0] == "%" || lower[$0] == "percent" }) { shape.bonus -= 0.8 }
-                // A span cut inside a name or a number leaves out part of the answer.
-                var cuts = 0
-                for neighbour in [start - 1, end] where neighbour >= 0 && neighbour < words.count {
-                    if Self.continues(words[neighbour], lower: lower[neighbour], type: type)
-                        || Self.linksName(at: neighbour, outward: neighbour == end ? 1 : -1, words: words, lower: lower, type: type)
-                        || (type == .time && Self.isDateComma(at: neighbour, words: words))
-                    {
-                        cuts += 1
-                    }
-                }
-                // Each matched word pulls towards the span by its weight, less with distance.
-                var near: Float = 0
-                var pull: Float = 0
-                var left: Float = 0
-                var right: Float = 0
-                var nearest = Int.max
-                var clause: Float = 0
-                for match in matches {
-                    if clauses[match.position] == clauses[start] || clauses[match.position] == clauses[end - 1] { clause += match.weight }
-                    let distance = match.position < start ? start - match.position : match.position - (end - 1)
-                    pull += match.weight * Self.decay(distance)
-                    if distance <= 4 { near += match.weight }
-                    if match.position < start { left += match.weight } else { right += match.weight }
-                    nearest = min(nearest, distance)
-                }
-                // Punctuation inside a span ("June 3, 2008") is no extra length.
-                let length = Float(span.filter { !EvidenceText.isPunctuation(words[$0]) }.count)
-                let before = start > 0 ? lower[start - 1] : ""
-                let after = end < words.count ? lower[end] : ""
-                let isAskedAt = { (index: Int) in index >= 0 && index < words.count && Self.isQuestionWord(stems[index], questionStems, questionWords) }
-                let headNear = { (range: ClosedRange<Int>) in range.contains { index in index >= 0 && index < words.count && !stems[index].isDisjoint(with: heads) } }
-                var features = SpanFeatures()
-                features.support = passage.support
-                features.pull = pull / total
-                features.near = near / total
-                features.shape = shape.bonus
-                features.fits = shape.fits ? 1 : 0
-                features.length = length
-                features.single = length == 1 ? 1 : 0
-                features.passage = Float(index)
-                features.asked = Float(asked)
-                features.cut = Float(cuts)
-                features.adjacent = nearest == 1 ? 1 : 0
-                features.distance = Float(min(nearest, 12)) / 12
-                features.left = left / total
-                features.right = right / total
-                features.opener = EvidenceVocabulary.phraseOpeners.contains(before) ? 1 : 0
-                features.askedBefore = isAskedAt(start - 1) ? 1 : 0
-                features.askedAfter = isAskedAt(end) ? 1 : 0
-                features.closes = end == words.count || EvidenceText.isPunctuation(words[end]) ? 1 : 0
-                features.opens = start == 0 || EvidenceText.isPunctuation(words[start - 1]) ? 1 : 0
-                features.comma = before == "," ? 1 : 0
-                features.bracket = before == "(" ? 1 : 0
-                features.headInside = headNear(start...(end - 1)) ? 1 : 0
-                features.headAround = headNear((start - 2)...(start - 1)) || headNear(end...(end + 1)) ? 1 : 0
-                features.capitals = shape.capitals
-                features.digits = span.contains { words[$0].contains(where: \.isNumber) } ? 1 : 0
-                features.functionWords = Float(span.filter { TopicTerms.isFunctionWord(lower[$0]) }.count) / max(length, 1)
-                features.afterVerb = EvidenceVocabulary.copulas.contains(before) ? 1 : 0
-                features.beforeVerb = EvidenceVocabulary.copulas.contains(after) ? 1 : 0
-                features.leftAlign = Float(Self.aligned(phrase.before, lower, from: start - 1, step: -1)) / 4
-                features.rightAlign = Float(Self.aligned(phrase.after, lower, from: end, step: 1)) / 4
-                features.clause = clause / total
-                features.sureness = min(passage.sureness, 1)
-                features.headAfter = end < words.count && !stems[end].isDisjoint(with: heads) ? 1 : 0
-                features.unmentioned = query.unmentioned
-                features.setType(type)
+                let features = Self.features(of: span, in: text, asked: asked, askedInside: askedInside)
                 readings.append(
                     Reading(
-                        answer: Self.text(words[span]), passage: index, score: features.score, fitsType: shape.fits,
-                        nearSupport: min(near / total, 1), words: span, features: features))
+                        answer: Self.text(words[span]), passage: index, score: features.score, fitsType: features.fits == 1,
+                        nearSupport: min(features.near, 1), words: span, features: features))
             }
         }
         return readings
+    }
+
+    /// What the reader knows of one span: see `SpanFeatures`.
+    static func features(of span: Range<Int>, in text: PassageWords, asked: QuestionShape, askedInside: Int) -> SpanFeatures {
+        let (words, lower) = (text.words, text.lower)
+        let (start, end) = (span.lowerBound, span.upperBound)
+        var shape = Self.shape(of: span, words: words, lower: lower, type: asked.type)
+        if asked.asksPercent && !span.contains(where: { words[$0] == "%" || lower[$0] == "percent" }) { shape.bonus -= 0.8 }
+        // A span cut inside a name or a number leaves out part of the answer.
+        var cuts = 0
+        for neighbour in [start - 1, end] where neighbour >= 0 && neighbour < words.count {
+            if Self.continues(words[neighbour], lower: lower[neighbour], type: asked.type)
+                || Self.linksName(at: neighbour, outward: neighbour == end ? 1 : -1, words: words, lower: lower, type: asked.type)
+                || (asked.type == .time && Self.isDateComma(at: neighbour, words: words))
+            {
+                cuts += 1
+            }
+        }
+        // Each matched word pulls towards the span by its weight, less with distance.
+        var near: Float = 0
+        var pull: Float = 0
+        var left: Float = 0
+        var right: Float = 0
+        var nearest = Int.max
+        var clause: Float = 0
+        for match in text.matches {
+            if text.clauses[match.position] == text.clauses[start] || text.clauses[match.position] == text.clauses[end - 1] {
+                clause += match.weight
+            }
+            let distance = match.position < start ? start - match.position : match.position - (end - 1)
+            pull += match.weight * Self.decay(distance)
+            if distance <= 4 { near += match.weight }
+            if match.position < start { left += match.weight } else { right += match.weight }
+            nearest = min(nearest, distance)
+        }
+        // Punctuation inside a span ("June 3, 2008") is no extra length.
+        let length = Float(span.filter { !EvidenceText.isPunctuation(words[$0]) }.count)
+        let before = start > 0 ? lower[start - 1] : ""
+        let after = end < words.count ? lower[end] : ""
+        let total = asked.total
+        var features = SpanFeatures()
+        features.support = text.passage.support
+        features.pull = pull / total
+        features.near = near / total
+        features.shape = shape.bonus
+        features.fits = shape.fits ? 1 : 0
+        features.length = length
+        features.single = length == 1 ? 1 : 0
+        features.passage = Float(text.index)
+        features.asked = Float(askedInside)
+        features.cut = Float(cuts)
+        features.adjacent = nearest == 1 ? 1 : 0
+        features.distance = Float(min(nearest, 12)) / 12
+        features.left = left / total
+        features.right = right / total
+        features.opener = EvidenceVocabulary.phraseOpeners.contains(before) ? 1 : 0
+        features.askedBefore = text.isAsked(start - 1) ? 1 : 0
+        features.askedAfter = text.isAsked(end) ? 1 : 0
+        features.closes = end == words.count || EvidenceText.isPunctuation(words[end]) ? 1 : 0
+        features.opens = start == 0 || EvidenceText.isPunctuation(words[start - 1]) ? 1 : 0
+        features.comma = before == "," ? 1 : 0
+        features.bracket = before == "(" ? 1 : 0
+        features.headInside = text.holds(asked.heads, in: start...(end - 1)) ? 1 : 0
+        features.headAround = text.holds(asked.heads, in: (start - 2)...(start - 1)) || text.holds(asked.heads, in: end...(end + 1)) ? 1 : 0
+        features.capitals = shape.capitals
+        features.digits = span.contains { words[$0].contains(where: \.isNumber) } ? 1 : 0
+        features.functionWords = Float(span.filter { TopicTerms.isFunctionWord(lower[$0]) }.count) / max(length, 1)
+        features.afterVerb = EvidenceVocabulary.copulas.contains(before) ? 1 : 0
+        features.beforeVerb = EvidenceVocabulary.copulas.contains(after) ? 1 : 0
+        features.leftAlign = Float(Self.aligned(asked.phrase.before, lower, from: start - 1, step: -1)) / 4
+        features.rightAlign = Float(Self.aligned(asked.phrase.after, lower, from: end, step: 1)) / 4
+        features.clause = clause / total
+        features.sureness = min(text.passage.sureness, 1)
+        features.headAfter = text.holds(asked.heads, in: end...end) ? 1 : 0
+        features.unmentioned = asked.unmentioned
+        features.setType(asked.type)
+        return features
     }
 
     /// The answer type as people's questions show it anywhere in their words ("In what year …",
