@@ -1,14 +1,41 @@
 import Foundation
-import MoMAsk
 import MoMCore
 import Testing
 
+@testable import MoMAsk
 @testable import MoMBench
 
 /// SQuAD's scoring, and the benchmark on the article the repository ships.
 @Suite struct SquadBenchmarkTests {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("fixtures/squad/train-v1.1-university-of-notre-dame.json")
+
+    static let tenArticles = fixture.deletingLastPathComponent().appendingPathComponent("train-v1.1-ten-articles.json")
+
+    /// An article the reader's weights were not fitted on (the ten's last four are held out),
+    /// read by the full-context system: the reader's choice and its confidence hold up there, and
+    /// every candidate carries the features the weights are fitted on.
+    @Test func theReaderReadsAnArticleItWasNotFittedOn() throws {
+        let articles = try SquadBenchmark.articles(json: Data(contentsOf: Self.tenArticles))
+        #expect(articles.count == 10 && articles.map(\.questions.count).reduce(0, +) == 3538)
+        let zelda = try #require(articles.first { $0.title == "The_Legend_of_Zelda:_Twilight_Princess" })
+        #expect(articles.firstIndex(of: zelda) == 7)
+        var benchmark = SquadBenchmark(articles: [zelda], systems: [.fullContext], lengths: [.native], prose: [], options: AskOptions())
+        benchmark.keepsCandidates = true
+        let (rows, outcomes) = try benchmark.run()
+        let row = try #require(rows.first)
+        #expect(row.questions == 214)
+        #expect(row.answered >= 0.18 && (row.precision ?? 0) >= 0.5 && (row.auroc ?? 0) >= 0.7)
+        let read = outcomes.compactMap(\.candidates).filter { !$0.isEmpty }
+        #expect(read.count >= 200)
+        #expect(read.joined().allSatisfy { $0.features.count == SpanFeatures.names.count })
+        // The reader's pick (the best-scored span) is an exact match for a fifth of the questions.
+        let picked = read.filter { candidates in
+            let score = { (candidate: SquadBenchmark.Candidate) in zip(candidate.features, SpanFeatures.weights).reduce(0) { $0 + $1.0 * $1.1 } }
+            return candidates.max { score($0) < score($1) }!.em == 1
+        }
+        #expect(Double(picked.count) / 214 >= 0.18)
+    }
 
     @Test func scoresAsTheOfficialScriptDoes() {
         #expect(SquadScore.normalize("The  Main Building!") == "main building")
