@@ -14,6 +14,7 @@ split by article: the first `--fit` articles in the file fit, the rest measure.
 
 Prints the span weights (SpanFeatures.weights) and the confidence weights
 (QuestionAnswerer.evidenceConfidence), then how both do on the articles fitted and the others.
+Needs NumPy (Debian's python3-numpy, or pip); deterministic (full-batch, zero start).
 """
 import argparse
 import json
