@@ -25,10 +25,6 @@ public struct EvidenceReader: Sendable {
         public var passage: Int
         /// The span's score (higher is better; comparable within one question).
         public var score: Float
-        /// Whether the span has the shape of the answer type (always true for a phrase).
-        public var fitsType: Bool
-        /// Of the question's weight, the share within a few words of the span.
-        public var nearSupport: Float
         /// How far the span's score is ahead of the best other answer (a span elsewhere), at most
         /// `maxMargin`.
         public var margin: Float = EvidenceReader.maxMargin
@@ -38,6 +34,11 @@ public struct EvidenceReader: Sendable {
         public internal(set) var words: Range<Int> = 0..<0
         /// What the score was made of.
         public var features = SpanFeatures()
+
+        /// Whether the span has the shape of the answer type (always true for a phrase).
+        public var fitsType: Bool { features.fits == 1 }
+        /// Of the question's weight, the share within a few words of the span.
+        public var nearSupport: Float { min(features.near, 1) }
     }
 
     /// The best span in `passages` (already ranked, their `support` set), or nil when none has a
@@ -56,9 +57,10 @@ public struct EvidenceReader: Sendable {
 
     /// Every candidate span of the passages the reader reads, scored.
     public func candidates(_ question: Question, query: EvidenceQuery, passages: [Passage]) -> [Reading] {
+        let asked = QuestionShape(question, query: query)
         var candidates: [Reading] = []
         for (index, passage) in passages.prefix(Self.passagesRead).enumerated() where passage.support > 0 {
-            candidates += read(question, query: query, passage: passage, index: index)
+            candidates += read(asked, query: query, passage: passage, index: index)
         }
         return candidates
     }
@@ -76,11 +78,10 @@ public struct EvidenceReader: Sendable {
         let clauses: [Int]
         /// Where each weighted question word occurs.
         let matches: [(position: Int, weight: Float)]
-        let questionStems: Set<String>
-        /// The question's own words, function words aside ("the" of "the college" may join a name).
-        let questionWords: Set<String>
+        /// Whether each word is one of the question's.
+        let asked: [Bool]
 
-        init(_ passage: Passage, index: Int, question: Question, query: EvidenceQuery) {
+        init(_ passage: Passage, index: Int, question: QuestionShape, query: EvidenceQuery) {
             self.passage = passage
             self.index = index
             words = EvidenceText.words(passage.text)
@@ -98,14 +99,11 @@ public struct EvidenceReader: Sendable {
                 }
             }
             self.matches = matches
-            questionStems = Set(query.stems)
-            questionWords = EvidenceText.stems(question.text).filter { !TopicTerms.isFunctionWord($0) }
+            asked = stems.map { EvidenceReader.isQuestionWord($0, question.stems, question.words) }
         }
 
         /// Whether the word at `index` (any index) is one of the question's.
-        func isAsked(_ index: Int) -> Bool {
-            index >= 0 && index < words.count && EvidenceReader.isQuestionWord(stems[index], questionStems, questionWords)
-        }
+        func isAsked(_ index: Int) -> Bool { index >= 0 && index < words.count && asked[index] }
 
         /// Whether a word in `range` (any indices) holds one of `heads`.
         func holds(_ heads: Set<String>, in range: ClosedRange<Int>) -> Bool {
@@ -115,6 +113,10 @@ public struct EvidenceReader: Sendable {
 
     /// What the reader knows of a question, worked out once.
     struct QuestionShape {
+        /// The query's stems, and the question's own words, function words aside ("the" of "the
+        /// college" may join a name).
+        let stems: Set<String>
+        let words: Set<String>
         let type: AnswerType
         let asksPercent: Bool
         let heads: Set<String>
@@ -123,20 +125,21 @@ public struct EvidenceReader: Sendable {
         let unmentioned: Float
 
         init(_ question: Question, query: EvidenceQuery) {
+            stems = Set(query.stems)
+            words = EvidenceText.stems(question.text).filter { !TopicTerms.isFunctionWord($0) }
             type = EvidenceReader.answerType(question)
             asksPercent = question.text.lowercased().contains("percent")
             heads = EvidenceReader.heads(of: question)
-            phrase = EvidenceReader.questionPhrase(of: question)
+            phrase = EvidenceReader.questionPhrase(of: question, heads: heads)
             total = max(query.totalWeight, 1e-6)
             unmentioned = query.unmentioned
         }
     }
 
     /// Every candidate span of one passage, scored.
-    func read(_ question: Question, query: EvidenceQuery, passage: Passage, index: Int) -> [Reading] {
-        let text = PassageWords(passage, index: index, question: question, query: query)
+    func read(_ asked: QuestionShape, query: EvidenceQuery, passage: Passage, index: Int) -> [Reading] {
+        let text = PassageWords(passage, index: index, question: asked, query: query)
         guard !text.words.isEmpty else { return [] }
-        let asked = QuestionShape(question, query: query)
         let words = text.words
         var readings: [Reading] = []
         for start in words.indices {
@@ -162,10 +165,7 @@ public struct EvidenceReader: Sendable {
                 guard Self.canClose(words[end - 1], lower: text.lower[end - 1]), !isAsked else { continue }
                 let span = start..<end
                 let features = Self.features(of: span, in: text, asked: asked, askedInside: askedInside)
-                readings.append(
-                    Reading(
-                        answer: Self.text(words[span]), passage: index, score: features.score, fitsType: features.fits == 1,
-                        nearSupport: min(features.near, 1), words: span, features: features))
+                readings.append(Reading(answer: Self.text(words[span]), passage: index, score: features.score, words: span, features: features))
             }
         }
         return readings
@@ -285,13 +285,12 @@ public struct EvidenceReader: Sendable {
 
     /// The question's words before its question phrase (nearest first) and after it ("In what
     /// year was …": ["in"] and ["was", …]), lower-case; empty without a question word.
-    static func questionPhrase(of question: Question) -> (before: [String], after: [String]) {
+    static func questionPhrase(of question: Question, heads: Set<String>) -> (before: [String], after: [String]) {
         let words = EvidenceText.words(question.text).map { $0.lowercased() }.filter { !EvidenceText.isPunctuation($0) }
         guard let wh = words.firstIndex(where: { ["what", "which", "whose", "who", "whom", "when", "where", "how"].contains($0) }) else {
             return ([], [])
         }
         var end = wh + 1
-        let heads = Self.heads(of: question)
         while end < words.count, ["many", "much", "long", "old", "far", "kind", "type", "of"].contains(words[end]) || heads.contains(TopicTerms.stem(words[end])) {
             end += 1
         }
@@ -327,8 +326,9 @@ public struct EvidenceReader: Sendable {
 
     /// How well a span has the answer type's shape: a bonus (or a cost) and whether it fits.
     static func shape(of span: Range<Int>, words: [String], lower: [String], type: AnswerType) -> (bonus: Float, fits: Bool, capitals: Float) {
-        let (bonus, fits) = typeShape(of: span, words: words, lower: lower, type: type)
-        return (bonus, fits, capitalShare(of: span, words: words, lower: lower))
+        let share = capitalShare(of: span, words: words, lower: lower)
+        let (bonus, fits) = typeShape(of: span, words: words, lower: lower, type: type, capitals: share)
+        return (bonus, fits, share)
     }
 
     /// The share of a span's words that are capitalised, over its words less the lower-case
@@ -343,10 +343,12 @@ public struct EvidenceReader: Sendable {
         return Float(capitalised) / Float(nameWords)
     }
 
-    static func typeShape(of span: Range<Int>, words: [String], lower: [String], type: AnswerType) -> (bonus: Float, fits: Bool) {
+    /// The answer type's bonus (or cost) for a span whose capitalised share is `share`.
+    static func typeShape(of span: Range<Int>, words: [String], lower: [String], type: AnswerType, capitals share: Float) -> (
+        bonus: Float, fits: Bool
+    ) {
         let slice = span.map { words[$0] }
         let hasDigit = slice.contains { $0.contains(where: \.isNumber) }
-        let share = capitalShare(of: span, words: words, lower: lower)
         switch type {
         case .time:
             let year = slice.contains { word in word.count == 4 && word.allSatisfy(\.isNumber) }

@@ -243,9 +243,8 @@ extension QuestionAnswerer {
         read.probesRead = probe.probesRead
         // A question over a list, answered from the evidence with several values of which the
         // probe read one: the probe vouches for the list, which answers all of the question.
-        let vouched =
-            !probe.abstained && (read.items?.count ?? 0) > 1
-            && read.items!.contains { $0.answer.lowercased() == spoken.lowercased() }
+        let items = read.items ?? []
+        let vouched = !probe.abstained && items.count > 1 && items.contains { $0.answer.lowercased() == spoken.lowercased() }
         if vouched { read.confidence = max(read.confidence, probe.confidence) }
         if !read.answer.isEmpty && read.confidence < options.evidenceAbstainBelow {
             read.abstained = true

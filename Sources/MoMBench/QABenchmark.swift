@@ -131,11 +131,21 @@ public struct QABenchmark: Sendable {
     static func fold(_ bytes: [UInt8], system: PasskeyBenchmark.System, configuration: MoMConfiguration) throws -> (
         system: any RecallSystem, stateBytes: Int
     ) {
-        var memory: any BenchmarkedSystem
         switch system {
-        case .fullContext: memory = try FullContextBaseline(configuration: configuration)
-        default: memory = try MoMState(configuration: configuration)
+        case .fullContext:
+            var baseline = try FullContextBaseline(configuration: configuration)
+            foldInChunks(bytes, into: &baseline)
+            let searchable = try FullContextEvidence(baseline)
+            return (searchable, searchable.stateBytes)
+        default:
+            var state = try MoMState(configuration: configuration)
+            foldInChunks(bytes, into: &state)
+            return (state, state.stateBytes)
         }
+    }
+
+    /// Folds `bytes` 64 KiB at a time, as `momd ingest` hands them over.
+    static func foldInChunks(_ bytes: [UInt8], into memory: inout some BenchmarkedSystem) {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -144,11 +154,6 @@ public struct QABenchmark: Sendable {
                 offset = end
             }
         }
-        if let baseline = memory as? FullContextBaseline {
-            let searchable = try FullContextEvidence(baseline)
-            return (searchable, searchable.stateBytes)
-        }
-        return (memory, memory.stateBytes)
     }
 
     /// The share of `references` found in `answer`, ignoring case.

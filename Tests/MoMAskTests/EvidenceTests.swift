@@ -97,7 +97,9 @@ import Testing
             passage.support = support
             return passage
         }
-        let reading = EvidenceReader.Reading(answer: "x", passage: 0, score: 1, fitsType: true, nearSupport: 1, margin: 1)
+        var features = SpanFeatures()
+        (features.fits, features.near) = (1, 1)
+        let reading = EvidenceReader.Reading(answer: "x", passage: 0, score: 1, margin: 1, features: features)
         var weaker = reading
         weaker.margin = 0.1
         let full = QuestionAnswerer.evidenceConfidence(passage: passage(1), reading: reading)
@@ -126,7 +128,9 @@ import Testing
     @Test func theConfidenceGrowsWithTheSpansShareOfTheCandidates() {
         var passage = Passage(text: "", sentence: 0, token: 0, score: 1, sureness: 1)
         passage.support = 0.8
-        var reading = EvidenceReader.Reading(answer: "x", passage: 0, score: 1, fitsType: true, nearSupport: 1, margin: 1)
+        var features = SpanFeatures()
+        (features.fits, features.near) = (1, 1)
+        var reading = EvidenceReader.Reading(answer: "x", passage: 0, score: 1, margin: 1, features: features)
         reading.probability = 0.9
         var doubtful = reading
         doubtful.probability = 0.2
