@@ -47,7 +47,7 @@ import Testing
         return file.path
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(8)))
     func theCLIConnectsWithVerifyFullAndThePasswordOutOfTheURL() throws {
         let (url, authority) = try newDatabase(query: "sslmode=verify-full&sslrootcert=CA")
         let text = directory.appendingPathComponent("notes.txt")

@@ -31,7 +31,7 @@ import Testing
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(8)))
     func curlAndTheCLIReachATLSDaemonThatTheirCAVouchesFor() throws {
         let certificates = try TestCertificates.make(in: directory.appendingPathComponent("tls"))
         let port = try freeLoopbackPort()
