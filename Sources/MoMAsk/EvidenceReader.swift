@@ -44,7 +44,12 @@ public struct EvidenceReader: Sendable {
     /// The best span in `passages` (already ranked, their `support` set), or nil when none has a
     /// candidate.
     public func read(_ question: Question, query: EvidenceQuery, passages: [Passage]) -> Reading? {
-        let candidates = candidates(question, query: query, passages: passages)
+        best(of: candidates(question, query: query, passages: passages))
+    }
+
+    /// The best of a question's candidate spans, its margin and softmax share set; nil when there
+    /// are none.
+    public func best(of candidates: [Reading]) -> Reading? {
         guard var best = candidates.max(by: { $0.score < $1.score }) else { return nil }
         let answer = best.answer.lowercased()
         let rival = candidates.filter { other in

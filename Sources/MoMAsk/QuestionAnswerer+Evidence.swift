@@ -53,17 +53,20 @@ extension QuestionAnswerer {
     }
 
     /// The answer the evidence gives, not yet judged against a threshold (nil when no span fits),
-    /// and the passages recalled.
+    /// the passages recalled, and every span the reader found in them (for a question over a
+    /// list, its values).
     func answerFromEvidence(_ question: Question, query: EvidenceQuery, from system: some RecallSystem, keeping kept: Int = 5) throws
-        -> (answer: Answer?, passages: [Passage])
+        -> (answer: Answer?, passages: [Passage], spans: [String])
     {
         let asksForAll = Self.asksForAll(question.text)
         let passages = try evidence(
             for: query, from: system, limit: max(kept, options.evidencePassages, asksForAll ? Self.listPassages : 0))
-        if asksForAll, let list = listAnswer(question, query: query, passages: passages, from: system) { return (list, passages) }
-        guard !passages.isEmpty,
-            let reading = EvidenceReader().read(question, query: query, passages: passages)
-        else { return (nil, passages) }
+        if asksForAll, let list = listAnswer(question, query: query, passages: passages, from: system) {
+            return (list, passages, (list.items ?? []).map(\.answer))
+        }
+        let reader = EvidenceReader()
+        let candidates = passages.isEmpty ? [] : reader.candidates(question, query: query, passages: passages)
+        guard let reading = reader.best(of: candidates) else { return (nil, passages, candidates.map(\.answer)) }
         let passage = passages[reading.passage]
         var confidence = Self.evidenceConfidence(passage: passage, reading: reading)
         // As for probes: a count of something else, or a passage with no word of the relation
@@ -87,7 +90,7 @@ extension QuestionAnswerer {
         answer.reading = EvidenceReading(
             passage: reading.passage, support: passage.support, sureness: passage.sureness, fitsType: reading.fitsType,
             nearSupport: reading.nearSupport, margin: reading.margin)
-        return (answer, passages)
+        return (answer, passages, candidates.map(\.answer))
     }
 
     /// The stems of a question's names: capitalised words past its first that are not function

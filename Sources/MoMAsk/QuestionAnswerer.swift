@@ -232,7 +232,7 @@ extension QuestionAnswerer {
         let query = EvidenceQuery(question: question.text, system: system)
         guard query.totalWeight > 0 else { return probed }
         var probe = probed
-        let (found, passages) = try answerFromEvidence(question, query: query, from: system, keeping: 5)
+        let (found, passages, spans) = try answerFromEvidence(question, query: query, from: system, keeping: 5)
         probe = weighed(probe, query: query, passages: passages, from: system)
         let spoken = probe.answer.isEmpty ? probe.withheld : probe.answer
         guard var read = found else {
@@ -251,7 +251,15 @@ extension QuestionAnswerer {
             read.withheld = read.answer
             read.answer = ""
         }
-        if !probe.abstained && !vouched && (read.abstained || probe.confidence >= read.confidence) {
+        // Evidence that answers from a passage holding most of the question, where the reader
+        // found the probe's answer in none of the passages the question's words recall, answers
+        // instead of the probe. A number or code that a recalled passage holds stands (a
+        // needle's sentence whose decoding lost the question's words still holds its value).
+        let said = Self.comparable(spoken)
+        let heldValue = spoken.contains(where: \.isNumber) && system.corroborates(spoken, in: passages)
+        let overruled = !heldValue && (read.reading?.support ?? 0) >= Self.overrulingSupport
+            && !spans.contains { Self.comparable($0) == said }
+        if !probe.abstained && !vouched && (read.abstained || (probe.confidence >= read.confidence && !overruled)) {
             probe.evidence = read.evidence
             return probe
         }
@@ -294,6 +302,19 @@ extension QuestionAnswerer {
             let support = query.support(of: stems)
             probe.confidence *= support * support
         }
+        // The sentence that holds a probe's answer, read under the last words of the cue, must
+        // hold most of the rest of the cue too: "Which cooperative organised the Harvest Fair
+        // 12?" read as "… the Harvest Fair 12 was" finds "a country festival" in a sentence of
+        // the fair that names no cooperative. Below `cueHeld` of the cue's weight the probe
+        // keeps (share / cueHeld)² of its confidence.
+        if !spoken.isEmpty, let cue = probe.probe?.cue {
+            let asked = Self.cueQuery(cue, system: system)
+            let holders = passages.filter { $0.holds(spoken) && system.mayHold(spoken, in: $0) }
+            if asked.totalWeight > 0, let held = holders.map({ system.support(of: asked, in: $0) }).max() {
+                let share = min(held / Self.cueHeld, 1)
+                probe.confidence *= share * share
+            }
+        }
         if !probe.abstained && probe.confidence < options.abstainBelow {
             probe.abstained = true
             probe.withheld = probe.answer
@@ -302,6 +323,31 @@ extension QuestionAnswerer {
         probe.source = "probe"
         return probe
     }
+
+    /// A cue's words weighted as evidence, a word the document never mentions (which no sentence
+    /// can hold) as much as the cue's rarest mentioned word.
+    static func cueQuery(_ cue: String, system: some RecallSystem) -> EvidenceQuery {
+        EvidenceQuery(question: cue) { words in
+            let weights = system.evidenceWeights(of: words)
+            let mentioned = words.map(system.mentions)
+            let rarest = zip(weights, mentioned).filter(\.1).map(\.0).max() ?? 0
+            return zip(weights, mentioned).map { $1 ? $0 : max($0, rarest) }
+        }
+    }
+
+    /// An answer as two readings of it compare: its lower-case terms without articles ("The
+    /// Eiffel Tower," and "eiffel tower" are one answer).
+    static func comparable(_ answer: String) -> [String] {
+        EvidenceText.terms(answer).filter { !["a", "an", "the"].contains($0) }
+    }
+
+    /// The share of the question an evidence answer's passage holds for it to overrule a probe
+    /// whose answer the reader did not find.
+    static let overrulingSupport: Float = 0.5
+
+    /// The share of a probe's cue (by weight) that the sentence holding its answer holds for the
+    /// probe to keep all its confidence.
+    static let cueHeld: Float = 2.0 / 3
 
     /// Whether an answer holds a word outside the function words, or a digit: "that", "a" and
     /// "called" answer nothing.

@@ -32,6 +32,9 @@ public protocol RecallSystem {
     func mayHold(_ answer: String, in passage: Passage) -> Bool
     /// Whether the document mentions `word` anywhere (as far as the system can tell).
     func mentions(_ word: String) -> Bool
+    /// The share of `query`'s weight that `passage`'s sentence holds: by its text, or by what
+    /// the system knows its sentence was written under.
+    func support(of query: EvidenceQuery, in passage: Passage) -> Float
 }
 
 extension RecallSystem {
@@ -41,6 +44,10 @@ extension RecallSystem {
     public func mayHold(_ answer: String, in passage: Passage) -> Bool { true }
     /// A system that keeps no count of words cannot tell: every word may be mentioned.
     public func mentions(_ word: String) -> Bool { true }
+    /// A system that holds its text verbatim: the text's share.
+    public func support(of query: EvidenceQuery, in passage: Passage) -> Float {
+        query.support(of: EvidenceText.stems(passage.text))
+    }
 
     /// Whether a passage's text holds the answer (`Passage.holds`).
     public func corroborates(_ answer: String, in passages: [Passage]) -> Bool {
@@ -105,6 +112,19 @@ extension MoMState: RecallSystem {
     /// rows say it was never written under.
     public func mayHold(_ answer: String, in passage: Passage) -> Bool {
         sentence(UInt64(passage.sentence), holds: EvidenceText.terms(answer)) != false
+    }
+
+    /// The decoded text's share, or the topic memory's: the weight of the query's words the
+    /// sentence was written under (a word no sentence holds, held by none), whatever its decoding
+    /// lost.
+    public func support(of query: EvidenceQuery, in passage: Passage) -> Float {
+        let text = query.support(of: EvidenceText.stems(passage.text))
+        let total = query.totalWeight
+        guard total > 0 else { return text }
+        let mentioned = zip(query.words, query.weights).filter { mentions($0.0) }
+        let weight = mentioned.reduce(Float(0)) { $0 + $1.1 }
+        let topic = topicSupport(of: mentioned, inSentence: UInt64(passage.sentence)) * weight / total
+        return max(text, min(topic, 1))
     }
 
     /// The share of an answer's weighted words a sentence must hold to corroborate it.

@@ -137,6 +137,46 @@ import Testing
         #expect(QuestionAnswerer.evidenceConfidence(passage: passage, reading: reading) > QuestionAnswerer.evidenceConfidence(passage: passage, reading: doubtful))
     }
 
+    /// A question whose last words read on strongly ("… the Harvest Fair 12 was" → "a country
+    /// festival …") is not answered from a sentence that holds little of the rest of it; a probe
+    /// whose sentence holds all of its cue is, in the same state.
+    @Test func aProbeWhoseSentenceHoldsLittleOfItsCueIsNotAnswered() throws {
+        let text = """
+            The Harvest Fair 12 was a country festival to celebrate the farmers of the northern valley for the 2019 season. \
+            The valley council picked the Riverside Growers over the Hill Farmers to run the stalls after a long vote. \
+            The fair was held on June 3, 2019, at Hollow Park in Brenton.
+
+            """
+        var state = try MoMState()
+        state.fold(text)
+        var baseline = try FullContextBaseline()
+        baseline.fold(Array(text.utf8))
+        let systems: [any RecallSystem] = [state, try FullContextEvidence(baseline)]
+        for system in systems {
+            let answerer = QuestionAnswerer()
+            for question in ["Which cooperative organised the Harvest Fair 12?", "Which group ran the stalls at the Harvest Fair 12?"] {
+                let answer = try answerer.answer(question, from: system)
+                #expect(answer.abstained, "\(type(of: system)): \(question) → \(answer.answer)")
+                #expect(answer.confidence < AskOptions.defaultAbstainBelow)
+            }
+            let held = try answerer.answer("When was the fair held?", from: system)
+            #expect(!held.abstained && held.answer == "June 3, 2019", "\(type(of: system)) → \(held.answer)")
+        }
+        // The share of the cue the answer's sentence must hold: a word the document never
+        // mentions weighs as much as the cue's rarest word.
+        let cue = QuestionAnswerer.cueQuery("cooperative organised the Harvest Fair 12 was", system: state)
+        #expect(cue.words == ["cooperative", "organised", "harvest", "fair", "12"])
+        let rarest = try #require(cue.weights[2...].max())
+        #expect(cue.weights[0] == rarest && cue.weights[1] == rarest && cue.weights[3] < rarest)
+    }
+
+    /// A probe's answer and the reader's spans compare as their terms, articles and case aside.
+    @Test func answersCompareAsTheirTermsWithoutArticles() {
+        #expect(QuestionAnswerer.comparable("The Eiffel Tower,") == QuestionAnswerer.comparable("eiffel tower"))
+        #expect(QuestionAnswerer.comparable("a 7:05 train") == ["7", "05", "train"])
+        #expect(QuestionAnswerer.comparable("Lisbon") != QuestionAnswerer.comparable("Porto"))
+    }
+
     /// A probe that reads "that" or "a" answers nothing.
     @Test func anAnswerOfFunctionWordsSaysNothing() {
         #expect(!QuestionAnswerer.saysSomething("that") && !QuestionAnswerer.saysSomething("a") && !QuestionAnswerer.saysSomething(""))

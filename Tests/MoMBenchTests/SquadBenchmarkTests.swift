@@ -37,6 +37,24 @@ import Testing
         #expect(Double(picked.count) / 214 >= 0.18)
     }
 
+    /// On an article the reader was not fitted on, the evidence's answer from a passage that
+    /// holds the question overrules a probe whose answer the reader found in no recalled
+    /// passage ("… rescue helicopters had trouble landing" read on as "into the epicenter area").
+    @Test func theEvidenceOverrulesAProbeItDoesNotBearOut() throws {
+        let articles = try SquadBenchmark.articles(json: Data(contentsOf: Self.tenArticles))
+        let sichuan = try #require(articles.first { $0.title == "2008_Sichuan_earthquake" })
+        #expect(articles.firstIndex(of: sichuan) == 9)
+        var state = try MoMState()
+        state.fold(sichuan.text)
+        let question = "Where did rescue helicopters have trouble landing?"
+        let references = try #require(sichuan.questions.first { $0.question == question }?.answers)
+        let answer = try QuestionAnswerer().answer(question, from: state)
+        #expect(!answer.abstained && answer.source == "evidence")
+        #expect(SquadScore.f1(answer.answer, references) >= 0.5, "\(answer.answer)")
+        let reading = try #require(answer.reading)
+        #expect(reading.support >= QuestionAnswerer.overrulingSupport)
+    }
+
     @Test func scoresAsTheOfficialScriptDoes() {
         #expect(SquadScore.normalize("The  Main Building!") == "main building")
         #expect(SquadScore.exactMatch("main building", ["the Main Building"]) == 1)
