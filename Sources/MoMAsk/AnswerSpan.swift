@@ -147,30 +147,25 @@ public struct AnswerSpan: Sendable, Equatable {
             return begin..<numberEnd(pieces, from: first)
         case .time:
             guard let first = pieces.first(from: start, within: 4, where: { $0.isDigit || isCalendarWord($0) }) else { return nil }
-            var end = first
-            while pieces.has(end) {
-                let piece = pieces[end]
-                if piece.isDigit {
-                    end = numberEnd(pieces, from: end)
-                } else if isCalendarWord(piece) || (end > first && clockWords.contains(piece.lower)) {
-                    end += 1
-                } else if piece.text == "," && end > first && pieces.has(end + 1) && pieces[end + 1].isDigit {
-                    end += 1
-                } else if piece.text == "." && end > first && pieces[end - 1].lower.count == 1 && clockWords.contains(pieces[end - 1].lower) {
-                    end += 1  // "p.m."
-                } else {
-                    break
-                }
-            }
-            return first..<end
+            return first..<timeEnd(pieces, from: first)
         case .place, .name:
             // A few words may come first ("in", "written by"): the name is the first capitalised run.
-            // A capitalised function word ("The", "In") opens a sentence, not a name.
+            // A capitalised function word ("The", "In") opens a sentence, not a name. A date is no
+            // place or name: "held on June 3, 2019, at Hollow Park" reads on past it.
             var first = start
-            while first - start < 4 && pieces.has(first)
-                && !(pieces[first].isCapitalized && pieces[first].isWord && !TopicTerms.isFunctionWord(pieces[first].lower))
-                && !clauseEnds.contains(pieces[first].text)
-            {
+            var within = 4
+            while first - start < within && pieces.has(first) {
+                let piece = pieces[first]
+                if isCalendarWord(piece) {
+                    var next = timeEnd(pieces, from: first)
+                    if pieces.has(next) && pieces[next].text == "," { next += 1 }
+                    within += next - first
+                    first = next
+                    continue
+                }
+                if (piece.isCapitalized && piece.isWord && !TopicTerms.isFunctionWord(piece.lower)) || clauseEnds.contains(piece.text) {
+                    break
+                }
                 first += 1
             }
             guard pieces.has(first), pieces[first].isCapitalized, pieces[first].isWord, !TopicTerms.isFunctionWord(pieces[first].lower)
@@ -188,6 +183,27 @@ public struct AnswerSpan: Sendable, Equatable {
             }
             return first..<end
         }
+    }
+
+    /// The end of a time or date that starts at `index`: numbers, calendar words, a clock word
+    /// after the first piece ("7:45 pm", "June 3, 2008", "p.m.").
+    static func timeEnd(_ pieces: Pieces, from first: Int) -> Int {
+        var end = first
+        while pieces.has(end) {
+            let piece = pieces[end]
+            if piece.isDigit {
+                end = numberEnd(pieces, from: end)
+            } else if isCalendarWord(piece) || (end > first && clockWords.contains(piece.lower)) {
+                end += 1
+            } else if piece.text == "," && end > first && pieces.has(end + 1) && pieces[end + 1].isDigit {
+                end += 1
+            } else if piece.text == "." && end > first && pieces[end - 1].lower.count == 1 && clockWords.contains(pieces[end - 1].lower) {
+                end += 1  // "p.m."
+            } else {
+                break
+            }
+        }
+        return end
     }
 
     /// The end of a number that starts at `index`: digits written together, with the separators

@@ -49,6 +49,10 @@ import Testing
         // A capitalised function word opens a sentence; the name comes after it.
         (.name, "The Juggler is released twice", "Juggler"),
         (.place, "In Lisbon the trams", "Lisbon"),
+        // A date is no place or name: the one after it is.
+        (.place, "on June 3 ~, 2 ~0 ~1 ~9 ~, at Hollow Park in Brenton", "Hollow Park"),
+        (.place, "every Monday in Porto", "Porto"),
+        (.name, "on June 3 by Ingrid Holm", "Ingrid Holm"),
         (.phrase, "is the old mill by the river . It", "the old mill by the river"),
     ])
     func findsTheSpan(type: AnswerType, text: String, expected: String) {

@@ -170,11 +170,15 @@ import Testing
         #expect(cue.weights[0] == rarest && cue.weights[1] == rarest && cue.weights[3] < rarest)
     }
 
-    /// A probe's answer and the reader's spans compare as their terms, articles and case aside.
+    /// A probe's answer and the reader's spans compare as their terms from the first content
+    /// word on, articles and case aside.
     @Test func answersCompareAsTheirTermsWithoutArticles() {
         #expect(QuestionAnswerer.comparable("The Eiffel Tower,") == QuestionAnswerer.comparable("eiffel tower"))
         #expect(QuestionAnswerer.comparable("a 7:05 train") == ["7", "05", "train"])
         #expect(QuestionAnswerer.comparable("Lisbon") != QuestionAnswerer.comparable("Porto"))
+        #expect(QuestionAnswerer.sameAnswer("mat", "under the mat") && QuestionAnswerer.sameAnswer("The Eiffel Tower", "eiffel tower"))
+        #expect(!QuestionAnswerer.sameAnswer("the mat", "the door") && !QuestionAnswerer.sameAnswer("the", "the"))
+        #expect(!QuestionAnswerer.sameAnswer("festival", "a country festival") && !QuestionAnswerer.sameAnswer("mat", "mat and the key"))
     }
 
     /// A probe that reads "that" or "a" answers nothing.
