@@ -66,7 +66,7 @@ import Testing
 
     @Test(
         .enabled(if: isEnabled, "Chromium, chromedriver or Selenium is not installed: run bash scripts/setup.sh --deps-only"),
-        .timeLimit(.minutes(5)))
+        .timeLimit(.minutes(8)))
     func everyFlowInHeadlessChromium() throws {
         let port = try freeLoopbackPort()
         let daemon = try DaemonProcess.start(
