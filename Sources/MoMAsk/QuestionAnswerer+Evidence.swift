@@ -117,6 +117,13 @@ extension QuestionAnswerer {
         return words.contains("all") || words.contains("every")
     }
 
+    /// Whether a question asks for several values: for all or every one, for each or both, or
+    /// with a plural verb ("What are the codes for the garage and the cellar?").
+    static func asksForSeveral(_ text: String) -> Bool {
+        let words = Set(EvidenceText.words(text.lowercased()))
+        return !words.isDisjoint(with: ["all", "every", "each", "both", "are", "were"])
+    }
+
     /// A question over a list, answered from every passage that holds about as much of the
     /// question as the best one: each one's span, distinct values in the passages' order. Nil
     /// when fewer than two passages give a value (the single answer then stands).

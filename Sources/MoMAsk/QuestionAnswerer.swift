@@ -98,6 +98,10 @@ public struct QuestionAnswerer: Sendable {
             }
         }
         guard !groups.isEmpty else { return .nothing(question.answerType) }
+        // Things named together in a question that asks for one value ask one thing of both
+        // ("Who was blamed for Luckett and Roberson leaving?"): one answer, judged against the
+        // evidence as any other.
+        if groups.count > 1 && !Self.asksForSeveral(question.text) { groups = [(nil, groups.flatMap(\.probes))] }
         let answers = try groups.map { try answer(question, probes: $0.probes, from: system) }
         guard answers.count > 1 else { return try judged(answers[0], question, from: system) }
         // A list: every item answered is part of the answer; the weakest answered item sets the confidence.

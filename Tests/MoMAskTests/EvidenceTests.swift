@@ -170,6 +170,21 @@ import Testing
         #expect(cue.weights[0] == rarest && cue.weights[1] == rarest && cue.weights[3] < rarest)
     }
 
+    /// Things named together ask one thing of both unless the question asks for several values
+    /// (all, every, each, both, a plural verb): one answer, judged against the evidence, or a list.
+    @Test func thingsNamedTogetherAreListedOnlyWhenSeveralAreAskedFor() throws {
+        #expect(!QuestionAnswerer.asksForSeveral("Who was blamed for Luckett and Roberson leaving the band?"))
+        #expect(QuestionAnswerer.asksForSeveral("What are the door codes for the garage and the cellar?"))
+        #expect(QuestionAnswerer.asksForSeveral("List every code for the garage and the cellar."))
+        var state = try MoMState()
+        state.fold("The old house stood at the end of the lane. The garage door code is 4711. The rain came down all night. The cellar door code is 5802.\n")
+        let answerer = QuestionAnswerer()
+        let one = try answerer.answer("What is the code for the garage and the cellar?", from: state)
+        #expect(one.items == nil)
+        let several = try answerer.answer("What are the door codes for the garage and the cellar?", from: state)
+        #expect(several.items?.count == 2)
+    }
+
     /// A probe's answer and the reader's spans compare as their terms from the first content
     /// word on, articles and case aside.
     @Test func answersCompareAsTheirTermsWithoutArticles() {
