@@ -7,6 +7,9 @@ public struct AnswerSpan: Sendable, Equatable {
     public var text: String
     /// Indices of the continuation's tokens the span covers.
     public var tokens: Range<Int>
+    /// Whether it has its type's shape: false for a place or name read as a phrase because the
+    /// continuation holds no capitalised run.
+    public var fitsType = true
 
     /// The span of `type` in `continuation`, or nil when it holds none.
     public static func find(_ type: AnswerType, in continuation: ReadResult) -> AnswerSpan? {
@@ -18,7 +21,8 @@ public struct AnswerSpan: Sendable, Equatable {
     /// the same span.
     static func search(_ type: AnswerType, in continuation: ReadResult) -> (span: AnswerSpan?, isSettled: Bool) {
         let pieces = Pieces(Piece.split(continuation))
-        guard let range = range(of: type, in: pieces) ?? (type == .place || type == .name ? range(of: .phrase, in: pieces) : nil),
+        let typed = range(of: type, in: pieces)
+        guard let range = typed ?? (type == .place || type == .name ? range(of: .phrase, in: pieces) : nil),
             !range.isEmpty
         else { return (nil, !pieces.lookedPastEnd) }
         var text = ""
@@ -26,7 +30,9 @@ public struct AnswerSpan: Sendable, Equatable {
             if index > range.lowerBound && pieces[index].spaceBefore { text += " " }
             text += pieces[index].text
         }
-        return (AnswerSpan(text: text, tokens: range), !pieces.lookedPastEnd)
+        var span = AnswerSpan(text: text, tokens: range)
+        span.fitsType = typed != nil
+        return (span, !pieces.lookedPastEnd)
     }
 
     /// A continuation's pieces, noting whether a search asked for one past the last.

@@ -59,6 +59,16 @@ import Testing
         #expect(AnswerSpan.find(type, in: Self.continuation(text))?.text == expected)
     }
 
+    /// A place or a name asked for and no capitalised run read: the span is a phrase, and says
+    /// it does not fit the type.
+    @Test func aPhraseReadForANameDoesNotFitItsType() throws {
+        let phrase = try #require(AnswerSpan.find(.name, in: Self.continuation("and a strong woman , she said")))
+        #expect(phrase.text == "and a strong woman" && !phrase.fitsType)
+        let name = try #require(AnswerSpan.find(.name, in: Self.continuation("written by Ingrid Holm and")))
+        #expect(name.fitsType)
+        #expect(try #require(AnswerSpan.find(.phrase, in: Self.continuation("the old mill by the river"))).fitsType)
+    }
+
     /// Every prefix called settled gives the full continuation's span, and the settled prefixes
     /// are found early (the point of settling: decoding can stop there).
     @Test(arguments: [
