@@ -209,9 +209,9 @@ public struct QuestionAnswerer: Sendable {
             // The question's own words are no answer to it ("the Band of the Fighting Irish" →
             // "Fighting Irish").
             if Self.repeatsTheQuestion(span.text, question) { confidence = 0 }
-            // A place or a person asked for and a phrase read ("Who …?" → "and a strong woman"):
-            // the continuation names nothing of the kind asked.
-            if !span.fitsType { confidence *= Self.unfitShare }
+            // A person asked for and a phrase read ("Who …?" → "and a strong woman"): the
+            // continuation names no one. (A place may be a phrase: "under the mat".)
+            if !span.fitsType && question.answerType == .name { confidence *= Self.unfitShare }
             for token in continuation.tokens[..<span.tokens.upperBound] { confidence = min(confidence, token.confidence) }
             // A number or code whose decoding broke off right after it may be cut short: the
             // token that failed is part of its evidence.
@@ -360,8 +360,8 @@ extension QuestionAnswerer {
     /// whose answer the reader did not find.
     static let overrulingSupport: Float = 0.5
 
-    /// The share of its confidence a probe keeps when a place or a name was asked and its
-    /// continuation holds none (its span is a phrase).
+    /// The share of its confidence a probe keeps when a name was asked and its continuation holds
+    /// none (its span is a phrase).
     static let unfitShare: Float = 0.5
 
     /// The share of a probe's cue (by weight) that the sentence holding its answer holds for the
