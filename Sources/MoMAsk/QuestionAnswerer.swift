@@ -258,14 +258,17 @@ extension QuestionAnswerer {
             read.withheld = read.answer
             read.answer = ""
         }
-        // Evidence that answers from a passage holding most of the question, where the reader
-        // found the probe's answer (or a part of it, or it within a span) in none of the passages
-        // the question's words recall, answers instead of the probe. A number or code that a recalled passage holds stands (a
-        // needle's sentence whose decoding lost the question's words still holds its value).
-        let heldValue = spoken.contains(where: \.isNumber) && system.corroborates(spoken, in: passages)
-        let overruled = !heldValue && (read.reading?.support ?? 0) >= Self.overrulingSupport
-            && !spans.contains { Self.sameAnswer($0, spoken) }
-        if !probe.abstained && !vouched && (read.abstained || (probe.confidence >= read.confidence && !overruled)) {
+        // Evidence that answers from a passage holding half the question or more, where the
+        // reader found the probe's answer (`comparable`) among none of its spans, answers instead
+        // of the probe. A number or code that a recalled passage holds stands (a needle's
+        // sentence whose decoding lost the question's words still holds its value).
+        func overruled() -> Bool {
+            guard (read.reading?.support ?? 0) >= Self.overrulingSupport else { return false }
+            if spoken.contains(where: \.isNumber) && system.corroborates(spoken, in: passages) { return false }
+            let said = Self.comparable(spoken)
+            return said.isEmpty || !spans.contains { Self.comparable($0) == said }
+        }
+        if !probe.abstained && !vouched && (read.abstained || (probe.confidence >= read.confidence && !overruled())) {
             probe.evidence = read.evidence
             return probe
         }
@@ -348,12 +351,6 @@ extension QuestionAnswerer {
         let terms = EvidenceText.terms(answer).filter { !["a", "an", "the"].contains($0) }
         let first = terms.firstIndex { !TopicTerms.isFunctionWord($0) || $0.contains(where: \.isNumber) } ?? terms.endIndex
         return Array(terms[first...])
-    }
-
-    /// Whether two readings give one answer: the same terms (`comparable`).
-    static func sameAnswer(_ one: String, _ other: String) -> Bool {
-        let first = comparable(one)
-        return !first.isEmpty && first == comparable(other)
     }
 
     /// The share of the question an evidence answer's passage holds for it to overrule a probe
