@@ -70,7 +70,9 @@ import Testing
         let finished = Date().timeIntervalSince(killedAt)
         let errorText = try String(contentsOf: errors, encoding: .utf8)
         #expect(client.terminationStatus == 0, "\(errorText)")
-        #expect(finished < 2 + 5 + 5, "the client finished \(finished) s after the kill (lease 2 s)")
+        // The lease (2 s), the waits for it to pass, and the rest of the input folded, which
+        // takes seconds of its own on a loaded 2-core machine: a client that hung on would not finish.
+        #expect(finished < 2 + 5 + 15, "the client finished \(finished) s after the kill (lease 2 s)")
         let acks = try String(contentsOf: events, encoding: .utf8).split(separator: "\n")
         #expect(acks.last == "ack \(size)", "\(acks.suffix(3))")
 
