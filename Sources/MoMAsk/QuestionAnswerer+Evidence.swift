@@ -112,16 +112,18 @@ extension QuestionAnswerer {
     static let listSupportShare: Float = 0.8
 
     /// Whether a question asks for every value ("What are all the …", "List all …").
-    static func asksForAll(_ text: String) -> Bool {
-        let words = EvidenceText.words(text.lowercased())
-        return words.contains("all") || words.contains("every")
-    }
+    static func asksForAll(_ text: String) -> Bool { says(text, anyOf: allWords) }
 
     /// Whether a question asks for several values: for all or every one, for each or both, or
     /// with a plural verb ("What are the codes for the garage and the cellar?").
-    static func asksForSeveral(_ text: String) -> Bool {
-        let words = Set(EvidenceText.words(text.lowercased()))
-        return !words.isDisjoint(with: ["all", "every", "each", "both", "are", "were"])
+    static func asksForSeveral(_ text: String) -> Bool { says(text, anyOf: severalWords) }
+
+    static let allWords: Set<String> = ["all", "every"]
+    static let severalWords = allWords.union(["each", "both", "are", "were"])
+
+    /// Whether a text holds one of `words` (lower-case) as a word.
+    static func says(_ text: String, anyOf words: Set<String>) -> Bool {
+        EvidenceText.words(text.lowercased()).contains(where: words.contains)
     }
 
     /// A question over a list, answered from every passage that holds about as much of the
